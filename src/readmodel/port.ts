@@ -1,0 +1,64 @@
+// The read-model port: what queries and logins read, and what projections write.
+// Adapters: memory (embedded default) and MongoDB; both pass test/contract/read-model.contract.ts.
+import type { Position } from '../store/port.js';
+
+export interface UserDoc {
+  readonly id: string;
+  readonly username: string;
+  /** Normalised username (NFKC, case-folded): lookups and the unique index use it. */
+  readonly usernameKey: string;
+  /** '' when the user gave none (Django's default user). */
+  readonly email: string;
+  /** Normalised email (trimmed, lower-cased); '' when none. Unique only when EMAIL_UNIQUE. */
+  readonly emailKey: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly isActive: boolean;
+  readonly dateJoined: Date;
+  readonly lastLogin: Date | null;
+  /** Revision of the last event of the user's stream applied to this document. */
+  readonly revision: number;
+}
+
+export type UserPatch = Partial<Omit<UserDoc, 'id' | 'revision' | 'dateJoined'>>;
+
+export interface AuthTokenDoc {
+  readonly userId: string;
+  /** sha256 hex of the token key; the key itself is never stored. */
+  readonly keyHash: string;
+  readonly created: Date;
+  readonly revision: number;
+}
+
+export interface ReadModel {
+  findUserById(id: string): Promise<UserDoc | null>;
+  findUserByUsername(usernameKey: string): Promise<UserDoc | null>;
+  /** Every user with this normalised email ('' never matches). */
+  findUsersByEmail(emailKey: string): Promise<UserDoc[]>;
+  findToken(keyHash: string): Promise<AuthTokenDoc | null>;
+
+  // Projection writes. Each is idempotent: guarded by the stream revision it applies, so replaying or redelivering
+  // an event changes nothing. They return whether anything changed.
+
+  /** Inserts the user unless a document with this id already exists. */
+  insertUser(doc: UserDoc): Promise<boolean>;
+  /** Applies the patch and sets `revision` only where the stored revision is lower than `revision`. */
+  updateUser(id: string, revision: number, patch: UserPatch): Promise<boolean>;
+  /**
+   * Removes the user (and their token) where the stored revision is lower than `revision`.
+   * Leaves a tombstone that holds only id and revision, so a redelivered older event cannot resurrect the user;
+   * the username and email are free again at once.
+   */
+  deleteUser(id: string, revision: number): Promise<boolean>;
+  /** Sets (or with null, removes) the user's one auth token, where the token's stored revision is lower. */
+  setToken(userId: string, revision: number, token: { keyHash: string; created: Date } | null): Promise<boolean>;
+
+  /** The position a projection runner last stored under this name. */
+  loadCheckpoint(name: string): Promise<Position | null>;
+  /** Stores the position; never moves a checkpoint backwards. */
+  saveCheckpoint(name: string, position: Position): Promise<void>;
+
+  /** Drops every document (for a rebuild from the log). */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
