@@ -1,0 +1,159 @@
+// The embedded read model: plain maps, rebuilt from the log at start by the projections.
+// It mirrors the MongoDB adapter exactly (tombstones, guards, uniqueness), so both pass the same contract:
+// usernames and token hashes are unique; emails are not (the write side enforces EMAIL_UNIQUE).
+import { comparePositions, type Position } from '../store/port.js';
+import { ReadModelConflictError } from './errors.js';
+import type { AuthTokenDoc, ReadModel, UserDoc, UserPatch } from './port.js';
+
+/** A document, or its tombstone (doc null): the revision outlives the document so replays cannot resurrect it. */
+interface Slot<T> {
+  readonly revision: number;
+  readonly doc: T | null;
+}
+
+const PATCHABLE = ['username', 'usernameKey', 'email', 'emailKey', 'firstName', 'lastName', 'isActive', 'lastLogin'] as const;
+
+// Copies in and out: callers keep no reference into the maps (Dates are mutable, so freezing would not be enough).
+function copyUser(u: UserDoc): UserDoc {
+  return {
+    id: u.id,
+    username: u.username,
+    usernameKey: u.usernameKey,
+    email: u.email,
+    emailKey: u.emailKey,
+    firstName: u.firstName,
+    lastName: u.lastName,
+    isActive: u.isActive,
+    dateJoined: new Date(u.dateJoined),
+    lastLogin: u.lastLogin === null ? null : new Date(u.lastLogin),
+    revision: u.revision,
+  };
+}
+
+function copyToken(t: AuthTokenDoc): AuthTokenDoc {
+  return { userId: t.userId, keyHash: t.keyHash, created: new Date(t.created), revision: t.revision };
+}
+
+export function createMemoryReadModel(): ReadModel {
+  const users = new Map<string, Slot<UserDoc>>();
+  const byUsername = new Map<string, string>(); // usernameKey -> id
+  const byEmail = new Map<string, Set<string>>(); // emailKey -> ids; '' is never indexed
+  const tokens = new Map<string, Slot<AuthTokenDoc>>(); // userId ->
+  const byHash = new Map<string, string>(); // keyHash -> userId
+  const checkpoints = new Map<string, Position>();
+
+  function assertUsernameFree(user: UserDoc): void {
+    const holder = byUsername.get(user.usernameKey);
+    if (holder !== undefined && holder !== user.id) {
+      throw new ReadModelConflictError(`usernameKey of user ${user.id} already belongs to user ${holder}`);
+    }
+  }
+
+  function index(user: UserDoc): void {
+    byUsername.set(user.usernameKey, user.id);
+    if (user.emailKey === '') return;
+    const ids = byEmail.get(user.emailKey) ?? new Set<string>();
+    byEmail.set(user.emailKey, ids.add(user.id));
+  }
+
+  function unindex(user: UserDoc): void {
+    byUsername.delete(user.usernameKey);
+    const ids = byEmail.get(user.emailKey);
+    ids?.delete(user.id);
+    if (ids?.size === 0) byEmail.delete(user.emailKey);
+  }
+
+  function liveUser(id: string): UserDoc | null {
+    return users.get(id)?.doc ?? null;
+  }
+
+  /** Replaces the user's token slot (a token or a tombstone) where its revision is lower. */
+  function putToken(userId: string, revision: number, token: AuthTokenDoc | null): boolean {
+    if (token) {
+      const holder = byHash.get(token.keyHash);
+      if (holder !== undefined && holder !== userId) {
+        throw new ReadModelConflictError(`token hash of user ${userId} already belongs to user ${holder}`);
+      }
+    }
+    const slot = tokens.get(userId);
+    if (slot && slot.revision >= revision) return false;
+    if (slot?.doc) byHash.delete(slot.doc.keyHash);
+    if (token) byHash.set(token.keyHash, userId);
+    tokens.set(userId, { revision, doc: token });
+    return true;
+  }
+
+  return {
+    async findUserById(id) {
+      const user = liveUser(id);
+      return user && copyUser(user);
+    },
+    async findUserByUsername(usernameKey) {
+      const id = byUsername.get(usernameKey);
+      const user = id === undefined ? null : liveUser(id);
+      return user && copyUser(user);
+    },
+    async findUsersByEmail(emailKey) {
+      const ids = [...(byEmail.get(emailKey) ?? [])].sort();
+      return ids.map((id) => liveUser(id)).filter((u): u is UserDoc => u !== null).map(copyUser);
+    },
+    async findToken(keyHash) {
+      const userId = byHash.get(keyHash);
+      const token = userId === undefined ? null : (tokens.get(userId)?.doc ?? null);
+      return token && copyToken(token);
+    },
+
+    async insertUser(doc) {
+      if (users.has(doc.id)) return false; // the user, or their tombstone
+      const user = copyUser(doc);
+      assertUsernameFree(user);
+      users.set(user.id, { revision: user.revision, doc: user });
+      index(user);
+      return true;
+    },
+    async updateUser(id, revision, patch: UserPatch) {
+      const current = liveUser(id);
+      if (!current || current.revision >= revision) return false;
+      const changes: Record<string, unknown> = {};
+      for (const key of PATCHABLE) if (patch[key] !== undefined) changes[key] = patch[key];
+      const next = copyUser({ ...current, ...changes, revision } as UserDoc);
+      assertUsernameFree(next);
+      unindex(current);
+      users.set(id, { revision, doc: next });
+      index(next);
+      return true;
+    },
+    async deleteUser(id, revision) {
+      // Same steps as the MongoDB adapter: the user, then the token of any user that is now deleted. Keying the token
+      // step on the tombstone (not on this call's change) lets a redelivery finish a delete interrupted in between.
+      const slot = users.get(id);
+      const userChanged = !slot || slot.revision < revision;
+      if (userChanged) {
+        if (slot?.doc) unindex(slot.doc);
+        users.set(id, { revision, doc: null });
+      }
+      const deleted = users.get(id)?.doc === null;
+      const tokenChanged = deleted && putToken(id, revision, null);
+      return userChanged || tokenChanged;
+    },
+    async setToken(userId, revision, token) {
+      const doc = token && { userId, keyHash: token.keyHash, created: new Date(token.created), revision };
+      return putToken(userId, revision, doc);
+    },
+
+    async loadCheckpoint(name) {
+      const position = checkpoints.get(name);
+      return position ? { commit: position.commit, prepare: position.prepare } : null;
+    },
+    async saveCheckpoint(name, position) {
+      const current = checkpoints.get(name);
+      if (current && comparePositions(position, current) <= 0) return;
+      checkpoints.set(name, { commit: position.commit, prepare: position.prepare });
+    },
+
+    async clear() {
+      for (const map of [users, byUsername, byEmail, tokens, byHash, checkpoints]) map.clear();
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,232 @@
+// The MongoDB read model (official driver). Collections: users, auth_tokens, checkpoints; _id is the user id or
+// checkpoint name. Every write is one guarded single-document operation: no transactions (a standalone mongod has
+// none), and redelivering any write is harmless.
+import { MongoClient, type Collection, type Db } from 'mongodb';
+import type { Position } from '../store/port.js';
+import { ReadModelConflictError } from './errors.js';
+import type { AuthTokenDoc, ReadModel, UserDoc, UserPatch } from './port.js';
+
+type UserRecord = Omit<UserDoc, 'id'> & { _id: string };
+type TokenRecord = Omit<AuthTokenDoc, 'userId'> & { _id: string };
+/** What a delete leaves in users or auth_tokens: no indexed field, so it never collides with a live document. */
+type Tombstone = { _id: string; revision: number };
+type CheckpointRecord = { _id: string; position: string };
+
+const PATCHABLE = ['username', 'usernameKey', 'email', 'emailKey', 'firstName', 'lastName', 'isActive', 'lastLogin'] as const;
+
+// Partial unique indexes skip documents without the field (tombstones) and '' (users without an email).
+// $gt '' is allowed in partialFilterExpression by every mongod since 3.2. Keys are stored normalised by the caller:
+// no collations, which the test server cannot honour anyway.
+const PRESENT = { $gt: '' };
+
+const isDuplicateKey = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === 11000;
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** The URI for messages, without credentials. */
+const redact = (uri: string): string => uri.replace(/\/\/[^@/]*@/, '//***@');
+
+// Checkpoints: EventStoreDB positions are u64, beyond a double and a BSON Long (signed). Each half is stored as a
+// 20-digit zero-padded decimal, so the string order MongoDB compares (binary, no collation) is the position order.
+const DIGITS = 20;
+const U64_MAX = 2n ** 64n - 1n;
+
+function encodePosition({ commit, prepare }: Position): string {
+  for (const part of [commit, prepare]) {
+    if (part < 0n || part > U64_MAX) throw new RangeError(`checkpoint position part out of u64 range: ${part}`);
+  }
+  return `${commit.toString().padStart(DIGITS, '0')}/${prepare.toString().padStart(DIGITS, '0')}`;
+}
+
+function decodePosition(stored: string): Position {
+  const [commit = '', prepare = ''] = stored.split('/');
+  return { commit: BigInt(commit), prepare: BigInt(prepare) };
+}
+
+function toUser(r: UserRecord): UserDoc {
+  return {
+    id: r._id,
+    username: r.username,
+    usernameKey: r.usernameKey,
+    email: r.email,
+    emailKey: r.emailKey,
+    firstName: r.firstName,
+    lastName: r.lastName,
+    isActive: r.isActive,
+    dateJoined: r.dateJoined,
+    lastLogin: r.lastLogin ?? null,
+    revision: r.revision,
+  };
+}
+
+async function createIndexes(db: Db, emailUnique: boolean): Promise<void> {
+  const users = db.collection('users');
+  await users.createIndex({ usernameKey: 1 }, { name: 'usernameKey_unique', unique: true, partialFilterExpression: { usernameKey: PRESENT } });
+  // EMAIL_UNIQUE may change between runs: drop the other variant first, or it would keep enforcing the old setting
+  // (and a mongod refuses two indexes on one key that differ only in options).
+  const [wanted, stale] = emailUnique ? ['emailKey_unique', 'emailKey_1'] : ['emailKey_1', 'emailKey_unique'];
+  const existing = (await users.listIndexes().toArray()).map((index) => String(index.name));
+  if (existing.includes(stale)) await users.dropIndex(stale);
+  await users.createIndex(
+    { emailKey: 1 },
+    emailUnique ? { name: wanted, unique: true, partialFilterExpression: { emailKey: PRESENT } } : { name: wanted },
+  );
+  await db.collection('auth_tokens').createIndex({ keyHash: 1 }, { name: 'keyHash_unique', unique: true, partialFilterExpression: { keyHash: PRESENT } });
+}
+
+export async function openMongoReadModel(uri: string, options: { dbName: string; emailUnique: boolean }): Promise<ReadModel> {
+  let client: MongoClient;
+  try {
+    // A few seconds: an unreachable server should fail start-up promptly, not after the driver's default 30 s.
+    client = new MongoClient(uri, { serverSelectionTimeoutMS: 3_000, connectTimeoutMS: 3_000 });
+  } catch (e) {
+    throw new Error(`MONGODB_URI ${redact(uri)} is invalid: ${messageOf(e)}`, { cause: e });
+  }
+  try {
+    await client.connect();
+    await client.db(options.dbName).command({ ping: 1 });
+  } catch (e) {
+    await client.close().catch(() => {});
+    throw new Error(`MONGODB_URI ${redact(uri)} unreachable: ${messageOf(e)}`, { cause: e });
+  }
+  try {
+    await createIndexes(client.db(options.dbName), options.emailUnique);
+  } catch (e) {
+    await client.close().catch(() => {});
+    throw new Error(`MongoDB read model: creating indexes in ${options.dbName} failed: ${messageOf(e)}`, { cause: e });
+  }
+  return new MongoReadModel(client, client.db(options.dbName));
+}
+
+class MongoReadModel implements ReadModel {
+  private readonly users: Collection<UserRecord>;
+  private readonly tokens: Collection<TokenRecord>;
+  private readonly checkpoints: Collection<CheckpointRecord>;
+  // The same collections, typed for tombstone writes.
+  private readonly userTombstones: Collection<Tombstone>;
+  private readonly tokenTombstones: Collection<Tombstone>;
+
+  constructor(
+    private readonly client: MongoClient,
+    db: Db,
+  ) {
+    this.users = db.collection('users');
+    this.tokens = db.collection('auth_tokens');
+    this.checkpoints = db.collection('checkpoints');
+    this.userTombstones = db.collection('users');
+    this.tokenTombstones = db.collection('auth_tokens');
+  }
+
+  async findUserById(id: string): Promise<UserDoc | null> {
+    const record = await this.users.findOne({ _id: id, usernameKey: { $exists: true } }); // not a tombstone
+    return record && toUser(record);
+  }
+
+  async findUserByUsername(usernameKey: string): Promise<UserDoc | null> {
+    const record = usernameKey ? await this.users.findOne({ usernameKey }) : null;
+    return record && toUser(record);
+  }
+
+  async findUsersByEmail(emailKey: string): Promise<UserDoc[]> {
+    if (!emailKey) return [];
+    return (await this.users.find({ emailKey }).sort({ _id: 1 }).toArray()).map(toUser);
+  }
+
+  async findToken(keyHash: string): Promise<AuthTokenDoc | null> {
+    const record = keyHash ? await this.tokens.findOne({ keyHash }) : null;
+    return record && { userId: record._id, keyHash: record.keyHash, created: record.created, revision: record.revision };
+  }
+
+  async insertUser(doc: UserDoc): Promise<boolean> {
+    const { id, ...fields } = toUser({ ...doc, _id: doc.id }); // only the known fields
+    try {
+      // An upsert on _id alone: an existing document (or tombstone) is left untouched; mongod retries the
+      // duplicate _id of a concurrent twin itself, so a duplicate key here is the username or email index.
+      const result = await this.users.updateOne({ _id: id }, { $setOnInsert: fields }, { upsert: true });
+      return result.upsertedCount === 1;
+    } catch (e) {
+      if (isDuplicateKey(e)) throw await this.userConflict(id, fields.usernameKey, fields.emailKey, e);
+      throw e;
+    }
+  }
+
+  async updateUser(id: string, revision: number, patch: UserPatch): Promise<boolean> {
+    const set: Partial<UserRecord> = { revision };
+    for (const key of PATCHABLE) if (patch[key] !== undefined) Object.assign(set, { [key]: patch[key] });
+    try {
+      const result = await this.users.updateOne({ _id: id, revision: { $lt: revision }, usernameKey: { $exists: true } }, { $set: set });
+      return result.matchedCount === 1;
+    } catch (e) {
+      if (isDuplicateKey(e)) throw await this.userConflict(id, patch.usernameKey, patch.emailKey, e);
+      throw e;
+    }
+  }
+
+  async deleteUser(id: string, revision: number): Promise<boolean> {
+    const userChanged = await this.tombstone(this.userTombstones, id, revision);
+    // The token goes for any user that is now deleted (not only when this call deleted them), so a redelivery
+    // finishes a delete interrupted between the two writes. Token first would let a stale delete remove a token.
+    const deleted = userChanged || (await this.userTombstones.findOne({ _id: id, usernameKey: { $exists: false } })) !== null;
+    const tokenChanged = deleted && (await this.tombstone(this.tokenTombstones, id, revision));
+    return userChanged || tokenChanged;
+  }
+
+  async setToken(userId: string, revision: number, token: { keyHash: string; created: Date } | null): Promise<boolean> {
+    if (!token) return this.tombstone(this.tokenTombstones, userId, revision);
+    try {
+      const result = await this.tokens.replaceOne(
+        { _id: userId, revision: { $lt: revision } },
+        { keyHash: token.keyHash, created: token.created, revision },
+        { upsert: true },
+      );
+      return result.matchedCount + result.upsertedCount > 0;
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      const holder = await this.tokens.findOne({ keyHash: token.keyHash, _id: { $ne: userId } }, { projection: { _id: 1 } });
+      if (holder) throw new ReadModelConflictError(`token hash of user ${userId} already belongs to user ${holder._id}`);
+      return false; // the guard did not match, so the upsert hit this user's own newer document: a replay
+    }
+  }
+
+  async loadCheckpoint(name: string): Promise<Position | null> {
+    const record = await this.checkpoints.findOne({ _id: name });
+    return record && decodePosition(record.position);
+  }
+
+  async saveCheckpoint(name: string, position: Position): Promise<void> {
+    const encoded = encodePosition(position);
+    try {
+      await this.checkpoints.updateOne({ _id: name, position: { $lt: encoded } }, { $set: { position: encoded } }, { upsert: true });
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e; // duplicate _id: the stored checkpoint is the same or later
+    }
+  }
+
+  async clear(): Promise<void> {
+    // deleteMany, not drop: the indexes stay.
+    await Promise.all([this.users.deleteMany({}), this.tokens.deleteMany({}), this.checkpoints.deleteMany({})]);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** Replaces the document with a tombstone where its revision is lower; false if it already holds a later one. */
+  private async tombstone(collection: Collection<Tombstone>, id: string, revision: number): Promise<boolean> {
+    try {
+      const result = await collection.replaceOne({ _id: id, revision: { $lt: revision } }, { revision }, { upsert: true });
+      return result.matchedCount + result.upsertedCount > 0;
+    } catch (e) {
+      if (isDuplicateKey(e)) return false; // tombstones hold no unique field: only _id can clash, i.e. a newer doc
+      throw e;
+    }
+  }
+
+  /** Names the unique field a write collided on (11000 alone does not say which: keyValue is optional). */
+  private async userConflict(id: string, usernameKey: string | undefined, emailKey: string | undefined, cause: unknown): Promise<Error> {
+    for (const [field, value] of [['usernameKey', usernameKey], ['emailKey', emailKey]] as const) {
+      if (!value) continue;
+      const holder = await this.users.findOne({ [field]: value, _id: { $ne: id } }, { projection: { _id: 1 } });
+      if (holder) return new ReadModelConflictError(`${field} of user ${id} already belongs to user ${holder._id}`);
+    }
+    return new ReadModelConflictError(`user ${id} collides with another user on a unique index: ${messageOf(cause)}`);
+  }
+}
