@@ -1,0 +1,28 @@
+// On the embedded default SECRET_KEY may be unset: one is generated on first start and kept under DATA_DIR, so
+// tokens, JWTs and emailed links stay valid across restarts. It is never logged.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+
+export async function loadSecretKey(dataDir: string, log: Logger): Promise<string> {
+  const file = path.join(dataDir, 'secret_key');
+  try {
+    const key = (await readFile(file, 'utf8')).trim();
+    if (key.length >= 32) return key;
+    throw new Error(`${file} holds no usable key (under 32 characters)`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(dataDir, { recursive: true });
+  const key = randomBytes(48).toString('base64url');
+  // 'wx' fails if another process created it meanwhile: then use theirs.
+  try {
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    log.info(`generated a secret key in ${file}`);
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(file, 'utf8')).trim();
+    throw error;
+  }
+}

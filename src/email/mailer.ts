@@ -1,0 +1,37 @@
+// Delivery with nodemailer: SMTP when SMTP_URL is set, otherwise .eml files under DATA_DIR/mail (and the link
+// logged), so a developer on the embedded default can read every email.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Logger } from '../log.js';
+import type { OutgoingEmail } from './consumer.js';
+
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<void>;
+  close(): void;
+}
+
+export function createMailer(options: { smtpUrl?: string | undefined; mailDir: string; from: string; log: Logger }): Mailer {
+  const { smtpUrl, mailDir, from, log } = options;
+  const transport = smtpUrl
+    ? nodemailer.createTransport(smtpUrl)
+    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async send(email) {
+      const info = await transport.sendMail({
+        from,
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: `<${email.eventId}@authstream>`,
+      });
+      if (smtpUrl) return;
+      await mkdir(mailDir, { recursive: true });
+      const file = path.join(mailDir, `${new Date().toISOString().replaceAll(':', '-')}-${email.kind}-${email.eventId}.eml`);
+      await writeFile(file, (info as unknown as { message: Buffer }).message);
+      log.info(`email written to ${file}`, { kind: email.kind, to: email.to, ...(email.link ? { link: email.link } : {}) });
+    },
+    close: () => transport.close(),
+  };
+}

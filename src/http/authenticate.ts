@@ -1,0 +1,66 @@
+// Authentication as DRF runs it: on every request, before the view. `Token <key>` (DRF's TokenAuthentication) and
+// `Bearer <jwt>` / `JWT <jwt>` (simplejwt's JWTAuthentication); any other scheme is anonymous.
+import type { RequestHandler, Response } from 'express';
+import type { ReadModel, UserDoc } from '../readmodel/port.js';
+import type { JwtService } from '../crypto/jwt.js';
+import { hashTokenKey } from '../crypto/auth-tokens.js';
+import { ApiError, detail } from './errors.js';
+
+/** DRF answers 401 (not 403) because its first authentication class can name a scheme. */
+export const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Token' };
+
+const failed = (message: string) => detail(401, message, WWW_AUTHENTICATE);
+const jwtFailed = (message: string, code: string, extra: Record<string, unknown> = {}) =>
+  new ApiError(401, { detail: message, code, ...extra }, WWW_AUTHENTICATE);
+
+const invalidJwt = (message: string) =>
+  jwtFailed('Given token not valid for any token type', 'token_not_valid', {
+    messages: [{ token_class: 'AccessToken', token_type: 'access', message }],
+  });
+
+export interface Principal {
+  readonly user: UserDoc;
+  /** The auth token's hash when authenticated by `Token`. */
+  readonly tokenHash: string | null;
+}
+
+export function authenticate(deps: { readModel: ReadModel; jwt: JwtService; headerTypes: readonly string[] }): RequestHandler {
+  // simplejwt compares its header types case-sensitively; DRF's "Token" keyword is case-insensitive.
+  const jwtTypes = new Set(deps.headerTypes);
+  return async (req, res, next) => {
+    const header = req.headers.authorization;
+    if (!header) return next();
+    const parts = header.split(/\s+/).filter(Boolean);
+    const scheme = parts[0];
+    if (scheme?.toLowerCase() === 'token') {
+      if (parts.length === 1) throw failed('Invalid token header. No credentials provided.');
+      if (parts.length > 2) throw failed('Invalid token header. Token string should not contain spaces.');
+      const tokenHash = hashTokenKey(parts[1]!);
+      const token = await deps.readModel.findToken(tokenHash);
+      const user = token ? await deps.readModel.findUserById(token.userId) : null;
+      if (!token) throw failed('Invalid token.');
+      if (!user?.isActive) throw failed('User inactive or deleted.');
+      res.locals.principal = { user, tokenHash } satisfies Principal;
+      return next();
+    }
+    if (scheme !== undefined && jwtTypes.has(scheme)) {
+      if (parts.length !== 2) throw jwtFailed('Authorization header must contain two space-delimited values', 'bad_authorization_header');
+      const claims = await deps.jwt.verify(parts[1]!);
+      if (!claims) throw invalidJwt('Token is invalid or expired');
+      if (claims.token_type !== 'access') throw invalidJwt('Token has wrong type');
+      const user = await deps.readModel.findUserById(claims.user_id);
+      if (!user) throw jwtFailed('User not found', 'user_not_found');
+      if (!user.isActive) throw jwtFailed('User is inactive', 'user_inactive');
+      res.locals.principal = { user, tokenHash: null } satisfies Principal;
+      return next();
+    }
+    next();
+  };
+}
+
+/** The authenticated principal, or a 401 as DRF's IsAuthenticated gives. */
+export function requirePrincipal(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw failed('Authentication credentials were not provided.');
+  return principal;
+}

@@ -1,0 +1,56 @@
+// Starts the whole service in-process on a free port, with its own DATA_DIR and a capturing SMTP server.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { startService, type RunningService } from '../../src/service.js';
+import { startSmtpCapture, type SmtpCapture } from './smtp.js';
+
+export interface TestService extends RunningService {
+  readonly dataDir: string;
+  readonly smtp: SmtpCapture;
+  /** Stops the service and starts it again on the same DATA_DIR (on a new port). */
+  restart(): Promise<TestService>;
+  /** JSON request helper: returns status, parsed body and headers. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Stops everything and removes DATA_DIR. */
+  dispose(): Promise<void>;
+}
+
+export async function startTestService(env: Record<string, string> = {}, shared?: { dataDir: string; smtp: SmtpCapture }): Promise<TestService> {
+  const dataDir = shared?.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'authstream-test-')));
+  const smtp = shared?.smtp ?? (await startSmtpCapture());
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, SMTP_URL: smtp.url, ...env });
+  const service = await startService(config, { log: silentLogger });
+  const self: TestService = {
+    ...service,
+    dataDir,
+    smtp,
+    async restart() {
+      await service.close();
+      return startTestService(env, { dataDir, smtp });
+    },
+    async call(method, p, body, headers = {}) {
+      const res = await fetch(`${service.url}${p}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text === '' ? null : JSON.parse(text);
+      } catch {
+        /* not JSON: keep the text */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async dispose() {
+      await service.close();
+      await smtp.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}
