@@ -156,6 +156,13 @@ describe('embedded event store', () => {
     await openStore(dir);
   });
 
+  it('lets only one of two simultaneous opens in this process win', async () => {
+    const { dir } = await fresh();
+    const outcomes = await Promise.allSettled([openStore(dir), openStore(dir)]);
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+    assert.match(String(outcomes.find((o) => o.status === 'rejected')?.reason), /already open in this process/);
+  });
+
   it('refuses a directory held by another live process, and takes over once it is killed', async () => {
     const { dir } = await fresh();
     const storeModule = fileURLToPath(new URL('../../src/store/embedded.ts', import.meta.url));

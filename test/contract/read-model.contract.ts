@@ -173,9 +173,9 @@ export function readModelContract(
 
         assert.equal(await model.updateUser(user.id, 1, { lastLogin: null }), true);
         const cleared = await model.findUserById(user.id);
-        assert.ok(cleared);
+        assert.ok(cleared, 'user found after clear and re-insert');
         assert.equal(cleared.lastLogin, null);
-        assert.ok(cleared.dateJoined instanceof Date);
+        assert.ok(cleared.dateJoined instanceof Date, 'dateJoined is a Date');
         assert.equal(cleared.dateJoined.getTime(), user.dateJoined.getTime());
 
         const login = new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 999));
@@ -191,7 +191,7 @@ export function readModelContract(
         input.dateJoined.setTime(0);
 
         const found = await model.findUserById(user.id);
-        assert.ok(found);
+        assert.ok(found, 'user found');
         try {
           (found as { firstName: string }).firstName = 'Mutated';
         } catch {

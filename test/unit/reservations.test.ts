@@ -37,7 +37,7 @@ describe('reservations', () => {
     const ids = Array.from({ length: 30 }, () => randomUUID());
     const results = await Promise.allSettled(ids.map((id) => claim(deps(), 'username', 'race', id)));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-    assert.ok(results.every((r) => r.status === 'fulfilled' || taken(r.reason)));
+    assert.ok(results.every((r) => r.status === 'fulfilled' || taken(r.reason)), 'every loser was told the name is taken');
   });
 
   it('is idempotent for the holder', async () => {

@@ -254,7 +254,7 @@ describe('evolve', () => {
       userEvent('PasswordChanged', { userId, passwordHash: 'h9', reason: 'set', at: earlier }),
     ]);
     assert.equal(state.status, 'active');
-    assert.ok('email' in state);
+    assert.ok('email' in state, 'an account');
     assert.equal(state.email, 'b@example.com');
     assert.equal(state.lastLogin, earlier);
     assert.equal(state.passwordHash, 'h9');
