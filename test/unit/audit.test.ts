@@ -1,0 +1,35 @@
+// Audit: an account's history from the log, found by username, email or id, with no secret in it.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestService, type TestService } from '../support/service.js';
+import { accountsMatching, auditTrail } from '../../src/cli/audit.js';
+
+describe('audit trail', () => {
+  let service: TestService;
+  before(async () => {
+    service = await startTestService();
+  });
+  after(() => service.dispose());
+
+  it('lists every event of the account in public form', async () => {
+    const password = 'Sup3r-secret-pw';
+    const { body } = await service.call('POST', '/auth/users/', { username: 'audited', email: 'audited@example.com', password });
+    const token = (await service.call('POST', '/auth/token/login/', { username: 'audited', password })).body.auth_token as string;
+    const auth = { Authorization: `Token ${token}` };
+    await service.call('POST', '/auth/users/set_password/', { current_password: password, new_password: 'An0ther-secret-pw' }, auth);
+    await service.call('POST', '/auth/users/set_username/', { current_password: 'An0ther-secret-pw', new_username: 'renamed' }, auth);
+
+    for (const who of ['audited', 'RENAMED', 'audited@example.com', body.id]) {
+      assert.deepEqual(await accountsMatching(service.store, who), [body.id], who);
+    }
+    const lines = [];
+    for await (const line of auditTrail(service.store, body.id)) lines.push(line);
+    assert.deepEqual(
+      lines.map((l) => l.type),
+      ['UserRegistered', 'AuthTokenCreated', 'UserLoggedIn', 'PasswordChanged', 'UsernameChanged'],
+    );
+    const text = JSON.stringify(lines);
+    assert.ok(!/argon2|passwordHash|keyHash|tokenId/.test(text), 'no password hash or token material');
+    assert.ok(!text.includes(token), 'no token key');
+  });
+});
