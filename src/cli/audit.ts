@@ -1,4 +1,4 @@
-// `npm run audit -- <username | email | user id>`: an account's history from the log, one JSON line per event, in
+// `npm run audit-log -- <username | email | user id>`: an account's history from the log, one JSON line per event, in
 // public form (no password hashes, no token material). Usernames are found through their reservation streams, so
 // every account that ever held the name is shown; emails by scanning the log.
 import { loadConfig } from '../config.js';
@@ -42,7 +42,7 @@ export async function* auditTrail(store: EventStore, userId: string): AsyncGener
 async function main(): Promise<void> {
   const who = process.argv[2];
   if (!who) {
-    console.error('usage: npm run audit -- <username | email | user id>');
+    console.error('usage: npm run audit-log -- <username | email | user id>');
     process.exit(2);
   }
   const store = await openEventStore(loadConfig());
