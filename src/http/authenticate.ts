@@ -1,5 +1,6 @@
 // Authentication as DRF runs it: on every request, before the view. `Token <key>` (DRF's TokenAuthentication) and
 // `Bearer <jwt>` / `JWT <jwt>` (simplejwt's JWTAuthentication); any other scheme is anonymous.
+import { isUtf8 } from 'node:buffer';
 import type { RequestHandler, Response } from 'express';
 import type { ReadModel, UserDoc } from '../readmodel/port.js';
 import type { JwtService } from '../crypto/jwt.js';
@@ -30,11 +31,15 @@ export function authenticate(deps: { readModel: ReadModel; jwt: JwtService; head
   return async (req, res, next) => {
     const header = req.headers.authorization;
     if (!header) return next();
-    const parts = header.split(/\s+/).filter(Boolean);
+    // Python's bytes.split(): ASCII whitespace only (Node hands header bytes over as latin1, so 0xA0 is not a space).
+    const parts = header.split(/[ \t\n\r\v\f]+/).filter(Boolean);
     const scheme = parts[0];
     if (scheme?.toLowerCase() === 'token') {
       if (parts.length === 1) throw failed('Invalid token header. No credentials provided.');
       if (parts.length > 2) throw failed('Invalid token header. Token string should not contain spaces.');
+      if (!isUtf8(Buffer.from(parts[1]!, 'latin1'))) {
+        throw failed('Invalid token header. Token string should not contain invalid characters.');
+      }
       const tokenHash = hashTokenKey(parts[1]!);
       const token = await deps.readModel.findToken(tokenHash);
       const user = token ? await deps.readModel.findUserById(token.userId) : null;

@@ -1,6 +1,9 @@
 // Request bodies parsed as DRF serializers parse them: each field validated on its own with DRF's messages, every
 // field's errors reported together as {"field": ["msg", ...]}, unknown fields ignored. Built on zod.
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { pyStrip } from '../auth/password-validators.js';
 import { ApiError } from './errors.js';
 
 const REQUIRED = 'This field is required.';
@@ -13,11 +16,16 @@ interface CharOptions {
   trim?: boolean;
   /** Further checks on the trimmed string, each returning a message or null. */
   checks?: ((value: string) => string | null)[];
+  /** Run `checks` before the max-length check (a model field's own validators come first in DRF's list). */
+  checksFirst?: boolean;
+  /** The message for a value that is not a string or number (DRF's `invalid`; EmailField overrides it). */
+  invalidMessage?: string;
 }
 
 /** serializers.CharField. Numbers are accepted and turned into strings, as DRF does; objects, lists, booleans are not. */
 export function charField(options: CharOptions = {}) {
-  const { required = true, allowBlank = false, maxLength, trim = true, checks = [] } = options;
+  const { required = true, allowBlank = false, maxLength, trim = true, checks = [], checksFirst = false } = options;
+  const invalid = options.invalidMessage ?? 'Not a valid string.';
   return z.unknown().transform((input, ctx): string | undefined => {
     const fail = (message: string) => {
       ctx.addIssue({ code: 'custom', message });
@@ -25,36 +33,63 @@ export function charField(options: CharOptions = {}) {
     };
     if (input === undefined) return required ? fail(REQUIRED) : undefined;
     if (input === null) return fail('This field may not be null.');
-    if (typeof input === 'boolean' || !['string', 'number'].includes(typeof input)) return fail('Not a valid string.');
-    if (typeof input === 'number' && !Number.isFinite(input)) return fail('Not a valid string.');
-    const value = trim ? String(input).trim() : String(input);
+    if (typeof input === 'boolean' || !['string', 'number'].includes(typeof input)) return fail(invalid);
+    if (typeof input === 'number' && !Number.isFinite(input)) return fail(invalid);
+    // Python's str.strip(), not JS trim(): the two disagree on a few characters.
+    const value = trim ? pyStrip(String(input)) : String(input);
     if (value === '') return allowBlank ? '' : fail('This field may not be blank.');
-    const messages: string[] = [];
-    if (maxLength !== undefined && value.length > maxLength) {
-      messages.push(`Ensure this field has no more than ${maxLength} characters.`);
+    const lengthMessages: string[] = [];
+    // Python's len(): code points, not UTF-16 units.
+    if (maxLength !== undefined && [...value].length > maxLength) {
+      lengthMessages.push(`Ensure this field has no more than ${maxLength} characters.`);
     }
-    for (const check of checks) {
-      const message = check(value);
-      if (message) messages.push(message);
-    }
+    const checkMessages = checks.map((check) => check(value)).filter((m): m is string => m !== null);
+    const messages = checksFirst ? [...checkMessages, ...lengthMessages] : [...lengthMessages, ...checkMessages];
     for (const message of messages) ctx.addIssue({ code: 'custom', message });
     return messages.length ? z.NEVER : value;
   });
 }
 
-// Django's EmailValidator, in the shape that matters here: a local part, one @, a dotted domain (or localhost).
-const EMAIL = /^[^\s@"(),:;<>[\\\]]+@(?:localhost|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63})$/i;
-export const isEmail = (value: string): boolean => EMAIL.test(value) && value.length <= 254;
+// Django 3.2's EmailValidator (django/core/validators.py): a dot-atom or quoted local part, then a dotted domain,
+// 'localhost', an [IP literal], or an internationalised domain that is valid once punycoded.
+const EMAIL_USER = /^(?:[-!#$%&'*+/=?^_`{}|~0-9a-z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9a-z]+)*|"(?:[\x01-\x08\x0b\x0c\x0e-\x1f!#-[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0e-\x7f])*")$/i;
+const EMAIL_DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}(?<!-)$/i;
+const EMAIL_LITERAL = /^\[([A-Za-z0-9:.[\\\]^_`]+)\]$/;
 
-/** serializers.EmailField (max 254, Django's message). */
-export const emailField = (options: Omit<CharOptions, 'checks' | 'maxLength'> = {}) =>
-  charField({ ...options, maxLength: 254, checks: [(v) => (isEmail(v) ? null : 'Enter a valid email address.')] });
+const emailDomainOk = (domain: string): boolean => {
+  if (EMAIL_DOMAIN.test(domain)) return true;
+  const literal = EMAIL_LITERAL.exec(domain);
+  return literal !== null && isIP(literal[1]!) !== 0;
+};
+
+export function isEmail(value: string): boolean {
+  if (value === '' || !value.includes('@') || [...value].length > 320) return false;
+  const at = value.lastIndexOf('@');
+  const user = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (!EMAIL_USER.test(user)) return false;
+  if (domain === 'localhost' || emailDomainOk(domain)) return true;
+  // Python's 'idna' codec; domainToASCII answers '' where that codec would raise.
+  const ascii = /^[\x00-\x7f]*$/.test(domain) ? domain : domainToASCII(domain);
+  return ascii !== '' && emailDomainOk(ascii);
+}
+
+/** serializers.EmailField (max 254, Django's message, which is also its message for non-strings). */
+export const emailField = (options: Omit<CharOptions, 'checks' | 'maxLength' | 'invalidMessage'> = {}) =>
+  charField({
+    ...options,
+    maxLength: 254,
+    invalidMessage: 'Enter a valid email address.',
+    checks: [(v) => (isEmail(v) ? null : 'Enter a valid email address.')],
+  });
 
 // Django's UnicodeUsernameValidator.
 const USERNAME = /^[\p{L}\p{N}_@.+-]+$/u;
 export const usernameField = () =>
   charField({
     maxLength: 150,
+    // The model's UnicodeUsernameValidator runs before DRF's max-length validator.
+    checksFirst: true,
     checks: [
       (v) =>
         USERNAME.test(v) ? null : 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
@@ -67,7 +102,9 @@ export type FieldErrors = Record<string, string[]>;
 
 /** Validates every field; returns what parsed and each failing field's messages. Non-object bodies throw a 400. */
 export function parseFields<F extends Fields>(fields: F, body: unknown): { data: Partial<Parsed<F>>; errors: FieldErrors } {
-  if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+  // A JSON `null` body: DRF's serializer fails with its `null` message for a root serializer.
+  if (body === null) throw new ApiError(400, { non_field_errors: ['No data provided'] });
+  if (body !== undefined && (typeof body !== 'object' || Array.isArray(body))) {
     throw new ApiError(400, { non_field_errors: [`Invalid data. Expected a dictionary, but got ${pythonTypeName(body)}.`] });
   }
   const input = (body ?? {}) as Record<string, unknown>;

@@ -20,9 +20,9 @@ export interface JwtRouteDeps {
 }
 
 export function jwtRouter({ config, accounts, jwt, readModel }: JwtRouteDeps): Router {
-  const router = Router();
+  const router = Router({ strict: true, caseSensitive: true });
 
-  router.post('/jwt/create/', async (req, res) => {
+  router.post('/jwt/create{/}', async (req, res) => {
     const body = parseBody({ [config.LOGIN_FIELD]: charField(), password: charField() }, req.body);
     try {
       const account = await accounts.authenticate(body[config.LOGIN_FIELD]!, body.password!);
@@ -34,7 +34,7 @@ export function jwtRouter({ config, accounts, jwt, readModel }: JwtRouteDeps): R
     }
   });
 
-  router.post('/jwt/refresh/', async (req, res) => {
+  router.post('/jwt/refresh{/}', async (req, res) => {
     const { refresh } = parseBody({ refresh: charField() }, req.body);
     const claims = await jwt.verify(refresh!);
     if (!claims) throw tokenNotValid();
@@ -45,7 +45,7 @@ export function jwtRouter({ config, accounts, jwt, readModel }: JwtRouteDeps): R
     res.json({ access: await jwt.issue('access', claims.user_id) });
   });
 
-  router.post('/jwt/verify/', async (req, res) => {
+  router.post('/jwt/verify{/}', async (req, res) => {
     const { token } = parseBody({ token: charField() }, req.body);
     if (!(await jwt.verify(token!))) throw tokenNotValid();
     res.json({});

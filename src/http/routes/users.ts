@@ -8,6 +8,7 @@ import { emailKey, normalizeEmail, usernameKey } from '../../commands/normalize.
 import { validatePassword } from '../../auth/password-validators.js';
 import { charField, emailField, inFieldOrder, parseBody, parseFields, usernameField, type FieldErrors } from '../fields.js';
 import { ApiError, messages } from '../errors.js';
+import { NameTakenError } from '../../commands/reservations.js';
 import { requirePrincipal } from '../authenticate.js';
 
 export interface UsersRouteDeps {
@@ -20,7 +21,7 @@ export interface UsersRouteDeps {
 const present = (user: UserDoc | Account) => ({ email: user.email, id: user.id, username: user.username });
 
 export function usersRouter({ config, accounts, readModel }: UsersRouteDeps): Router {
-  const router = Router();
+  const router = Router({ strict: true, caseSensitive: true });
   const password = () => charField();
   const newPasswordErrors = (value: string, user: { username?: string; email?: string }) => {
     const problems = validatePassword(value, user);
@@ -28,13 +29,23 @@ export function usersRouter({ config, accounts, readModel }: UsersRouteDeps): Ro
   };
   // djoser's shared lookup honours either flag, for resets and resend_activation alike.
   const showEmailNotFound = config.PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND || config.USERNAME_RESET_SHOW_EMAIL_NOT_FOUND;
+  // A name claimed by someone else between the unique check and the write (DRF would hit the unique constraint).
+  const newUsernameTaken = async (write: () => Promise<void>) => {
+    try {
+      await write();
+    } catch (error) {
+      if (error instanceof NameTakenError) throw new ApiError(400, { new_username: [messages.usernameTaken] });
+      throw error;
+    }
+  };
   const retype = (enabled: boolean, a: string | undefined, b: string | undefined, message: string) => {
     if (enabled && a !== b) throw new ApiError(400, { non_field_errors: [message] });
   };
 
   router.post('/users/', async (req, res) => {
     const fields = {
-      email: emailField({ required: false, allowBlank: true }),
+      // EMAIL_UNIQUE stands for a custom User whose email is `EmailField(unique=True)`: required, not blank.
+      email: config.EMAIL_UNIQUE ? emailField() : emailField({ required: false, allowBlank: true }),
       username: usernameField(),
       password: password(),
       ...(config.USER_CREATE_PASSWORD_RETYPE ? { re_password: password() } : {}),
@@ -47,11 +58,11 @@ export function usersRouter({ config, accounts, readModel }: UsersRouteDeps): Ro
     if (config.EMAIL_UNIQUE && data.email && (await readModel.findUsersByEmail(emailKey(data.email))).length) {
       (errors.email ??= []).push(messages.emailTaken);
     }
-    if (config.EMAIL_UNIQUE && data.email === undefined) (errors.email ??= []).push('This field is required.');
-    if (Object.keys(errors).length) throw new ApiError(400, errors);
-    const username = data.username!;
+    if (Object.keys(errors).length) throw new ApiError(400, inFieldOrder(Object.keys(fields), errors));
+    // Django's create_user stores the NFKC form (the validators above saw the name as given).
+    const username = data.username!.normalize('NFKC');
     const email = normalizeEmail(data.email ?? '');
-    const problems = validatePassword(data.password!, { username, email });
+    const problems = validatePassword(data.password!, { username: data.username!, email });
     if (problems.length) throw new ApiError(400, { password: problems });
     retype(config.USER_CREATE_PASSWORD_RETYPE, data.password, (data as { re_password?: string }).re_password, messages.passwordMismatch);
     const account = await accounts.register({ username, email, password: data.password! });
@@ -78,8 +89,11 @@ export function usersRouter({ config, accounts, readModel }: UsersRouteDeps): Ro
 
   const updateMe = async (req: Request, res: Response) => {
     const { user } = requirePrincipal(res);
-    const { email } = parseBody({ email: emailField({ required: false, allowBlank: true }) }, req.body);
-    const account = await accounts.updateProfile(user.id, email === undefined ? {} : { email: normalizeEmail(email) });
+    // PUT requires what the model requires: with EMAIL_UNIQUE that is the email (djoser's UserSerializer); PATCH is partial.
+    const email = config.EMAIL_UNIQUE ? emailField({ required: req.method === 'PUT' }) : emailField({ required: false, allowBlank: true });
+    const body = parseBody({ email }, req.body);
+    // DRF's ModelSerializer.update stores the value as validated: no normalize_email here (unlike create_user).
+    const account = await accounts.updateProfile(user.id, body.email === undefined ? {} : { email: body.email });
     res.json(present(account));
   };
   router.put('/users/me/', updateMe);
@@ -135,7 +149,7 @@ export function usersRouter({ config, accounts, readModel }: UsersRouteDeps): Ro
       { current_password: password(), new_username: usernameField(), ...(retyped ? { re_new_username: charField() } : {}) },
       req.body,
     );
-    await accounts.setUsername(user.id, data.current_password, data.new_username, async (_account, passwordOk) => {
+    await newUsernameTaken(() => accounts.setUsername(user.id, data.current_password, data.new_username, async (_account, passwordOk) => {
       const fieldErrors: FieldErrors = {};
       if (data.current_password !== undefined && !passwordOk) fieldErrors.current_password = [messages.invalidPassword];
       // As DRF's UniqueValidator: any existing user, yourself included.
@@ -145,7 +159,7 @@ export function usersRouter({ config, accounts, readModel }: UsersRouteDeps): Ro
       const all = inFieldOrder(['current_password', 'new_username', 're_new_username'], errors, fieldErrors);
       if (Object.keys(all).length) throw new ApiError(400, all);
       retype(retyped, data.new_username, (data as { re_new_username?: string }).re_new_username, messages.usernameMismatch);
-    });
+    }));
     res.status(204).end();
   });
 
@@ -158,12 +172,19 @@ export function usersRouter({ config, accounts, readModel }: UsersRouteDeps): Ro
 
   router.post('/users/reset_username_confirm/', async (req, res) => {
     const retyped = config.USERNAME_RESET_CONFIRM_RETYPE;
-    const body = parseBody(
-      { uid: charField(), token: charField(), new_username: usernameField(), ...(retyped ? { re_new_username: charField() } : {}) },
-      req.body,
-    );
-    retype(retyped, body.new_username, (body as { re_new_username?: string }).re_new_username, messages.usernameMismatch);
-    await accounts.resetUsername(body.uid!, body.token!, body.new_username!);
+    const order = ['new_username', 're_new_username'];
+    const { data, errors } = parseFields({ new_username: usernameField(), ...(retyped ? { re_new_username: charField() } : {}) }, req.body);
+    if (data.new_username !== undefined && (await readModel.findUserByUsername(usernameKey(data.new_username)))) {
+      (errors.new_username ??= []).push(messages.usernameTaken);
+    }
+    if (Object.keys(errors).length) throw new ApiError(400, inFieldOrder(order, errors));
+    retype(retyped, data.new_username, (data as { re_new_username?: string }).re_new_username, messages.usernameMismatch);
+    // djoser's ModelSerializer drops uid and token as declared fields: they are read raw from the body, so a missing
+    // or non-string value is never "required", just an invalid uid (or token).
+    const raw = req.body as Record<string, unknown> | undefined;
+    const uid = typeof raw?.uid === 'string' ? raw.uid : '';
+    const token = typeof raw?.token === 'string' ? raw.token : '';
+    await newUsernameTaken(() => accounts.resetUsername(uid, token, data.new_username!));
     res.status(204).end();
   });
 

@@ -1,0 +1,108 @@
+// Shared helpers for the black-box HTTP conformance tests (test/http/*.test.ts). Everything goes through HTTP and
+// the capturing SMTP server; nothing here reaches into the service.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { TestService } from '../support/service.js';
+import { linkIn, uidAndToken, type ReceivedMail } from '../support/smtp.js';
+
+export const PASSWORD = 'Xyz-long-pass-99';
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const TOKEN_KEY = /^[0-9a-f]{40}$/;
+export const USERNAME_INVALID = 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.';
+export const NOT_AUTHENTICATED = { detail: 'Authentication credentials were not provided.' };
+
+/** A username (and matching email) no other test uses. */
+export function unique(prefix = 'u'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export const auth = (token: string) => ({ Authorization: `Token ${token}` });
+export const bearer = (access: string) => ({ Authorization: `Bearer ${access}` });
+
+export interface Registered {
+  readonly id: string;
+  readonly username: string;
+  readonly email: string;
+  readonly password: string;
+}
+
+/** POST users/ and assert the 201. */
+export async function register(
+  svc: TestService,
+  input: { username?: string; email?: string; password?: string; extra?: Record<string, unknown> } = {},
+): Promise<Registered> {
+  const username = input.username ?? unique();
+  const email = input.email ?? `${username}@example.com`;
+  const password = input.password ?? PASSWORD;
+  const res = await svc.call('POST', '/auth/users/', { email, username, password, ...input.extra });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return { id: res.body.id, username, email, password };
+}
+
+/** POST token/login/ and return the key. */
+export async function login(svc: TestService, username: string, password = PASSWORD): Promise<string> {
+  const res = await svc.call('POST', '/auth/token/login/', { username, password });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.auth_token as string;
+}
+
+/** POST jwt/create/ and return both tokens. */
+export async function jwtPair(svc: TestService, username: string, password = PASSWORD): Promise<{ refresh: string; access: string }> {
+  const res = await svc.call('POST', '/auth/jwt/create/', { username, password });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body;
+}
+
+/** The decoded header and payload of a JWT (no verification: the tests only read the claims). */
+export function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
+  const [header, payload] = token.split('.');
+  const json = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+  return { header: json(header), payload: json(payload) };
+}
+
+/** The plain-text part of a mail, with quoted-printable soft breaks and escapes undone. */
+export function mailText(mail: ReceivedMail): string {
+  const raw = mail.raw.replace(/\r\n/g, '\n');
+  const start = raw.search(/^Content-Type: text\/plain/im);
+  const part = start < 0 ? raw : raw.slice(start);
+  const body = part.slice(part.indexOf('\n\n') + 2).split(/\n--/)[0]!;
+  const qp = /Content-Transfer-Encoding: quoted-printable/i.test(part.slice(0, part.indexOf('\n\n')));
+  const decoded = qp
+    ? Buffer.from(
+        body.replace(/=\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+        'latin1',
+      ).toString('utf8')
+    : body;
+  return decoded.trim();
+}
+
+export const mailsTo = (svc: TestService, address: string) => svc.smtp.mails.filter((m) => m.to.includes(address));
+
+/** Waits for the n-th mail to `address` (optionally with a subject) and returns it. */
+export async function nthMailTo(svc: TestService, address: string, n = 1, subject?: string): Promise<ReceivedMail> {
+  const found = await svc.smtp.waitFor(n, (m) => m.to.includes(address) && (subject === undefined || m.subject === subject));
+  return found[n - 1]!;
+}
+
+/** uid and token of the link in a mail. */
+export const linkParts = (mail: ReceivedMail) => uidAndToken(linkIn(mail));
+
+/**
+ * Makes sure every email the service decided on so far has been handled: without AMQP_URL the relay feeds the
+ * in-process bus in log order and the email consumer takes one delivery at a time, so once a mail caused by a later
+ * event arrives, earlier events got their mail (or none). The barrier sends a
+ * mail to an address of its own through resend_activation (accounts that need activation) or reset_password.
+ */
+export function mailBarrier(svc: TestService, opts: { activation: boolean }) {
+  let account: Registered | null = null;
+  let sent = 0;
+  return async (): Promise<void> => {
+    account ??= await register(svc, { username: unique('barrier') });
+    sent++;
+    const path = opts.activation ? '/auth/users/resend_activation/' : '/auth/users/reset_password/';
+    const res = await svc.call('POST', path, { email: account.email });
+    assert.equal(res.status, 204, JSON.stringify(res.body));
+    // With activation on, registration itself sent one mail to the barrier address.
+    await svc.smtp.waitFor(sent + (opts.activation ? 1 : 0), (m) => m.to.includes(account!.email));
+  };
+}
