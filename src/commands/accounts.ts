@@ -7,7 +7,8 @@ import type { PasswordHasher } from '../crypto/passwords.js';
 import { hashTokenKey, newTokenId, tokenKey } from '../crypto/auth-tokens.js';
 import { decodeUid } from '../crypto/link-token.js';
 import { handleUserCommands, loadUser, type CommandResult } from './handle.js';
-import { claim, release, type ReservationDeps } from './reservations.js';
+import { claim, release, reservationKey, type ReservationDeps } from './reservations.js';
+import type { ReservedField } from '../events/reservation.events.js';
 import { emailKey, usernameKey } from './normalize.js';
 import { isAccount, UserRuleError, type Account, type LinkToken, type Timed, type UserCommand, type UserState } from './user.decider.js';
 
@@ -56,6 +57,32 @@ export function accountService(deps: AccountDeps) {
     });
     if (result.appended) await deps.readModelAt(result.appended.position);
     return result;
+  }
+
+  /**
+   * Runs a change to a unique value (username, or email where unique). The claim is made inside the command, after
+   * its checks, so that if another claimant fences this change out, the retry claims again and finds the value taken.
+   * Afterwards, whichever of the old and new values the account does not hold is given up.
+   */
+  async function runClaiming(
+    userId: string,
+    field: ReservedField,
+    value: string,
+    commandsFor: (state: UserState) => Promise<UserCommand[]> | UserCommand[],
+  ): Promise<CommandResult> {
+    const key = reservationKey(field, value);
+    let old = '';
+    try {
+      return await run(userId, async (state) => {
+        old = isAccount(state) ? reservationKey(field, field === 'username' ? state.username : state.email) : '';
+        const commands = await commandsFor(state);
+        if (key !== '') await claim(reservations, field, key, userId);
+        return commands;
+      });
+    } finally {
+      await release(reservations, field, key, userId);
+      await release(reservations, field, old, userId);
+    }
   }
 
   const link = (token: string): LinkToken => ({ token, secret: deps.secretKey, timeoutSeconds: config.PASSWORD_RESET_TIMEOUT });
@@ -138,20 +165,7 @@ export function accountService(deps: AccountDeps) {
     async updateProfile(userId: string, changes: { email?: string }): Promise<Account> {
       const update = (): UserCommand[] => [{ type: 'UpdateProfile', ...changes, requireActivation: config.SEND_ACTIVATION_EMAIL }];
       if (!config.EMAIL_UNIQUE || changes.email === undefined) return (await run(userId, update)).state as Account;
-      const key = emailKey(changes.email);
-      let old = '';
-      if (key !== '') await claim(reservations, 'email', key, userId);
-      try {
-        return (
-          await run(userId, (state) => {
-            old = isAccount(state) ? emailKey(state.email) : '';
-            return update();
-          })
-        ).state as Account;
-      } finally {
-        await release(reservations, 'email', key, userId);
-        await release(reservations, 'email', old, userId);
-      }
+      return (await runClaiming(userId, 'email', changes.email, update)).state as Account;
     },
 
     async deleteAccount(userId: string, currentPassword: string): Promise<void> {
@@ -230,19 +244,10 @@ export function accountService(deps: AccountDeps) {
     },
 
     async setUsername(userId: string, currentPassword: string | undefined, newUsername: string | undefined, validate: Validate): Promise<void> {
-      let old = '';
-      const key = usernameKey(newUsername ?? '');
-      try {
-        await run(userId, async (state) => {
-          old = (await checkedAccount(state, currentPassword, validate)).username;
-          await claim(reservations, 'username', key, userId);
-          return [{ type: 'SetUsername', username: newUsername! }];
-        });
-      } finally {
-        // Whichever of the two names the account does not hold now is given up.
-        await release(reservations, 'username', key, userId);
-        await release(reservations, 'username', usernameKey(old), userId);
-      }
+      await runClaiming(userId, 'username', newUsername ?? '', async (state) => {
+        await checkedAccount(state, currentPassword, validate);
+        return [{ type: 'SetUsername', username: newUsername! }];
+      });
     },
 
     async requestUsernameReset(email: string): Promise<number> {
@@ -253,18 +258,7 @@ export function accountService(deps: AccountDeps) {
 
     async resetUsername(uid: string, token: string, newUsername: string): Promise<void> {
       const userId = await userFromUid(uid);
-      const key = usernameKey(newUsername);
-      let old = '';
-      await claim(reservations, 'username', key, userId);
-      try {
-        await run(userId, (state) => {
-          old = isAccount(state) ? state.username : '';
-          return [{ type: 'ResetUsername', link: link(token), username: newUsername }];
-        });
-      } finally {
-        await release(reservations, 'username', key, userId);
-        await release(reservations, 'username', usernameKey(old), userId);
-      }
+      await runClaiming(userId, 'username', newUsername, () => [{ type: 'ResetUsername', link: link(token), username: newUsername }]);
     },
   };
 }

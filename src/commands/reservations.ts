@@ -3,17 +3,17 @@
 //
 // A reservation holds only while it is backed by its account: the holder's stream exists, is not deleted, and still
 // has this value. So a released, renamed or deleted holder frees the value without any clean-up. A reservation whose
-// registration never happened (the process died between the two appends) is void too, but only after a grace period,
-// and only after fencing: the reclaimer appends RegistrationVoided to the holder's stream with "no stream" expected,
-// so the late registration can never land afterwards.
+// registration or rename never happened (the process died between the two appends) is void too, but only after a
+// grace period, and only after fencing: the reclaimer appends to the holder's stream (RegistrationVoided with "no
+// stream" expected, or ClaimVoided), so the late change, appended with an older expected revision, can never land.
 import { ConcurrencyError, type EventStore } from '../store/port.js';
 import { parseReservationEvent, reservationStream, type ReservedField } from '../events/reservation.events.js';
-import { isAccount, UserRuleError, type UserState } from './user.decider.js';
+import { isAccount, type UserState } from './user.decider.js';
 import { emailKey, usernameKey } from './normalize.js';
 import { handleUserCommands, loadUser } from './handle.js';
 
-/** How long an unbacked reservation is assumed to be a registration still in flight. */
-export const REGISTRATION_GRACE_MS = 30_000;
+/** How long an unbacked reservation is assumed to be a registration or change still in flight. */
+export const CLAIM_GRACE_MS = 30_000;
 const MAX_ATTEMPTS = 10;
 
 export class NameTakenError extends Error {
@@ -43,10 +43,11 @@ export async function claim(deps: ReservationDeps, field: ReservedField, key: st
       const holder = current.data.userId;
       const { state } = await loadUser(deps.store, holder);
       if (keyOf(field, state) === key) throw new NameTakenError(field);
-      if (state.status === 'none') {
+      if (state.status === 'none' || isAccount(state)) {
+        // An unfinished claim: a registration, rename or email change in flight, or one whose process died.
         const age = deps.now().getTime() - Date.parse(current.data.at);
-        if (age < REGISTRATION_GRACE_MS) throw new NameTakenError(field);
-        if (!(await fence(deps, holder))) continue; // the registration landed after all: look again
+        if (age < CLAIM_GRACE_MS) throw new NameTakenError(field);
+        if (!(await fence(deps, field, key, holder))) continue; // the change landed after all: look again
       }
     }
     try {
@@ -88,15 +89,20 @@ export async function release(deps: ReservationDeps, field: ReservedField, key: 
   }
 }
 
-/** True when the holder's registration is now void for good; false when it landed first. */
-async function fence(deps: ReservationDeps, holder: string): Promise<boolean> {
+/**
+ * Makes the holder's unfinished claim void for good, or returns false when it landed first. The holder appends its
+ * change with the revision it read before claiming, so any event appended here makes that append fail; its retry
+ * claims again and finds the value taken. A registration never begun is fenced by creating its stream.
+ */
+async function fence(deps: ReservationDeps, field: ReservedField, key: string, holder: string): Promise<boolean> {
   try {
-    await handleUserCommands(deps.store, deps.newEventId, holder, () => [
-      { type: 'VoidRegistration', userId: holder, now: deps.now() },
-    ]);
+    await handleUserCommands(deps.store, deps.newEventId, holder, (state) => {
+      if (keyOf(field, state) === key) throw new NameTakenError(field);
+      return [{ type: 'VoidClaim', userId: holder, field, now: deps.now() }];
+    });
     return true;
   } catch (error) {
-    if (error instanceof UserRuleError && error.code === 'already_exists') return false;
+    if (error instanceof NameTakenError) return false;
     throw error;
   }
 }

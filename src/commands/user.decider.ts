@@ -48,7 +48,8 @@ export type UserCommand =
       /** SEND_ACTIVATION_EMAIL: the account starts inactive and an activation email is requested. */
       requireActivation: boolean;
     }
-  | { type: 'VoidRegistration'; userId: string }
+  /** Fences out another claimant's unfinished registration, rename or email change (see reservations.ts). */
+  | { type: 'VoidClaim'; userId: string; field: 'username' | 'email' }
   | { type: 'ActivateUser'; link: LinkToken }
   | { type: 'RequestActivationEmail' }
   | {
@@ -133,6 +134,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
     case 'UsernameChanged':
       return { ...state, username: event.data.username };
     case 'ActivationEmailRequested':
+    case 'ClaimVoided':
     case 'PasswordResetRequested':
     case 'UsernameResetRequested':
       return state;
@@ -149,9 +151,9 @@ export function decide(command: Timed<UserCommand>, state: UserState): UserEvent
       ? [registered, userEvent('ActivationEmailRequested', { userId: command.userId, at })]
       : [registered];
   }
-  if (command.type === 'VoidRegistration') {
-    if (state.status !== 'none') throw new UserRuleError('already_exists');
-    return [userEvent('RegistrationVoided', { userId: command.userId, at })];
+  if (command.type === 'VoidClaim') {
+    if (state.status === 'none') return [userEvent('RegistrationVoided', { userId: command.userId, at })];
+    return isAccount(state) ? [userEvent('ClaimVoided', { userId: command.userId, field: command.field, at })] : [];
   }
   if (!isAccount(state)) throw new UserRuleError('not_found');
   const userId = state.id;

@@ -1,5 +1,5 @@
 // JSON Web Tokens as simplejwt makes them: HS256 signed with the secret key, claims token_type, exp, iat, jti and
-// user_id; access tokens live 5 minutes and refresh tokens a day by default.
+// user_id (in that order); access tokens live 5 minutes and refresh tokens a day by default.
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors } from 'jose';
 
@@ -7,42 +7,48 @@ export type TokenType = 'access' | 'refresh';
 
 export interface JwtClaims {
   readonly token_type: TokenType;
-  readonly user_id: string;
-  readonly jti: string;
   readonly exp: number;
   readonly iat: number;
+  readonly jti: string;
+  /** Absent only in tokens someone else signed with our key; callers check it where they need it. */
+  readonly user_id?: string;
 }
 
+/** The claims of a valid token, or simplejwt's message for why it is not. */
+export type JwtCheck = { readonly claims: JwtClaims } | { readonly error: string };
+
 export interface JwtService {
-  issue(type: TokenType, userId: string): Promise<string>;
-  /** The claims of a valid token of either type, or null: bad signature, expired, malformed. */
-  verify(token: string): Promise<JwtClaims | null>;
+  /** A new token; an access token made from a refresh token keeps the refresh token's iat, as simplejwt's does. */
+  issue(type: TokenType, userId: string, from?: { iat: number }): Promise<string>;
+  /** Checks signature and expiry, then (as simplejwt's Token.verify) exp, jti and, when `type` is given, the type. */
+  verify(token: string, type?: TokenType): Promise<JwtCheck>;
 }
+
+const INVALID = 'Token is invalid or expired';
 
 export function jwtService(secret: string, lifetimes: { access: number; refresh: number }, now: () => Date): JwtService {
   const key = new TextEncoder().encode(secret);
   return {
-    async issue(type, userId) {
-      const iat = Math.floor(now().getTime() / 1000);
-      return new SignJWT({ token_type: type, user_id: userId, jti: randomUUID().replaceAll('-', '') })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + lifetimes[type])
-        .sign(key);
+    async issue(type, userId, from) {
+      const seconds = Math.floor(now().getTime() / 1000);
+      const claims = { token_type: type, exp: seconds + lifetimes[type], iat: from?.iat ?? seconds, jti: randomUUID().replaceAll('-', ''), user_id: userId };
+      return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key);
     },
-    async verify(token) {
+    async verify(token, type) {
+      let payload: Record<string, unknown>;
       try {
-        const { payload } = await jwtVerify(token, key, {
-          algorithms: ['HS256'],
-          currentDate: now(),
-          requiredClaims: ['exp', 'token_type', 'user_id', 'jti'],
-        });
-        if (typeof payload.user_id !== 'string' || (payload.token_type !== 'access' && payload.token_type !== 'refresh')) return null;
-        return payload as unknown as JwtClaims;
+        ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: now() }));
       } catch (error) {
-        if (error instanceof errors.JOSEError || error instanceof TypeError) return null;
+        if (error instanceof errors.JOSEError || error instanceof TypeError) return { error: INVALID };
         throw error;
       }
+      if (typeof payload.exp !== 'number') return { error: "Token has no 'exp' claim" };
+      if (typeof payload.jti !== 'string') return { error: 'Token has no id' };
+      if (payload.token_type === undefined) return { error: 'Token has no type' };
+      if (payload.token_type !== 'access' && payload.token_type !== 'refresh') return { error: 'Token has wrong type' };
+      if (type && payload.token_type !== type) return { error: 'Token has wrong type' };
+      if (payload.user_id !== undefined && typeof payload.user_id !== 'string') return { error: INVALID };
+      return { claims: payload as unknown as JwtClaims };
     },
   };
 }

@@ -21,6 +21,8 @@ const schemas = {
   }),
   /** Written by whoever reclaims a username whose registration never completed: fences the late registration out. */
   RegistrationVoided: z.object({ v: v1, userId, at }),
+  /** Written by whoever reclaims a username or email this account claimed but never took (a rename that died). */
+  ClaimVoided: z.object({ v: v1, userId, field: z.enum(['username', 'email']), at }),
   UserActivated: z.object({ v: v1, userId, at }),
   UserDeactivated: z.object({ v: v1, userId, reason: z.enum(['email_changed']), at }),
   ActivationEmailRequested: z.object({ v: v1, userId, at }),

@@ -50,10 +50,11 @@ export function authenticate(deps: { readModel: ReadModel; jwt: JwtService; head
     }
     if (scheme !== undefined && jwtTypes.has(scheme)) {
       if (parts.length !== 2) throw jwtFailed('Authorization header must contain two space-delimited values', 'bad_authorization_header');
-      const claims = await deps.jwt.verify(parts[1]!);
-      if (!claims) throw invalidJwt('Token is invalid or expired');
-      if (claims.token_type !== 'access') throw invalidJwt('Token has wrong type');
-      const user = await deps.readModel.findUserById(claims.user_id);
+      const checked = await deps.jwt.verify(parts[1]!, 'access');
+      if ('error' in checked) throw invalidJwt(checked.error);
+      const userId = checked.claims.user_id;
+      if (userId === undefined) throw jwtFailed('Token contained no recognizable user identification', 'token_not_valid');
+      const user = await deps.readModel.findUserById(userId);
       if (!user) throw jwtFailed('User not found', 'user_not_found');
       if (!user.isActive) throw jwtFailed('User is inactive', 'user_inactive');
       res.locals.principal = { user, tokenHash: null } satisfies Principal;

@@ -56,6 +56,7 @@ export async function projectUserEvent(model: ReadModel, event: UserEvent, revis
       await model.setToken(id, revision, null);
       return;
     case 'RegistrationVoided':
+    case 'ClaimVoided':
     case 'ActivationEmailRequested':
     case 'PasswordChanged':
     case 'PasswordResetRequested':

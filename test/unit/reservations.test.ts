@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openEmbeddedEventStore } from '../../src/store/embedded.js';
-import type { EventStore } from '../../src/store/port.js';
-import { claim, NameTakenError, release, REGISTRATION_GRACE_MS, type ReservationDeps } from '../../src/commands/reservations.js';
-import { handleUserCommands } from '../../src/commands/handle.js';
+import { ConcurrencyError, type EventStore } from '../../src/store/port.js';
+import { claim, NameTakenError, release, CLAIM_GRACE_MS, type ReservationDeps } from '../../src/commands/reservations.js';
+import { handleUserCommands, loadUser } from '../../src/commands/handle.js';
 import { UserRuleError, type UserCommand } from '../../src/commands/user.decider.js';
 
 let dir: string;
@@ -51,7 +51,7 @@ describe('reservations', () => {
     await claim(deps(), 'username', 'crashed', slow); // its registration never happens
     const other = randomUUID();
     await assert.rejects(claim(deps(), 'username', 'crashed', other), taken);
-    clock = new Date(clock.getTime() + REGISTRATION_GRACE_MS + 1);
+    clock = new Date(clock.getTime() + CLAIM_GRACE_MS + 1);
     await claim(deps(), 'username', 'crashed', other);
     // The late registration is fenced out for good.
     await assert.rejects(register(slow, 'crashed'), (e: unknown) => e instanceof UserRuleError && e.code === 'already_exists');
@@ -61,11 +61,30 @@ describe('reservations', () => {
     const holder = randomUUID();
     await claim(deps(), 'username', 'kept', holder);
     await register(holder, 'Kept');
-    clock = new Date(clock.getTime() + 10 * REGISTRATION_GRACE_MS);
+    clock = new Date(clock.getTime() + 10 * CLAIM_GRACE_MS);
     await assert.rejects(claim(deps(), 'username', 'kept', randomUUID()), taken);
     // release() never frees a name its account still has.
     await release(deps(), 'username', 'kept', holder);
     await assert.rejects(claim(deps(), 'username', 'kept', randomUUID()), taken);
+  });
+
+  it('holds a name an account is renaming to, then fences out a rename that died', async () => {
+    const renamer = randomUUID();
+    await claim(deps(), 'username', 'renamer', renamer);
+    await register(renamer, 'renamer');
+    // The rename's first half: read the stream, claim the new name; then the process stalls.
+    const { expected } = await loadUser(store, renamer);
+    await claim(deps(), 'username', 'wanted', renamer);
+    // Within the grace period the name counts as taken.
+    await assert.rejects(claim(deps(), 'username', 'wanted', randomUUID()), taken);
+    // After it, another account reclaims it, fencing the stalled rename out.
+    clock = new Date(clock.getTime() + CLAIM_GRACE_MS + 1);
+    await claim(deps(), 'username', 'wanted', randomUUID());
+    const late = { id: randomUUID(), type: 'UsernameChanged', data: { v: 1, userId: renamer, username: 'wanted', reason: 'set', at: clock.toISOString() } };
+    await assert.rejects(store.append(`user-${renamer}`, [late], expected), ConcurrencyError);
+    // Its retry claims again and finds the name taken.
+    await assert.rejects(claim(deps(), 'username', 'wanted', renamer), taken);
+    assert.deepEqual((await store.readStream(`user-${renamer}`)).map((e) => e.type), ['UserRegistered', 'ClaimVoided']);
   });
 
   it('frees the name of a deleted or renamed account', async () => {

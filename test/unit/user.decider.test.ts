@@ -82,12 +82,17 @@ describe('RegisterUser', () => {
   });
 });
 
-describe('VoidRegistration', () => {
-  it('voids an empty stream', () => {
-    given([]).when({ type: 'VoidRegistration', userId }).then([userEvent('RegistrationVoided', { userId, at })]);
+describe('VoidClaim', () => {
+  it('voids a registration that never happened', () => {
+    given([]).when({ type: 'VoidClaim', userId, field: 'username' }).then([userEvent('RegistrationVoided', { userId, at })]);
   });
-  it('refuses once the registration landed', () => {
-    given([registered(true)]).when({ type: 'VoidRegistration', userId }).thenRejects('already_exists');
+  it('voids an account\'s unfinished rename (changing nothing else)', () => {
+    given([registered(true)])
+      .when({ type: 'VoidClaim', userId, field: 'username' })
+      .then([userEvent('ClaimVoided', { userId, field: 'username', at })]);
+  });
+  it('has nothing to void on a deleted account', () => {
+    given([registered(true), userEvent('UserDeleted', { userId, at: earlier })]).when({ type: 'VoidClaim', userId, field: 'email' }).then([]);
   });
 });
 
