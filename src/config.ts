@@ -48,6 +48,17 @@ const schema = z.object({
   MONGODB_DB: z.string().min(1).default('authstream'),
   AMQP_URL: url(['amqp', 'amqps']),
   AMQP_EXCHANGE: z.string().min(1).default('authstream.events'),
+  /** CloudEvents `source` of every published event. */
+  CLOUDEVENTS_SOURCE: z.string().min(1).default('/authstream'),
+  /** The email consumer's durable queue (with `<queue>.dlq` and `<queue>.retry.<ms>`); default `<AMQP_EXCHANGE>.email`. */
+  EMAIL_QUEUE: optionalString,
+  /** Deliveries of one email event before it goes to the dead-letter queue (permanent SMTP errors go at once). */
+  EMAIL_MAX_ATTEMPTS: int(8, 1, 100),
+  /** Backoff before the first retry; doubles per attempt up to EMAIL_RETRY_MAX_DELAY_MS. */
+  EMAIL_RETRY_DELAY_MS: int(1_000, 10),
+  EMAIL_RETRY_MAX_DELAY_MS: int(60_000, 10),
+  /** Emails the consumer sends concurrently (the AMQP prefetch). */
+  EMAIL_CONCURRENCY: int(8, 1, 1_000),
   SMTP_URL: url(['smtp', 'smtps']),
   DEFAULT_FROM_EMAIL: z.string().min(3).default('webmaster@localhost'),
 
@@ -108,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   // With email as the login field it identifies the account, so it must be unique.
   if (config.LOGIN_FIELD === 'email') config.EMAIL_UNIQUE = true;
+  if (config.EMAIL_RETRY_MAX_DELAY_MS < config.EMAIL_RETRY_DELAY_MS) config.EMAIL_RETRY_MAX_DELAY_MS = config.EMAIL_RETRY_DELAY_MS;
   const shared = config.EVENTSTORE_URL ?? config.MONGODB_URI;
   if (shared && !config.SECRET_KEY) {
     throw new ConfigError(
@@ -115,6 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return config;
+}
+
+/** The email consumer's queue: EMAIL_QUEUE, else `<AMQP_EXCHANGE>.email`. */
+export function emailQueue(config: Config): string {
+  return config.EMAIL_QUEUE ?? `${config.AMQP_EXCHANGE}.email`;
 }
 
 /** The host part of emailed links: DOMAIN, else this server's own address. */

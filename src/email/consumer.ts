@@ -1,9 +1,18 @@
 // The email consumer: which account events send which djoser email. It builds uid and token at send time from the
 // account's current state in the event store, so a link always matches the account as it is.
+//
+// emailDeliveryHandler is the consumer proper, the same code on RabbitMQ and on the in-process bus: it reads the
+// event's public form from the message, skips a messageId already emailed, sends, records the messageId, and asks the
+// bus to retry a temporary SMTP failure with backoff or to dead-letter a permanent one (or the last attempt).
 import type { Config } from '../config.js';
 import { siteDomain } from '../config.js';
 import type { EventStore } from '../store/port.js';
-import type { UserEvent } from '../events/user.events.js';
+import { routingKey, type UserEvent, type UserEventType } from '../events/user.events.js';
+import type { Logger } from '../log.js';
+import { retryDelay, type DeliveryHandler, type Verdict } from '../amqp/bus.js';
+import { MalformedMessageError, parseMessage } from '../amqp/cloudevents.js';
+import { isPermanentSmtpError, type Mailer } from './mailer.js';
+import type { SentStore } from './sent.js';
 import { loadUser } from '../commands/handle.js';
 import { isAccount, type Account } from '../commands/user.decider.js';
 import { encodeUid, makeLinkToken, type LinkPurpose } from '../crypto/link-token.js';
@@ -85,4 +94,86 @@ function linkPath(deps: EmailConsumerDeps, kind: EmailKind, account: Account): s
     nowSeconds: Math.floor(deps.now().getTime() / 1000),
   });
   return deps.config[spec.setting].replaceAll('{uid}', encodeUid(account.id)).replaceAll('{token}', token);
+}
+
+/** Every event that can call for an email under some settings (the settings decide at send time). */
+export const emailEventTypes: readonly UserEventType[] = [
+  'UserRegistered',
+  'UserActivated',
+  'ActivationEmailRequested',
+  'PasswordResetRequested',
+  'PasswordChanged',
+  'UsernameChanged',
+  'UsernameResetRequested',
+];
+
+/** The email queue's bindings: one routing key per event above. */
+export const emailBindings: readonly string[] = emailEventTypes.map(routingKey);
+
+export interface EmailHandlerDeps extends EmailConsumerDeps {
+  readonly mailer: Mailer;
+  readonly sent: SentStore;
+  readonly log: Logger;
+  readonly maxAttempts: number;
+  readonly retryDelayMs: number;
+  readonly retryMaxDelayMs: number;
+}
+
+export function emailDeliveryHandler(deps: EmailHandlerDeps): DeliveryHandler {
+  const { log } = deps;
+  // Deliveries of one messageId in this process run one after another, so two copies in hand at once send once.
+  const inFlight = new Map<string, Promise<unknown>>();
+
+  async function handle(messageId: string, event: UserEvent, eventId: string, attempt: number): Promise<Verdict> {
+    if (await deps.sent.has(messageId)) {
+      log.info('email already sent for this message, skipping the duplicate', { messageId, attempt });
+      return { action: 'ack' };
+    }
+    let email;
+    try {
+      email = await composeEmail(deps, event, eventId);
+    } catch (error) {
+      return failed(error, attempt, 'composing');
+    }
+    if (!email) return { action: 'ack' };
+    try {
+      await deps.mailer.send(email);
+    } catch (error) {
+      if (isPermanentSmtpError(error)) return { action: 'dead-letter', reason: `SMTP refused permanently: ${String(error)}` };
+      return failed(error, attempt, 'sending');
+    }
+    try {
+      await deps.sent.record(messageId, { kind: email.kind, at: deps.now() });
+    } catch (error) {
+      // Sent but not recorded: acking anyway means only a crash-redelivery could send it again.
+      log.error('email sent but not recorded as sent', { messageId, error: String(error) });
+    }
+    log.info('email sent', { kind: email.kind, userId: event.data.userId, eventId, attempt });
+    return { action: 'ack' };
+  }
+
+  function failed(error: unknown, attempt: number, what: string): Verdict {
+    const reason = `${what} failed: ${String(error)}`;
+    if (attempt >= deps.maxAttempts) return { action: 'dead-letter', reason: `${reason} (attempt ${attempt} of ${deps.maxAttempts})` };
+    return { action: 'retry', delayMs: retryDelay(attempt, deps.retryDelayMs, deps.retryMaxDelayMs), reason };
+  }
+
+  return async (delivery) => {
+    let parsed;
+    try {
+      parsed = parseMessage(delivery.body);
+    } catch (error) {
+      if (error instanceof MalformedMessageError) return { action: 'dead-letter', reason: `malformed message: ${error.message}` };
+      throw error;
+    }
+    const messageId = delivery.messageId || parsed.cloudEvent.id;
+    for (let previous = inFlight.get(messageId); previous; previous = inFlight.get(messageId)) await previous.catch(() => {});
+    const result = handle(messageId, parsed.event, parsed.cloudEvent.id, delivery.attempt);
+    inFlight.set(messageId, result);
+    try {
+      return await result;
+    } finally {
+      if (inFlight.get(messageId) === result) inFlight.delete(messageId);
+    }
+  };
 }

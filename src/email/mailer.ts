@@ -13,8 +13,9 @@ export interface Mailer {
 
 export function createMailer(options: { smtpUrl?: string | undefined; mailDir: string; from: string; log: Logger }): Mailer {
   const { smtpUrl, mailDir, from, log } = options;
+  // Short timeouts: a hung SMTP server must fail the attempt (and schedule a retry), not hold a delivery for minutes.
   const transport = smtpUrl
-    ? nodemailer.createTransport(smtpUrl)
+    ? nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 })
     : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(email) {
@@ -34,4 +35,14 @@ export function createMailer(options: { smtpUrl?: string | undefined; mailDir: s
     },
     close: () => transport.close(),
   };
+}
+
+/**
+ * Whether retrying cannot help: the server answered 5xx (e.g. 550 no such mailbox) or refused every recipient.
+ * Temporary failures (4xx, connection refused, timeouts) are worth retrying.
+ */
+export function isPermanentSmtpError(error: unknown): boolean {
+  const e = error as { responseCode?: unknown; code?: unknown } | null;
+  if (typeof e?.responseCode === 'number') return e.responseCode >= 500 && e.responseCode < 600;
+  return e?.code === 'EENVELOPE';
 }

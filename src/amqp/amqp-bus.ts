@@ -1,0 +1,261 @@
+// The RabbitMQ bus.
+//
+// Publishing (the relay): a confirm channel; publish() resolves only when the broker confirms, so the relay's
+// checkpoint never passes an unconfirmed event. Messages are persistent, on a durable topic exchange.
+//
+// The lease: an exclusive queue `<name>` declared by the relay. RabbitMQ lets exactly one connection declare an
+// exclusive queue and deletes it when that connection ends, so at most one relay publishes at a time and a standby
+// takes over within LEASE_POLL_MS of the holder's connection dying.
+//
+// Consuming (the email consumer), for a queue Q:
+//   Q            durable, bound to the exchange per routing key, dead-letters to Q.dlx; manual acks, prefetch N
+//   Q.retry.<ms> durable, x-message-ttl <ms>, dead-letters back to Q via the default exchange: a retry is a copy
+//                published there (attempt+1 in a header, confirmed) before the original is acked. One queue per
+//                delay keeps every queue FIFO in expiry order (no head-of-line blocking of per-message TTLs).
+//   Q.dlx → Q.dlq fanout exchange and durable queue for dead letters (a confirmed copy with the reason in headers).
+// A crash between the copy and the ack yields a duplicate delivery, which the consumer recognises by messageId.
+import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Logger } from '../log.js';
+import { AmqpConnection } from './connection.js';
+import { BusClosedError, sleep, type DeliveryHandler, type EventBus, type Lease, type OutgoingMessage, type QueueSpec, type Verdict } from './bus.js';
+
+export interface AmqpBusOptions {
+  readonly url: string;
+  readonly exchange: string;
+  readonly log: Logger;
+  /** connection_name in the management UI. */
+  readonly name?: string;
+  /** How often a standby relay tries to take the lease. */
+  readonly leasePollMs?: number;
+  /** How long close() waits for deliveries in hand. */
+  readonly drainTimeoutMs?: number;
+  /**
+   * Queues the relay declares (and binds) before it publishes anything: a topic exchange drops what no queue is bound
+   * to, so the service's own consumers' queues must exist before the first event goes out, whichever process starts
+   * first.
+   */
+  readonly declareQueues?: readonly QueueSpec[];
+}
+
+export const HEADER_ATTEMPT = 'x-authstream-attempt';
+export const HEADER_ROUTING_KEY = 'x-authstream-routing-key';
+export const HEADER_ERROR = 'x-authstream-error';
+
+export const retryQueueName = (queue: string, delayMs: number): string => `${queue}.retry.${delayMs}`;
+export const deadLetterExchangeName = (queue: string): string => `${queue}.dlx`;
+export const deadLetterQueueName = (queue: string): string => `${queue}.dlq`;
+
+/** The exchange every relay publishes to. */
+export async function assertEventsExchange(ch: { assertExchange: ConfirmChannel['assertExchange'] }, exchange: string): Promise<void> {
+  await ch.assertExchange(exchange, 'topic', { durable: true, autoDelete: false });
+}
+
+/** Publishes on a confirm channel; resolves on the broker's ack, rejects on a nack or when the channel closes. */
+export function publishConfirmed(ch: ConfirmChannel, exchange: string, routingKey: string, body: Buffer, options: Options.Publish): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      ch.publish(exchange, routingKey, body, options, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+    } catch (error) {
+      reject(error); // the channel is already closed
+    }
+  });
+}
+
+export function publishOptions(message: OutgoingMessage): Options.Publish {
+  return {
+    messageId: message.messageId,
+    type: message.type,
+    timestamp: Math.floor(message.timestamp.getTime() / 1000),
+    contentType: message.contentType,
+    persistent: true,
+    appId: 'authstream',
+  };
+}
+
+/** Our own headers, minus the broker's dead-letter history (x-death …), which would trip its cycle detection. */
+function ownHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !k.startsWith('x-') || k.startsWith('x-authstream-')));
+}
+
+function copyProperties(msg: ConsumeMessage): Options.Publish {
+  const p = msg.properties;
+  return {
+    ...(p.messageId ? { messageId: String(p.messageId) } : {}),
+    ...(p.type ? { type: String(p.type) } : {}),
+    ...(p.timestamp ? { timestamp: Number(p.timestamp) } : {}),
+    ...(p.contentType ? { contentType: String(p.contentType) } : {}),
+    ...(p.appId ? { appId: String(p.appId) } : {}),
+    persistent: true,
+  };
+}
+
+/** A consumer's queue, its dead-letter exchange and queue, and its bindings to the events exchange. */
+export async function assertQueueTopology(ch: ConfirmChannel, exchange: string, spec: QueueSpec): Promise<void> {
+  const dlx = deadLetterExchangeName(spec.queue);
+  await assertEventsExchange(ch, exchange);
+  await ch.assertExchange(dlx, 'fanout', { durable: true, autoDelete: false });
+  await ch.assertQueue(deadLetterQueueName(spec.queue), { durable: true });
+  await ch.bindQueue(deadLetterQueueName(spec.queue), dlx, '');
+  await ch.assertQueue(spec.queue, { durable: true, deadLetterExchange: dlx });
+  for (const pattern of spec.bindings) await ch.bindQueue(spec.queue, exchange, pattern);
+}
+
+const errorCode = (error: unknown): number | undefined => (error as { code?: number } | null)?.code;
+
+export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly connection: AmqpConnection } {
+  const { exchange, log } = options;
+  const connection = new AmqpConnection({ url: options.url, name: options.name ?? 'authstream', log });
+  connection.start();
+  const leasePollMs = options.leasePollMs ?? 2_000;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  let leaseHeld = false;
+  let standbyLogged = false;
+
+  async function openLease(model: ChannelModel, name: string): Promise<Lease> {
+    const ch = await model.createConfirmChannel();
+    ch.on('error', (error: Error) => {
+      if (errorCode(error) !== 405) log.warn('amqp relay channel error', { error: String(error) });
+    });
+    const lost = new Promise<void>((resolve) => ch.once('close', () => resolve()));
+    try {
+      await assertEventsExchange(ch, exchange);
+      await ch.assertQueue(name, { exclusive: true, durable: false, autoDelete: false });
+      for (const spec of options.declareQueues ?? []) await assertQueueTopology(ch, exchange, spec);
+    } catch (error) {
+      await ch.close().catch(() => {});
+      throw error;
+    }
+    leaseHeld = true;
+    void lost.then(() => (leaseHeld = false));
+    const lostError = lost.then(() => {
+      throw new BusClosedError('relay lease lost (channel closed)');
+    });
+    lostError.catch(() => {});
+    return {
+      publish: (message) => Promise.race([publishConfirmed(ch, exchange, message.routingKey, message.body, publishOptions(message)), lostError]),
+      lost,
+      release: async () => {
+        await ch.close().catch(() => {});
+      },
+    };
+  }
+
+  return {
+    kind: 'amqp',
+    connection,
+
+    async lease(name, signal) {
+      for (;;) {
+        const model = await connection.current(signal);
+        try {
+          const lease = await openLease(model, name);
+          log.info('relay lease acquired: this process publishes', { lease: name });
+          standbyLogged = false;
+          return lease;
+        } catch (error) {
+          if (signal.aborted) throw new BusClosedError('aborted');
+          if (errorCode(error) === 405) {
+            if (!standbyLogged) log.info('relay standby: another process holds the lease', { lease: name });
+            standbyLogged = true;
+          } else {
+            log.warn('relay lease: could not declare the lock queue', { lease: name, error: String(error) });
+          }
+          await sleep(leasePollMs, signal);
+        }
+      }
+    },
+
+    async consume(spec: QueueSpec, handler: DeliveryHandler) {
+      const stopping = new AbortController();
+      let inFlight = 0;
+      const dlx = deadLetterExchangeName(spec.queue);
+
+      async function settle(ch: ConfirmChannel, msg: ConsumeMessage, retryQueues: Set<string>): Promise<void> {
+        const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
+        const attemptHeader = Number(headers[HEADER_ATTEMPT]);
+        const attempt = Number.isInteger(attemptHeader) && attemptHeader > 0 ? attemptHeader : 1;
+        const routingKey = typeof headers[HEADER_ROUTING_KEY] === 'string' ? (headers[HEADER_ROUTING_KEY] as string) : msg.fields.routingKey;
+        const messageId = msg.properties.messageId ? String(msg.properties.messageId) : '';
+        let verdict: Verdict;
+        try {
+          verdict = await handler({ messageId, routingKey, body: msg.content, attempt });
+        } catch (error) {
+          verdict = { action: 'retry', delayMs: 1_000, reason: String(error) };
+        }
+        try {
+          if (verdict.action === 'ack') {
+            ch.ack(msg);
+          } else if (verdict.action === 'retry') {
+            const queue = retryQueueName(spec.queue, verdict.delayMs);
+            if (!retryQueues.has(queue)) {
+              await ch.assertQueue(queue, {
+                durable: true,
+                arguments: { 'x-message-ttl': verdict.delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': spec.queue },
+              });
+              retryQueues.add(queue);
+            }
+            await publishConfirmed(ch, '', queue, msg.content, {
+              ...copyProperties(msg),
+              headers: { ...ownHeaders(headers), [HEADER_ATTEMPT]: attempt + 1, [HEADER_ROUTING_KEY]: routingKey, [HEADER_ERROR]: verdict.reason.slice(0, 500) },
+            });
+            ch.ack(msg);
+            log.warn('delivery failed, retry scheduled', { queue: spec.queue, messageId, attempt, delayMs: verdict.delayMs, reason: verdict.reason });
+          } else {
+            await publishConfirmed(ch, dlx, routingKey, msg.content, {
+              ...copyProperties(msg),
+              headers: { ...ownHeaders(headers), [HEADER_ATTEMPT]: attempt, [HEADER_ROUTING_KEY]: routingKey, [HEADER_ERROR]: verdict.reason.slice(0, 500) },
+            });
+            ch.ack(msg);
+            log.error('message dead-lettered', { queue: deadLetterQueueName(spec.queue), messageId, routing: routingKey, attempt, reason: verdict.reason });
+          }
+        } catch (error) {
+          // The channel went away: the broker requeues the unacked message and it is delivered again.
+          log.warn('could not settle a delivery; the broker will redeliver it', { queue: spec.queue, messageId, error: String(error) });
+        }
+      }
+
+      const sessions = connection.runSessions(`consumer ${spec.queue}`, stopping.signal, async (model) => {
+        const ch = await model.createConfirmChannel();
+        ch.on('error', (error: Error) => log.warn('amqp consumer channel error', { queue: spec.queue, error: String(error) }));
+        let isClosed = false;
+        const closed = new Promise<void>((resolve) => ch.once('close', () => ((isClosed = true), resolve())));
+        try {
+          await assertQueueTopology(ch, exchange, spec);
+          await ch.prefetch(spec.concurrency);
+          const retryQueues = new Set<string>();
+          const { consumerTag } = await ch.consume(spec.queue, (msg) => {
+            if (msg === null) {
+              log.warn('consumer cancelled by the broker (queue deleted?)', { queue: spec.queue });
+              void ch.close().catch(() => {});
+              return;
+            }
+            inFlight++;
+            void settle(ch, msg, retryQueues).finally(() => inFlight--);
+          });
+          log.info('consuming', { queue: spec.queue, bindings: spec.bindings });
+          const stopped = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+          await Promise.race([closed, stopped]);
+          if (!isClosed) {
+            await ch.cancel(consumerTag).catch(() => {});
+            for (const deadline = Date.now() + drainTimeoutMs; inFlight > 0 && !isClosed && Date.now() < deadline; ) {
+              await new Promise((r) => setTimeout(r, 20));
+            }
+          }
+        } finally {
+          if (!isClosed) await ch.close().catch(() => {});
+        }
+      });
+
+      return {
+        async close() {
+          stopping.abort();
+          await sessions;
+        },
+      };
+    },
+
+    status: () => ({ bus: 'amqp', connected: connection.connected, connections: connection.connectionCount, relayLeaseHeld: leaseHeld }),
+
+    close: () => connection.close(),
+  };
+}
