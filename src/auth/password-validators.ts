@@ -142,24 +142,15 @@ export function pyIsDigit(s: string): boolean {
 }
 
 // The list is ~80 KB gzipped / 20k entries: read it on first use only, once.
-// tsc does not copy data files, so when running from dist/src/auth we fall
-// back to the copy in the source tree.
-const LIST_CANDIDATES = ['./common-passwords.txt.gz', '../../../src/auth/common-passwords.txt.gz'];
+
 let common: Set<string> | undefined;
 
 export function commonPasswords(): ReadonlySet<string> {
   if (common) return common;
-  let lastError: unknown;
-  for (const candidate of LIST_CANDIDATES) {
-    try {
-      const text = gunzipSync(readFileSync(new URL(candidate, import.meta.url))).toString('utf8');
-      const lines = text.split('\n');
-      if (text.endsWith('\n')) lines.pop(); // Python's line iteration yields no trailing empty line
-      common = new Set(lines.map(pyStrip));
-      return common;
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  throw new Error('common-passwords.txt.gz not found next to password-validators', { cause: lastError });
+  // Beside this module in src/, and copied beside it into dist/ by `npm run build`.
+  const text = gunzipSync(readFileSync(new URL('./common-passwords.txt.gz', import.meta.url))).toString('utf8');
+  const lines = text.split('\n');
+  if (text.endsWith('\n')) lines.pop(); // Python's line iteration yields no trailing empty line
+  common = new Set(lines.map(pyStrip));
+  return common;
 }
