@@ -27,6 +27,9 @@ import { createAmqpBus } from './amqp/amqp-bus.js';
 import { createInProcessBus } from './amqp/in-process.js';
 import { Relay } from './amqp/relay.js';
 
+/** How long close() lets requests in flight finish. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 export interface RunningService {
   /** The HTTP API; in a worker (no `http` role), a server answering only GET /health. */
   readonly url: string;
@@ -190,9 +193,14 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     ...(relay ? { relay } : {}),
     ...(bus ? { bus } : {}),
     async close() {
+      // Stop accepting, let requests in flight finish (bounded), then cut what is left.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       });
       // Relay first (nothing new reaches the consumer), then the consumer settles what it holds, then the bus.
       const relayStopped = relay?.stop();

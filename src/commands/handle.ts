@@ -18,11 +18,24 @@ export interface LoadedUser {
   readonly expected: ExpectedRevision;
 }
 
+// Streams only grow, so a state folded up to a revision stays true: keep the latest per account and read only what
+// came after it. Without this, an account that logs in often (a service account) would be re-read and re-validated
+// in full on every login. Bounded: the least recently used entries go first.
+const CACHE_LIMIT = 10_000;
+const folded = new WeakMap<EventStore, Map<string, { state: UserState; revision: bigint }>>();
+
 export async function loadUser(store: EventStore, userId: string): Promise<LoadedUser> {
-  const recorded = await store.readStream(userStream(userId));
-  const state = recorded.map((e) => parseUserEvent(e.type, e.data)).reduce(evolve, initialState());
-  const last = recorded.at(-1);
-  return { state, expected: last ? last.revision : 'no_stream' };
+  let cache = folded.get(store);
+  if (!cache) folded.set(store, (cache = new Map()));
+  const cached = cache.get(userId);
+  const recorded = await store.readStream(userStream(userId), cached ? { fromRevision: cached.revision + 1n } : {});
+  const state = recorded.map((e) => parseUserEvent(e.type, e.data)).reduce(evolve, cached?.state ?? initialState());
+  const revision = recorded.at(-1)?.revision ?? cached?.revision;
+  if (revision === undefined) return { state, expected: 'no_stream' };
+  cache.delete(userId);
+  cache.set(userId, { state, revision });
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  return { state, expected: revision };
 }
 
 /**

@@ -1,6 +1,6 @@
 // JSON Web Tokens as simplejwt makes them: HS256 signed with the secret key, claims token_type, exp, iat, jti and
 // user_id (in that order); access tokens live 5 minutes and refresh tokens a day by default.
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors } from 'jose';
 
 export type TokenType = 'access' | 'refresh';
@@ -27,7 +27,8 @@ export interface JwtService {
 const INVALID = 'Token is invalid or expired';
 
 export function jwtService(secret: string, lifetimes: { access: number; refresh: number }, now: () => Date): JwtService {
-  const key = new TextEncoder().encode(secret);
+  // A KeyObject made once: given raw bytes, jose would import the key again on every sign and verify.
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   return {
     async issue(type, userId, from) {
       const seconds = Math.floor(now().getTime() / 1000);

@@ -1,5 +1,7 @@
 // Password hashing with argon2id. The argon2 binding runs on libuv's thread pool, so hashing never blocks the
-// event loop.
+// event loop. At most one hash per core runs at a time: more cannot go faster, and would take every pool thread,
+// leaving file I/O (the embedded log's fsync) queued behind seconds of hashing.
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 
 export interface PasswordHasher {
@@ -15,23 +17,41 @@ export interface Argon2Params {
   readonly parallelism: number;
 }
 
-export function argon2Hasher(params: Argon2Params): PasswordHasher {
+/** Runs at most `limit` tasks at once, the rest in arrival order. */
+function limiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export function argon2Hasher(params: Argon2Params, concurrency = availableParallelism()): PasswordHasher {
   const options = {
     type: argon2.argon2id as 2,
     memoryCost: params.memoryKiB,
     timeCost: params.timeCost,
     parallelism: params.parallelism,
   };
+  const limit = limiter(Math.max(1, concurrency));
   let dummy: Promise<string> | null = null;
-  const verify = async (hash: string, password: string) => {
-    try {
-      return await argon2.verify(hash, password);
-    } catch {
-      return false; // a malformed stored hash never matches
-    }
-  };
+  const verify = (hash: string, password: string) =>
+    limit(async () => {
+      try {
+        return await argon2.verify(hash, password);
+      } catch {
+        return false; // a malformed stored hash never matches
+      }
+    });
   return {
-    hash: (password) => argon2.hash(password, options),
+    hash: (password) => limit(() => argon2.hash(password, options)),
     verify,
     async verifyNothing(password) {
       dummy ??= argon2.hash('authstream timing equaliser', options);

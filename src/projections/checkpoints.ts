@@ -14,6 +14,7 @@ export const readModelCheckpoints = (model: ReadModel): CheckpointStore => ({
 
 export function fileCheckpoints(dir: string): CheckpointStore {
   const file = (name: string) => path.join(dir, `checkpoint-${name}.json`);
+  let dirMade = false;
   return {
     async load(name) {
       try {
@@ -25,7 +26,10 @@ export function fileCheckpoints(dir: string): CheckpointStore {
       }
     },
     async save(name, position) {
-      await mkdir(dir, { recursive: true });
+      if (!dirMade) {
+        await mkdir(dir, { recursive: true });
+        dirMade = true;
+      }
       // Write then rename, so a crash leaves either the old or the new checkpoint, never half of one.
       const tmp = `${file(name)}.tmp`;
       await writeFile(tmp, JSON.stringify({ commit: String(position.commit), prepare: String(position.prepare) }));
