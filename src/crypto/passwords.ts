@@ -1,6 +1,7 @@
 // Password hashing with argon2id. The argon2 binding runs on libuv's thread pool, so hashing never blocks the
-// event loop. At most one hash per core runs at a time: more cannot go faster, and would take every pool thread,
-// leaving file I/O (the embedded log's fsync) queued behind seconds of hashing.
+// event loop. At most one hash per core, plus one, runs at a time: that keeps the cores busy between hashes, while
+// more could not go faster and would take every pool thread, queueing file I/O (the embedded log's fsync) behind
+// seconds of hashing.
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 
@@ -33,7 +34,7 @@ function limiter(limit: number) {
   };
 }
 
-export function argon2Hasher(params: Argon2Params, concurrency = availableParallelism()): PasswordHasher {
+export function argon2Hasher(params: Argon2Params, concurrency = availableParallelism() + 1): PasswordHasher {
   const options = {
     type: argon2.argon2id as 2,
     memoryCost: params.memoryKiB,
