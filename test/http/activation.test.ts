@@ -4,15 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
-import { PASSWORD, linkParts, login, mailBarrier, mailText, mailsTo, nthMailTo, register, unique } from './helpers.js';
+import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, PASSWORD, SITE, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
 
-const SITE = { DOMAIN: 'app.example.com', SITE_NAME: 'Example' };
 const ACTIVATION_SUBJECT = 'Account activation on Example';
 const CONFIRMATION_SUBJECT = 'Example - Your account has been successfully created and activated!';
-const INVALID_UID = { uid: ["Invalid user id or user doesn't exist."] };
-const INVALID_TOKEN = { token: ['Invalid token for given user.'] };
 const STALE = { detail: 'Stale token for given user.' };
-const CANNOT_LOG_IN = { non_field_errors: ['Unable to log in with provided credentials.'] };
 
 const activationText = (link: string) =>
   [

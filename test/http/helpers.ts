@@ -11,6 +11,13 @@ export const TOKEN_KEY = /^[0-9a-f]{40}$/;
 export const USERNAME_INVALID = 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.';
 export const NOT_AUTHENTICATED = { detail: 'Authentication credentials were not provided.' };
 
+/** Email context every suite uses, so links and subjects are predictable. */
+export const SITE = { DOMAIN: 'app.example.com', SITE_NAME: 'Example' };
+export const CANNOT_LOG_IN = { non_field_errors: ['Unable to log in with provided credentials.'] };
+export const INVALID_TOKEN = { token: ['Invalid token for given user.'] };
+export const INVALID_UID = { uid: ["Invalid user id or user doesn't exist."] };
+export const TAKEN = 'A user with that username already exists.';
+
 /** A username (and matching email) no other test uses. */
 export function unique(prefix = 'u'): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;

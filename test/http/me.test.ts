@@ -2,9 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestService } from '../support/service.js';
-import { NOT_AUTHENTICATED, PASSWORD, auth, bearer, jwtPair, linkParts, login, mailBarrier, mailsTo, nthMailTo, register, unique } from './helpers.js';
+import { NOT_AUTHENTICATED, PASSWORD, SITE, auth, bearer, jwtPair, linkParts, login, mailBarrier, mailsTo, nthMailTo, register, unique } from './helpers.js';
 
-const SITE = { DOMAIN: 'app.example.com', SITE_NAME: 'Example' };
 
 describe('users/me/ (default settings)', () => {
   let svc: TestService;

@@ -3,16 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
-import { NOT_AUTHENTICATED, PASSWORD, auth, bearer, jwtPair, linkParts, login, mailBarrier, mailText, mailsTo, nthMailTo, register, unique } from './helpers.js';
+import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, NOT_AUTHENTICATED, PASSWORD, SITE, auth, bearer, jwtPair, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
 
-const SITE = { DOMAIN: 'app.example.com', SITE_NAME: 'Example' };
 const NEW_PASSWORD = 'Abc-new-pass-77';
 const RESET_SUBJECT = 'Password reset on Example';
 const CHANGED_SUBJECT = 'Example - Your password has been successfully changed!';
 const WEAK = ['This password is too short. It must contain at least 8 characters.', 'This password is too common.', 'This password is entirely numeric.'];
-const CANNOT_LOG_IN = { non_field_errors: ['Unable to log in with provided credentials.'] };
-const INVALID_TOKEN = { token: ['Invalid token for given user.'] };
-const INVALID_UID = { uid: ["Invalid user id or user doesn't exist."] };
 
 describe('passwords (default settings)', () => {
   let svc: TestService;

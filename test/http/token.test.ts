@@ -2,9 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestService } from '../support/service.js';
-import { NOT_AUTHENTICATED, PASSWORD, TOKEN_KEY, auth, bearer, jwtPair, login, register, unique } from './helpers.js';
+import { CANNOT_LOG_IN, NOT_AUTHENTICATED, PASSWORD, TOKEN_KEY, auth, bearer, jwtPair, login, register, unique } from './helpers.js';
 
-const CANNOT_LOG_IN = { non_field_errors: ['Unable to log in with provided credentials.'] };
 
 describe('token/login/ and token/logout/', () => {
   let svc: TestService;

@@ -3,15 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
-import { NOT_AUTHENTICATED, PASSWORD, USERNAME_INVALID, auth, linkParts, login, mailBarrier, mailText, mailsTo, nthMailTo, register, unique } from './helpers.js';
+import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, NOT_AUTHENTICATED, PASSWORD, SITE, TAKEN, USERNAME_INVALID, auth, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
 
-const SITE = { DOMAIN: 'app.example.com', SITE_NAME: 'Example' };
-const TAKEN = 'A user with that username already exists.';
 const RESET_SUBJECT = 'Username reset on Example';
 const CHANGED_SUBJECT = 'Example - Your username has been successfully changed!';
-const INVALID_UID = { uid: ["Invalid user id or user doesn't exist."] };
-const INVALID_TOKEN = { token: ['Invalid token for given user.'] };
-const CANNOT_LOG_IN = { non_field_errors: ['Unable to log in with provided credentials.'] };
 
 describe('usernames (default settings)', () => {
   let svc: TestService;

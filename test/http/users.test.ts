@@ -3,14 +3,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestService } from '../support/service.js';
-import { NOT_AUTHENTICATED, PASSWORD, USERNAME_INVALID, UUID, auth, login, register, unique } from './helpers.js';
+import { NOT_AUTHENTICATED, PASSWORD, TAKEN, USERNAME_INVALID, UUID, auth, login, register, unique } from './helpers.js';
 
 const REQUIRED = 'This field is required.';
 const NULL = 'This field may not be null.';
 const BLANK = 'This field may not be blank.';
 const NOT_STRING = 'Not a valid string.';
 const BAD_EMAIL = 'Enter a valid email address.';
-const TAKEN = 'A user with that username already exists.';
 
 describe('POST users/ (default settings)', () => {
   let svc: TestService;
