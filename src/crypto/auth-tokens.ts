@@ -9,5 +9,3 @@ export const tokenKey = (secret: string, tokenId: string): string =>
   createHmac('sha256', secret).update(`authstream.authtoken:${tokenId}`).digest('hex').slice(0, 40);
 
 export const hashTokenKey = (key: string): string => createHash('sha256').update(key).digest('hex');
-
-export const TOKEN_KEY_PATTERN = /^[0-9a-f]{40}$/;

@@ -76,7 +76,7 @@ export async function openMongoSentStore(uri: string, dbName: string, collection
   };
 }
 
-/** For tests and the in-memory read model. */
+/** In memory, for unit tests of the consumer. */
 export function memorySentStore(): SentStore {
   const sent = new Set<string>();
   return {

@@ -50,13 +50,19 @@ export async function spawnService(env: Record<string, string>, args: string[] =
   };
 }
 
-/** JSON over HTTP against a base URL. */
+/** JSON over HTTP against a base URL: a string body is sent as it is; a body that is not JSON comes back as text. */
 export async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
+  let parsed: any = text;
+  try {
+    parsed = text === '' ? null : JSON.parse(text);
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
 }

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { startSmtpCapture, type SmtpCapture } from './smtp.js';
+import { call } from './process.js';
 
 export interface TestService extends RunningService {
   readonly dataDir: string;
@@ -31,21 +32,7 @@ export async function startTestService(env: Record<string, string> = {}, shared?
       await service.close();
       return startTestService(env, { dataDir, smtp });
     },
-    async call(method, p, body, headers = {}) {
-      const res = await fetch(`${service.url}${p}`, {
-        method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text === '' ? null : JSON.parse(text);
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    call: (method, p, body, headers) => call(service.url, method, p, body, headers),
     async dispose() {
       await service.close();
       await smtp.close();
