@@ -1,34 +1,47 @@
 # syntax=docker/dockerfile:1
-# authstream: build with the dev toolchain, run on a slim image as the unprivileged `node` user.
+# authstream: compiled once at image build, run as the unprivileged `node` user with production dependencies only.
 #   docker build -t authstream .
-#   docker run authstream            # API + relay + email consumer in one process
+#   docker run authstream            # API + relay + email consumer in one process (embedded store under /data)
 #   docker run authstream api        # HTTP only       (needs EVENTSTORE_URL and AMQP_URL)
 #   docker run authstream worker     # relay + emails  (needs EVENTSTORE_URL and AMQP_URL)
+#
+# Node 24 is the current LTS line. One base image for both stages, so the native modules (argon2, bcrypt: prebuilt
+# N-API binaries inside their npm packages, nothing is compiled) match the runtime's libc.
+# Pin the digest too for reproducible builds (and bump tag and digest together):
+#   docker buildx imagetools inspect node:24.18.0-bookworm-slim --format '{{json .Manifest.Digest}}'
+#   # at the time of writing, published as sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+#   # (not checked from the machine this file was written on: no Docker there), then:
+#   # ARG NODE_IMAGE=node:24.18.0-bookworm-slim@sha256:<digest>
+ARG NODE_IMAGE=node:24.18.0-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
     DATA_DIR=/data
 WORKDIR /app
-COPY --from=build /app/package.json ./package.json
-COPY --from=build /app/node_modules ./node_modules
+# A clean production install from the lockfile rather than a pruned copy of the build's node_modules: nothing of the
+# dev toolchain can linger. The application files stay owned by root, so the service cannot rewrite its own code.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
+# The email templates are found relative to package.json (templates/email), in src/ and dist/ layouts alike.
+COPY templates ./templates
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8000
-# The API and the worker both answer GET /health on PORT.
+# The API and the worker both answer GET /health/ready on PORT (503 until their dependencies are reachable).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# No build or tsc at start: the image already holds dist/.
 ENTRYPOINT ["node", "dist/src/main.js"]
 CMD []
