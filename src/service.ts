@@ -1,34 +1,23 @@
-// The composition root: picks adapters from the configuration, catches the read model up with the log, then serves
-// HTTP, relays account events to the bus and runs the email consumer. `npm start` calls startService(); tests call
-// it in-process. With AMQP_URL the bus is RabbitMQ, otherwise an in-process bus running the same relay and consumer.
-// Roles let one process run only part: `api` (HTTP) and `worker` (relay + email consumer), see main.ts.
-import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+// The composition root: picks adapters from the configuration, then starts this process's roles — the api (the
+// read-model projections and HTTP), the email consumer and the relay — and closes them in reverse order. `npm start`
+// runs all three; `api` and `worker` (relay + email) run apart, see main.ts. With AMQP_URL the bus is RabbitMQ,
+// otherwise an in-process bus carrying the same relay and consumer code.
+import { createServer } from 'node:http';
 import path from 'node:path';
-import { emailQueue, type Config } from './config.js';
+import type { Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import type { EventStore } from './store/port.js';
 import type { ReadModel } from './readmodel/port.js';
 import { openEventStore, openReadModel } from './adapters.js';
-import { SubscriptionRunner } from './projections/runner.js';
-import { fileCheckpoints, readModelCheckpoints } from './projections/checkpoints.js';
-import { usersProjection } from './projections/users.projection.js';
-import { accountService } from './commands/accounts.js';
-import { argon2Hasher } from './crypto/passwords.js';
-import { jwtService } from './crypto/jwt.js';
 import { loadSecretKey } from './crypto/secret-key.js';
-import { createApp } from './http/app.js';
-import { createMailer } from './email/mailer.js';
-import { emailBindings, emailDeliveryHandler } from './email/consumer.js';
-import { openFileSentStore, openMongoSentStore, type SentStore } from './email/sent.js';
-import type { EventBus, Subscription } from './amqp/bus.js';
+import type { EventBus } from './amqp/bus.js';
 import { createAmqpBus } from './amqp/amqp-bus.js';
 import { createInProcessBus } from './amqp/in-process.js';
-import { Relay } from './amqp/relay.js';
-
-/** How long close() lets requests in flight finish. */
-const SHUTDOWN_GRACE_MS = 5_000;
+import type { Relay } from './amqp/relay.js';
+import { closeServer, listen, type RunningRole, type ServiceContext } from './roles/context.js';
+import { startApi } from './roles/api.js';
+import { emailQueueSpec, startEmailConsumer } from './roles/email.js';
+import { startRelay } from './roles/relay.js';
 
 export interface RunningService {
   /** The HTTP API; in a worker (no `http` role), a server answering only GET /health. */
@@ -54,165 +43,86 @@ export interface ServiceOverrides {
 
 export async function startService(config: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
   const log = overrides.log ?? createLogger(config.LOG_LEVEL);
-  const now = overrides.now ?? (() => new Date());
-  const secretKey = config.SECRET_KEY ?? (await loadSecretKey(config.DATA_DIR, log));
-  const store = await openEventStore(config);
-  const readModel = await openReadModel(config);
-
   const roles = new Set(overrides.roles ?? ALL_ROLES);
   if (!config.AMQP_URL && roles.has('relay') !== roles.has('email')) {
     throw new Error('without AMQP_URL the relay and the email consumer share an in-process bus: run them in one process');
   }
-  const closers: (() => Promise<void> | void)[] = [];
-
-  // HTTP: projections first, so the read model has caught up before the first request.
-  let projections: SubscriptionRunner | null = null;
-  if (roles.has('http')) {
-    projections = new SubscriptionRunner({
-      name: 'read-model',
-      store,
-      checkpoints: readModelCheckpoints(readModel),
-      handle: usersProjection(readModel),
-      log,
-    });
-    await projections.start();
-  }
-
-  // The bus, the email consumer (subscribed before the relay starts, so the in-process bus has it bound), the relay.
-  // Checkpoints of effects outside the read model live under DATA_DIR unless the read model is shared (MongoDB).
-  const checkpoints = config.MONGODB_URI ? readModelCheckpoints(readModel) : fileCheckpoints(config.DATA_DIR);
-  let bus: EventBus | undefined;
-  let relay: Relay | undefined;
-  let emails: Subscription | undefined;
-  let sent: SentStore | undefined;
-  const emailSpec = {
-    queue: emailQueue(config),
-    bindings: emailBindings,
-    concurrency: config.AMQP_URL ? config.EMAIL_CONCURRENCY : 1,
+  const opened: { close(): Promise<void> | void }[] = [];
+  const closeAll = async () => {
+    for (const { close } of opened.reverse()) await close();
   };
-  if (roles.has('relay') || roles.has('email')) {
-    bus = config.AMQP_URL
-      ? createAmqpBus({
-          url: config.AMQP_URL,
-          exchange: config.AMQP_EXCHANGE,
-          log,
-          name: `authstream ${[...roles].join('+')} ${process.pid}`,
-          declareQueues: [emailSpec],
-        })
-      : createInProcessBus({ log, deadLetterFile: path.join(config.DATA_DIR, 'email-dead-letters.jsonl') });
-  }
-  if (bus && roles.has('email')) {
-    sent = config.MONGODB_URI ? await openMongoSentStore(config.MONGODB_URI, config.MONGODB_DB) : openFileSentStore(config.DATA_DIR);
-    const mailer = createMailer({
-      smtpUrl: config.SMTP_URL,
-      mailDir: path.join(config.DATA_DIR, 'mail'),
-      from: config.DEFAULT_FROM_EMAIL,
-      log,
-    });
-    closers.push(() => mailer.close());
-    emails = await bus.consume(
-      emailSpec,
-      emailDeliveryHandler({
-        config,
-        secretKey,
-        store,
-        now,
-        mailer,
-        sent,
-        log,
-        maxAttempts: config.EMAIL_MAX_ATTEMPTS,
-        retryDelayMs: config.EMAIL_RETRY_DELAY_MS,
-        retryMaxDelayMs: config.EMAIL_RETRY_MAX_DELAY_MS,
-      }),
-    );
-  }
-  if (bus && roles.has('relay')) {
-    relay = new Relay({
-      bus,
-      store,
-      checkpoints,
-      // The in-process relay keeps the old email runner's checkpoint name: it is the embedded email path.
-      name: bus.kind === 'amqp' ? `relay-${config.AMQP_EXCHANGE}` : 'email',
-      lease: `${config.AMQP_EXCHANGE}.relay-lock`,
-      source: config.CLOUDEVENTS_SOURCE,
-      log,
-    });
-    relay.start();
-  }
+  try {
+    const secretKey = config.SECRET_KEY ?? (await loadSecretKey(config.DATA_DIR, log));
+    const store = await openEventStore(config);
+    opened.push({ close: () => store.close() });
+    const readModel = await openReadModel(config);
+    opened.push({ close: () => readModel.close() });
+    const ctx: ServiceContext = { config, log, now: overrides.now ?? (() => new Date()), secretKey, store, readModel };
 
-  const health = () => ({
-    status: 'ok',
-    roles: [...roles],
-    ...(projections ? { readModelPosition: String(projections.position?.commit ?? 'none') } : {}),
-    ...(relay ? { relayPosition: String(relay.position?.commit ?? 'none'), relayActive: relay.active, published: relay.published } : {}),
-    ...(bus ? bus.status() : {}),
+    const running: RunningRole[] = [];
+    const health = () => Object.assign({ status: 'ok', roles: [...roles] }, ...running.map((r) => r.health()), bus ? bus.status() : {});
+
+    let url: string;
+    if (roles.has('http')) {
+      const api = await startApi(ctx, health);
+      opened.push(api);
+      running.push(api);
+      url = api.url;
+    } else {
+      url = await startWorkerHealth(config, health, opened);
+    }
+
+    let bus: EventBus | undefined;
+    let relay: Relay | undefined;
+    if (roles.has('relay') || roles.has('email')) {
+      bus = openBus(config, log, [...roles]);
+      opened.push({ close: () => bus!.close() });
+      // The consumer first, so the in-process bus has it bound before the relay publishes anything.
+      if (roles.has('email')) {
+        const email = await startEmailConsumer(ctx, bus);
+        opened.push(email);
+        running.push(email);
+      }
+      if (roles.has('relay')) {
+        const started = startRelay(ctx, bus);
+        opened.push(started);
+        running.push(started);
+        relay = started.relay;
+      }
+    }
+
+    log.info(`authstream listening on ${url}`, {
+      roles: [...roles],
+      eventStore: config.EVENTSTORE_URL ? 'eventstoredb' : 'embedded',
+      readModel: config.MONGODB_URI ? 'mongodb' : 'memory',
+      bus: bus?.kind ?? 'none',
+    });
+    return { url, store, readModel, ...(relay ? { relay } : {}), ...(bus ? { bus } : {}), close: closeAll };
+  } catch (error) {
+    await closeAll().catch(() => {});
+    throw error;
+  }
+}
+
+function openBus(config: Config, log: Logger, roles: readonly Role[]): EventBus {
+  if (!config.AMQP_URL) return createInProcessBus({ log, deadLetterFile: path.join(config.DATA_DIR, 'email-dead-letters.jsonl') });
+  return createAmqpBus({
+    url: config.AMQP_URL,
+    exchange: config.AMQP_EXCHANGE,
+    log,
+    name: `authstream ${roles.join('+')} ${process.pid}`,
+    declareQueues: [emailQueueSpec({ config })],
   });
+}
 
-  let server: Server;
-  if (projections) {
-    const accounts = accountService({
-      config,
-      secretKey,
-      store,
-      readModel,
-      hasher: argon2Hasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
-      now,
-      newId: randomUUID,
-      readModelAt: (position) => projections.waitFor(position, config.READ_YOUR_WRITES_TIMEOUT_MS),
-    });
-    const jwt = jwtService(secretKey, { access: config.ACCESS_TOKEN_LIFETIME, refresh: config.REFRESH_TOKEN_LIFETIME }, now);
-    const app = createApp({ config, log, accounts, readModel, jwt, health });
-    server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
-    });
-  } else {
-    // A worker serves only its health, for orchestrators.
-    server = createServer((req, res) => {
-      const ok = req.method === 'GET' && (req.url === '/health' || req.url === '/health/');
-      res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(ok ? health() : { detail: 'Not found.' }));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.PORT, config.HOST, () => resolve());
-    });
-  }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  log.info(`authstream listening on ${url}`, {
-    roles: [...roles],
-    eventStore: config.EVENTSTORE_URL ? 'eventstoredb' : 'embedded',
-    readModel: config.MONGODB_URI ? 'mongodb' : 'memory',
-    bus: bus?.kind ?? 'none',
+/** A worker serves only its health, for orchestrators. */
+async function startWorkerHealth(config: Config, health: () => Record<string, unknown>, opened: { close(): Promise<void> | void }[]): Promise<string> {
+  const server = createServer((req, res) => {
+    const ok = req.method === 'GET' && (req.url === '/health' || req.url === '/health/');
+    res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(ok ? health() : { detail: 'Not found.' }));
   });
-
-  return {
-    url,
-    store,
-    readModel,
-    ...(relay ? { relay } : {}),
-    ...(bus ? { bus } : {}),
-    async close() {
-      // Stop accepting, let requests in flight finish (bounded), then cut what is left.
-      await new Promise<void>((resolve) => {
-        const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        server.close(() => {
-          clearTimeout(cut);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-      // Relay first (nothing new reaches the consumer), then the consumer settles what it holds, then the bus.
-      const relayStopped = relay?.stop();
-      if (bus?.kind === 'in-process') await bus.close(); // interrupts an in-process retry wait that holds the relay
-      await relayStopped;
-      await emails?.close();
-      await bus?.close();
-      for (const close of closers) await close();
-      await sent?.close();
-      await projections?.stop();
-      await readModel.close();
-      await store.close();
-    },
-  };
+  const url = await listen(config, server);
+  opened.push({ close: () => closeServer(server) });
+  return url;
 }

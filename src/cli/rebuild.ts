@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { openEventStore, openReadModel } from '../adapters.js';
 import { SubscriptionRunner } from '../projections/runner.js';
 import { readModelCheckpoints } from '../projections/checkpoints.js';
-import { usersProjection } from '../projections/users.projection.js';
+import { readModelProjection } from '../projections/read-model.projection.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   try {
     const started = Date.now();
     await model.clear();
-    const runner = new SubscriptionRunner({ name: 'read-model', store, checkpoints: readModelCheckpoints(model), handle: usersProjection(model), log });
+    const runner = new SubscriptionRunner({ name: 'read-model', store, checkpoints: readModelCheckpoints(model), handle: readModelProjection(model), log });
     await runner.start(); // resolves once caught up with the log
     await runner.stop();
     log.info(`read model rebuilt in ${Date.now() - started} ms`, { position: String(runner.position?.commit ?? 'empty log') });

@@ -6,15 +6,12 @@
 // bus to retry a temporary SMTP failure with backoff or to dead-letter a permanent one (or the last attempt).
 import type { Config } from '../config.js';
 import { siteDomain } from '../config.js';
-import type { EventStore } from '../store/port.js';
 import { routingKey, type UserEvent, type UserEventType } from '../events/user.events.js';
 import type { Logger } from '../log.js';
 import { retryDelay, type DeliveryHandler, type Verdict } from '../amqp/bus.js';
 import { MalformedMessageError, parseMessage } from '../amqp/cloudevents.js';
 import { isPermanentSmtpError, type Mailer } from './mailer.js';
 import type { SentStore } from './sent.js';
-import { loadUser } from '../commands/handle.js';
-import { isAccount, type Account } from '../commands/user.decider.js';
 import { encodeUid, makeLinkToken, type LinkPurpose } from '../crypto/link-token.js';
 import { renderEmail, type EmailKind, type RenderedEmail } from './templates.js';
 
@@ -27,10 +24,23 @@ export interface OutgoingEmail extends RenderedEmail {
   readonly link?: string;
 }
 
+/** What an email needs to know of its account, as the event store has it now (the link must match it). */
+export interface Recipient {
+  readonly id: string;
+  readonly active: boolean;
+  readonly username: string;
+  readonly email: string;
+  readonly passwordHash: string | null;
+  readonly lastLogin: string | null;
+}
+
+/** The port the consumer reads accounts through: null for an account that is gone (or never was). */
+export type RecipientLookup = (userId: string) => Promise<Recipient | null>;
+
 export interface EmailConsumerDeps {
   readonly config: Config;
   readonly secretKey: string;
-  readonly store: EventStore;
+  readonly recipient: RecipientLookup;
   readonly now: () => Date;
 }
 
@@ -66,10 +76,10 @@ export function emailKindFor(event: UserEvent, config: Config): EmailKind | null
 export async function composeEmail(deps: EmailConsumerDeps, event: UserEvent, eventId: string): Promise<OutgoingEmail | null> {
   const kind = emailKindFor(event, deps.config);
   if (!kind) return null;
-  const { state } = await loadUser(deps.store, event.data.userId);
-  if (!isAccount(state) || state.email === '') return null;
+  const state = await deps.recipient(event.data.userId);
+  if (!state || state.email === '') return null;
   // An activation link for an account that is active by now would only be refused as stale.
-  if (kind === 'activation' && state.status === 'active') return null;
+  if (kind === 'activation' && state.active) return null;
   const url = linkPath(deps, kind, state);
   const domain = siteDomain(deps.config);
   const context = {
@@ -84,7 +94,7 @@ export async function composeEmail(deps: EmailConsumerDeps, event: UserEvent, ev
   return { ...rendered, to: state.email, kind, eventId, ...(link ? { link } : {}) };
 }
 
-function linkPath(deps: EmailConsumerDeps, kind: EmailKind, account: Account): string | undefined {
+function linkPath(deps: EmailConsumerDeps, kind: EmailKind, account: Recipient): string | undefined {
   const spec = linked[kind];
   if (!spec) return undefined;
   const token = makeLinkToken({

@@ -1,21 +1,30 @@
 // Reservations make the login field (and email, where unique) unique on the write side: one stream per normalised
 // value, claimed by appending with an expected revision. They are internal: not account events, never published.
 import { z } from 'zod';
+import type { RecordedEvent } from '../store/port.js';
+import { at, eventType, upcast } from './event-type.js';
+import type { UniqueField } from '../commands/decider.js';
 
-export type ReservedField = 'username' | 'email';
+export const reservationStream = (field: UniqueField, key: string): string => `reservation-${field}-${key}`;
 
-export const reservationStream = (field: ReservedField, key: string): string => `reservation-${field}-${key}`;
+const types = {
+  NameReserved: eventType({ userId: z.uuid(), at }),
+  NameReleased: eventType({ userId: z.uuid(), at }),
+};
 
-const schemas = {
-  NameReserved: z.object({ v: z.literal(1), userId: z.uuid(), at: z.iso.datetime() }),
-  NameReleased: z.object({ v: z.literal(1), userId: z.uuid(), at: z.iso.datetime() }),
-} as const;
-
-export type ReservationEvent =
-  | { readonly type: 'NameReserved'; readonly data: z.output<typeof schemas.NameReserved> }
-  | { readonly type: 'NameReleased'; readonly data: z.output<typeof schemas.NameReleased> };
+export type ReservationEvent = { [T in keyof typeof types]: { readonly type: T; readonly data: z.output<(typeof types)[T]['schema']> } }[keyof typeof types];
 
 export function parseReservationEvent(type: string, data: unknown): ReservationEvent {
-  if (type === 'NameReserved' || type === 'NameReleased') return { type, data: schemas[type].parse(data) } as ReservationEvent;
-  throw new Error(`unknown reservation event type ${type}`);
+  if (type !== 'NameReserved' && type !== 'NameReleased') throw new Error(`unknown reservation event type ${type}`);
+  const spec = types[type];
+  return { type, data: spec.schema.parse(upcast(spec, (data ?? {}) as Record<string, unknown>)) } as ReservationEvent;
 }
+
+export function reservationEvent(type: ReservationEvent['type'], data: { userId: string; at: string }): ReservationEvent {
+  return { type, data: types[type].schema.parse({ ...data, v: types[type].version }) };
+}
+
+export const reservationCodec = {
+  parse: (recorded: RecordedEvent): ReservationEvent => parseReservationEvent(recorded.type, recorded.data),
+  serialize: (event: ReservationEvent) => ({ type: event.type, data: event.data as Record<string, unknown> }),
+};

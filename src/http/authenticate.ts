@@ -1,7 +1,8 @@
-// Authentication as DRF runs it: on every request, before the view. `Token <key>` (DRF's TokenAuthentication) and
-// `Bearer <jwt>` / `JWT <jwt>` (simplejwt's JWTAuthentication); any other scheme is anonymous.
+// Authentication as DRF runs it: on every request to a view with authentication classes, before anything else.
+// `Token <key>` (DRF's TokenAuthentication) and `Bearer <jwt>` / `JWT <jwt>` (simplejwt's JWTAuthentication); any
+// other scheme is anonymous.
 import { isUtf8 } from 'node:buffer';
-import type { RequestHandler, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ReadModel, UserDoc } from '../readmodel/port.js';
 import type { JwtService } from '../crypto/jwt.js';
 import { hashTokenKey } from '../crypto/auth-tokens.js';
@@ -25,28 +26,28 @@ export interface Principal {
   readonly tokenHash: string | null;
 }
 
-export function authenticate(deps: { readModel: ReadModel; jwt: JwtService; headerTypes: readonly string[] }): RequestHandler {
+export type Authenticator = (headers: IncomingHttpHeaders) => Promise<Principal | null>;
+
+/** The principal of a request, null when anonymous; a bad credential is a 401 (ApiError). */
+export function authenticator(deps: { readModel: ReadModel; jwt: JwtService; headerTypes: readonly string[] }): Authenticator {
   // simplejwt compares its header types case-sensitively; DRF's "Token" keyword is case-insensitive.
   const jwtTypes = new Set(deps.headerTypes);
-  return async (req, res, next) => {
-    const header = req.headers.authorization;
-    if (!header) return next();
+  return async (headers) => {
+    const header = headers.authorization;
+    if (!header) return null;
     // Python's bytes.split(): ASCII whitespace only (Node hands header bytes over as latin1, so 0xA0 is not a space).
     const parts = header.split(/[ \t\n\r\v\f]+/).filter(Boolean);
     const scheme = parts[0];
     if (scheme?.toLowerCase() === 'token') {
       if (parts.length === 1) throw failed('Invalid token header. No credentials provided.');
       if (parts.length > 2) throw failed('Invalid token header. Token string should not contain spaces.');
-      if (!isUtf8(Buffer.from(parts[1]!, 'latin1'))) {
-        throw failed('Invalid token header. Token string should not contain invalid characters.');
-      }
+      if (!isUtf8(Buffer.from(parts[1]!, 'latin1'))) throw failed('Invalid token header. Token string should not contain invalid characters.');
       const tokenHash = hashTokenKey(parts[1]!);
       const token = await deps.readModel.findToken(tokenHash);
       const user = token ? await deps.readModel.findUserById(token.userId) : null;
       if (!token) throw failed('Invalid token.');
       if (!user?.isActive) throw failed('User inactive or deleted.');
-      res.locals.principal = { user, tokenHash } satisfies Principal;
-      return next();
+      return { user, tokenHash };
     }
     if (scheme !== undefined && jwtTypes.has(scheme)) {
       if (parts.length !== 2) throw jwtFailed('Authorization header must contain two space-delimited values', 'bad_authorization_header');
@@ -57,16 +58,11 @@ export function authenticate(deps: { readModel: ReadModel; jwt: JwtService; head
       const user = await deps.readModel.findUserById(userId);
       if (!user) throw jwtFailed('User not found', 'user_not_found');
       if (!user.isActive) throw jwtFailed('User is inactive', 'user_inactive');
-      res.locals.principal = { user, tokenHash: null } satisfies Principal;
-      return next();
+      return { user, tokenHash: null };
     }
-    next();
+    return null;
   };
 }
 
-/** The authenticated principal, or a 401 as DRF's IsAuthenticated gives. */
-export function requirePrincipal(res: Response): Principal {
-  const principal = res.locals.principal as Principal | undefined;
-  if (!principal) throw failed('Authentication credentials were not provided.');
-  return principal;
-}
+/** DRF's NotAuthenticated. */
+export const notAuthenticated = () => failed('Authentication credentials were not provided.');

@@ -1,24 +1,22 @@
-// DRF's error shapes, and the one place domain errors become HTTP responses.
+// DRF's error shapes, and the one place domain errors become HTTP responses: a table per endpoint family (djoser's
+// users/ actions, DRF authtoken, simplejwt), each falling back on the table every family shares.
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../log.js';
-import { UserRuleError } from '../commands/user.decider.js';
-import { NameTakenError } from '../commands/reservations.js';
-import { InvalidCredentialsError, InvalidPasswordError, InvalidUidError } from '../commands/accounts.js';
+import { DomainError, type DomainErrorCode, type UniqueField } from '../commands/decider.js';
 import { ReadYourWritesTimeout } from '../projections/runner.js';
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: unknown,
-    readonly headers: Record<string, string> = {},
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(`HTTP ${status}`);
     this.name = 'ApiError';
   }
 }
 
-export const detail = (status: number, message: string, headers?: Record<string, string>) =>
-  new ApiError(status, { detail: message }, headers);
+export const detail = (status: number, message: string, headers?: Record<string, string>) => new ApiError(status, { detail: message }, headers);
 
 /** djoser's messages (djoser/constants.py) and Django's model messages. */
 export const messages = {
@@ -33,52 +31,77 @@ export const messages = {
   cannotCreateUser: 'Unable to create account.',
   usernameTaken: 'A user with that username already exists.',
   emailTaken: 'user with this email address already exists.',
+  notAuthenticated: 'Authentication credentials were not provided.',
 } as const;
 
-/** Maps what the use cases throw; anything unknown is a 500 with a generic body, logged. */
-export function toApiError(error: unknown, context: { usernameField?: string } = {}): ApiError | null {
+/** Names of fields in an endpoint's error bodies. */
+export type FieldNames = Readonly<Partial<Record<UniqueField | 'current_password', string>>>;
+export type ErrorTable = { readonly [C in DomainErrorCode]?: (error: DomainError, names: FieldNames) => ApiError };
+
+const takenMessage: Record<UniqueField, string> = { username: messages.usernameTaken, email: messages.emailTaken };
+
+/** What every family answers alike. */
+const shared: ErrorTable = {
+  taken: (e, names) => new ApiError(400, Object.fromEntries((e.details.fields ?? []).map((f) => [names[f] ?? f, [takenMessage[f]]]))),
+  invalid_password: (_e, names) => new ApiError(400, { [names.current_password ?? 'current_password']: [messages.invalidPassword] }),
+  not_found: () => detail(404, 'Not found.'),
+  read_model_timeout: () =>
+    new ApiError(503, { detail: 'The write was saved but is not visible yet; try the request again shortly.' }, { 'Retry-After': '1' }),
+  write_conflict: () =>
+    new ApiError(503, { detail: 'The account is being changed by other requests; try again shortly.' }, { 'Retry-After': '1' }),
+};
+
+/** djoser's UserViewSet actions. */
+export const djoserErrors: ErrorTable = {
+  ...shared,
+  invalid_credentials: () => new ApiError(400, { non_field_errors: [messages.invalidCredentials] }),
+  invalid_uid: () => new ApiError(400, { uid: [messages.invalidUid] }),
+  invalid_token: () => new ApiError(400, { token: [messages.invalidToken] }),
+  stale_token: () => detail(403, messages.staleToken),
+  email_not_found: () => new ApiError(400, [messages.emailNotFound]),
+  // djoser 2.3's resend_activation with SEND_ACTIVATION_EMAIL off: a bare 400.
+  disabled: () => new ApiError(400, undefined),
+};
+
+/** DRF authtoken's token/login/ and token/logout/ as djoser mounts them. */
+export const tokenErrors: ErrorTable = djoserErrors;
+
+// simplejwt's views name their own scheme on every 401.
+const BEARER = { 'WWW-Authenticate': 'Bearer realm="api"' };
+
+/** simplejwt's TokenObtainPairView, TokenRefreshView, TokenVerifyView. */
+export const jwtErrors: ErrorTable = {
+  ...shared,
+  invalid_credentials: () => detail(401, 'No active account found with the given credentials', BEARER),
+  token_not_valid: (e) => new ApiError(401, { detail: e.details.message ?? 'Token is invalid or expired', code: 'token_not_valid' }, BEARER),
+  no_active_account: () => new ApiError(401, { detail: 'No active account found for the given token.', code: 'no_active_account' }, BEARER),
+};
+
+/** A known failure as this family answers it; null for anything else (a bug, answered 500 and logged). */
+export function toApiError(error: unknown, table: ErrorTable, names: FieldNames = {}): ApiError | null {
   if (error instanceof ApiError) return error;
-  if (error instanceof NameTakenError) {
-    return error.field === 'username'
-      ? new ApiError(400, { [context.usernameField ?? 'username']: [messages.usernameTaken] })
-      : new ApiError(400, { email: [messages.emailTaken] });
-  }
-  if (error instanceof InvalidCredentialsError) return new ApiError(400, { non_field_errors: [messages.invalidCredentials] });
-  if (error instanceof InvalidPasswordError) return new ApiError(400, { current_password: [messages.invalidPassword] });
-  if (error instanceof InvalidUidError) return new ApiError(400, { uid: [messages.invalidUid] });
-  if (error instanceof ReadYourWritesTimeout) {
-    return new ApiError(503, { detail: 'The write was saved but is not visible yet; try the request again shortly.' }, { 'Retry-After': '1' });
-  }
-  if (error instanceof UserRuleError) {
-    switch (error.code) {
-      case 'invalid_token':
-        return new ApiError(400, { token: [messages.invalidToken] });
-      case 'stale_token':
-        return detail(403, messages.staleToken);
-      case 'already_exists':
-        return new ApiError(400, { non_field_errors: [messages.cannotCreateUser] });
-      case 'not_found':
-        return detail(404, 'Not found.');
-      case 'inactive':
-      case 'unusable_password':
-        return new ApiError(400, { non_field_errors: [messages.invalidCredentials] });
-    }
-  }
+  if (error instanceof ReadYourWritesTimeout) return toApiError(new DomainError('read_model_timeout'), table, names);
+  if (error instanceof DomainError) return table[error.code]?.(error, names) ?? null;
   return null;
 }
 
+/** Whether a response is a DRF field-error body, {"field": ["msg", …]}, that can join others. */
+export function isFieldErrors(error: ApiError): error is ApiError & { body: Record<string, string[]> } {
+  const body = error.body;
+  return error.status === 400 && typeof body === 'object' && body !== null && !Array.isArray(body) && Object.values(body).every(Array.isArray);
+}
+
+/** Errors that reach express itself: body parsing, and anything unhandled (500, logged). */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    // express.json()'s own errors: malformed JSON, too large, bad charset.
     const status = typeof error?.status === 'number' ? (error.status as number) : 0;
+    if (error instanceof ApiError) return void res.status(error.status).set(error.headers).json(error.body);
     if (error?.type === 'entity.parse.failed') return void res.status(400).json({ detail: `JSON parse error - ${error.message}` });
     if (error?.type === 'entity.too.large') return void res.status(413).json({ detail: 'Request body too large.' });
     if (status === 415 || error?.type === 'charset.unsupported' || error?.type === 'encoding.unsupported') {
       return void res.status(415).json({ detail: `Unsupported media type "${req.headers['content-type'] ?? ''}" in request.` });
     }
     if (status >= 400 && status < 500 && error?.expose) return void res.status(status).json({ detail: String(error.message) });
-    const mapped = toApiError(error);
-    if (mapped) return void res.status(mapped.status).set(mapped.headers).json(mapped.body);
     log.error('unhandled error', { method: req.method, path: req.path, error: String(error?.stack ?? error) });
     res.status(500).json({ detail: 'A server error occurred.' });
   };

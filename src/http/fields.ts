@@ -142,3 +142,13 @@ export function inFieldOrder(order: readonly string[], ...maps: FieldErrors[]): 
   }
   return merged;
 }
+
+/** djoser's *Retype serializers: when the setting is on, the two values must match (a non-field error). */
+export function requireRetyped(enabled: boolean, value: string | undefined, retyped: string | undefined, message: string): void {
+  if (enabled && value !== retyped) throw new ApiError(400, { non_field_errors: [message] });
+}
+
+/** Django's validate_password: its messages are the field's errors. */
+export function requireValidPassword(field: string, problems: readonly string[]): void {
+  if (problems.length) throw new ApiError(400, { [field]: [...problems] });
+}

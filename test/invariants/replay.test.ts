@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startTestService, type TestService } from '../support/service.js';
 import { activationLink } from '../support/accounts.js';
 import { createMemoryReadModel } from '../../src/readmodel/memory.js';
-import { usersProjection } from '../../src/projections/users.projection.js';
+import { readModelProjection } from '../../src/projections/read-model.projection.js';
 import type { ReadModel } from '../../src/readmodel/port.js';
 
 async function snapshot(model: ReadModel, userIds: string[], keyHashes: string[]) {
@@ -43,7 +43,7 @@ describe('replay', () => {
     const live = await snapshot(service.readModel, [...userIds], [...keyHashes]);
 
     const rebuilt = createMemoryReadModel();
-    const project = usersProjection(rebuilt);
+    const project = readModelProjection(rebuilt);
     const events = [];
     for await (const e of service.store.readAll()) events.push(e);
     for (const e of events) await project(e);

@@ -13,9 +13,9 @@ import { call, spawnService, type ServiceProcess } from '../support/process.js';
 import { openEsdbEventStore } from '../../src/store/esdb.js';
 import { openMongoReadModel } from '../../src/readmodel/mongo.js';
 import { createMemoryReadModel } from '../../src/readmodel/memory.js';
-import { usersProjection } from '../../src/projections/users.projection.js';
-import { loadUser } from '../../src/commands/handle.js';
-import { isAccount } from '../../src/commands/user.decider.js';
+import { readModelProjection } from '../../src/projections/read-model.projection.js';
+import { loadAccount } from '../support/accounts.js';
+import { isAccount } from '../../src/commands/account.state.js';
 import { encodeUid, makeLinkToken } from '../../src/crypto/link-token.js';
 import type { EventStore } from '../../src/store/port.js';
 
@@ -53,7 +53,7 @@ describe('two instances on one EventStoreDB and one read model', () => {
   });
 
   async function activation(userId: string) {
-    const { state } = await loadUser(store, userId);
+    const state = await loadAccount(store, userId);
     assert.ok(isAccount(state), `no account ${userId}`);
     const user = { id: state.id, passwordHash: state.passwordHash, lastLogin: state.lastLogin, email: state.email };
     return { uid: encodeUid(userId), token: makeLinkToken({ secret: SECRET_KEY, purpose: 'activation', user, nowSeconds: Math.floor(Date.now() / 1000) }) };
@@ -95,7 +95,7 @@ describe('two instances on one EventStoreDB and one read model', () => {
         assert.ok(doc, `cross${i} missing`);
         // What one projection of this account's stream gives, from scratch:
         const replayed = createMemoryReadModel();
-        for (const event of await store.readStream(`user-${doc.id}`)) await usersProjection(replayed)(event);
+        for (const event of await store.readStream(`user-${doc.id}`)) await readModelProjection(replayed)(event);
         assert.deepEqual(doc, await replayed.findUserById(doc.id));
         assert.equal(doc.isActive, true, 'activated');
       }

@@ -1,8 +1,12 @@
 // Helpers for tests that drive whole account flows against a running service.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadUser } from '../../src/commands/handle.js';
-import { isAccount } from '../../src/commands/user.decider.js';
+import { randomUUID } from 'node:crypto';
+import { accountHandler } from '../../src/commands/accounts.js';
+import { isAccount, type UserState } from '../../src/commands/account.state.js';
+import { noStateCache } from '../../src/commands/state-cache.js';
+import { userStream } from '../../src/events/user.events.js';
+import type { EventStore } from '../../src/store/port.js';
 import { encodeUid, makeLinkToken } from '../../src/crypto/link-token.js';
 import type { TestService } from './service.js';
 
@@ -12,7 +16,7 @@ import type { TestService } from './service.js';
  */
 export async function activationLink(service: TestService, userId: string): Promise<{ uid: string; token: string }> {
   const secret = (await readFile(path.join(service.dataDir, 'secret_key'), 'utf8')).trim();
-  const { state } = await loadUser(service.store, userId);
+  const state = await loadAccount(service.store, userId);
   if (!isAccount(state)) throw new Error(`no account ${userId}`);
   const token = makeLinkToken({
     secret,
@@ -21,4 +25,9 @@ export async function activationLink(service: TestService, userId: string): Prom
     nowSeconds: Math.floor(Date.now() / 1000),
   });
   return { uid: encodeUid(userId), token };
+}
+
+/** An account's state as the event store has it now. */
+export async function loadAccount(store: EventStore, userId: string): Promise<UserState> {
+  return (await accountHandler(store, noStateCache(), randomUUID).load(userStream(userId))).state;
 }

@@ -64,7 +64,8 @@ describe('email consumer', () => {
     const handler = emailDeliveryHandler({
       config: loadConfig({ SEND_ACTIVATION_EMAIL: 'true' }),
       secretKey: 'k'.repeat(40),
-      store,
+      recipient: async (id) =>
+        id === userId ? { id, active: false, username: 'bob', email: 'bob@example.com', passwordHash: '$argon2id$h', lastLogin: null } : null,
       now: () => new Date(),
       mailer,
       sent,

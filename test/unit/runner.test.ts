@@ -10,7 +10,7 @@ import { openEmbeddedEventStore } from '../../src/store/embedded.js';
 import type { AllSubscription, EventStore, Position, RecordedEvent } from '../../src/store/port.js';
 import { ReadYourWritesTimeout, SubscriptionRunner, type CheckpointStore } from '../../src/projections/runner.js';
 import { silentLogger } from '../../src/log.js';
-import { toApiError } from '../../src/http/errors.js';
+import { djoserErrors, toApiError } from '../../src/http/errors.js';
 
 const memoryCheckpoints = (): CheckpointStore & { saved: Map<string, Position> } => {
   const saved = new Map<string, Position>();
@@ -98,7 +98,7 @@ describe('SubscriptionRunner', () => {
     const error = await runner.waitFor(never, 50).then(() => null, (e: unknown) => e);
     await runner.stop();
     assert.ok(error instanceof ReadYourWritesTimeout, 'timed out');
-    const response = toApiError(error);
+    const response = toApiError(error, djoserErrors);
     assert.equal(response?.status, 503);
     assert.match(String((response?.body as { detail: string }).detail), /not visible yet/);
   });

@@ -1,0 +1,28 @@
+// The account's state as its decider folds it from the stream `user-<id>`.
+export interface Account {
+  readonly status: 'active' | 'inactive';
+  readonly id: string;
+  readonly username: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly passwordHash: string | null;
+  readonly dateJoined: string;
+  readonly lastLogin: string | null;
+  readonly token: { readonly tokenId: string; readonly keyHash: string; readonly created: string } | null;
+  /** How many of this account's claims on unique values were fenced out (see reservation.rules.ts). */
+  readonly claimsVoided: number;
+}
+
+export type UserState =
+  | { readonly status: 'none' }
+  /** A registration that never completed was fenced out; the stream can never hold an account. */
+  | { readonly status: 'voided' }
+  | { readonly status: 'deleted'; readonly id: string }
+  | Account;
+
+export const initialState = (): UserState => ({ status: 'none' });
+
+export function isAccount(state: UserState): state is Account {
+  return state.status === 'active' || state.status === 'inactive';
+}

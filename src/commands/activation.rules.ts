@@ -1,0 +1,32 @@
+// Activation rules: an emailed link activates an inactive account once; activation emails go to inactive accounts only.
+import { userEvent, type UserEvent } from '../events/user.events.js';
+import { DomainError } from './decider.js';
+import { isAccount, type UserState } from './account.state.js';
+import { requireAccount, requireLink, type LinkToken } from './shared.rules.js';
+import { onAccount, unchanged, type Evolvers } from './evolvers.js';
+
+export type ActivationCommand =
+  | { readonly type: 'ActivateUser'; readonly link: LinkToken; readonly now: Date }
+  | { readonly type: 'RequestActivationEmail'; readonly now: Date };
+
+export function activateUser(command: Extract<ActivationCommand, { type: 'ActivateUser' }>, state: UserState): UserEvent[] {
+  // djoser checks the token first (400), then staleness (403): an active account's token is stale.
+  const account = requireLink(state, command.link, 'activation', command.now);
+  if (account.status === 'active') throw new DomainError('stale_token');
+  return [userEvent('UserActivated', { userId: account.id, at: command.now.toISOString() })];
+}
+
+/** Who an activation email is for: an account not active yet (djoser 2.3: an active one gets none, silently). */
+export const awaitsActivation = (state: UserState): boolean => isAccount(state) && state.status === 'inactive';
+
+export function requestActivationEmail(command: Extract<ActivationCommand, { type: 'RequestActivationEmail' }>, state: UserState): UserEvent[] {
+  const account = requireAccount(state);
+  if (!awaitsActivation(account)) throw new DomainError('not_found');
+  return [userEvent('ActivationEmailRequested', { userId: account.id, at: command.now.toISOString() })];
+}
+
+export const activationEvolvers: Evolvers = {
+  UserActivated: onAccount((account) => ({ ...account, status: 'active' })),
+  UserDeactivated: onAccount((account) => ({ ...account, status: 'inactive' })),
+  ActivationEmailRequested: unchanged,
+};

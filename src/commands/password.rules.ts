@@ -1,0 +1,56 @@
+// Password rules: set with the verified current password; reset by a link, only for accounts that may get one.
+import { userEvent, type UserEvent } from '../events/user.events.js';
+import { DomainError } from './decider.js';
+import type { Account, UserState } from './account.state.js';
+import { mayReceiveResetEmail, requireAccount, requireLink, requireVerifiedPassword, type LinkToken } from './shared.rules.js';
+import { onAccount, unchanged, type Evolvers } from './evolvers.js';
+
+export type PasswordCommand =
+  | {
+      readonly type: 'SetPassword';
+      /** The hash the use case checked the current password against. */
+      readonly verifiedHash: string;
+      readonly passwordHash: string;
+      /** LOGOUT_ON_PASSWORD_CHANGE */
+      readonly logout: boolean;
+      readonly now: Date;
+    }
+  | { readonly type: 'RequestPasswordReset'; readonly now: Date }
+  | { readonly type: 'ResetPassword'; readonly link: LinkToken; readonly passwordHash: string; readonly logout: boolean; readonly now: Date };
+
+const logoutEvents = (account: Account, logout: boolean, at: string): UserEvent[] =>
+  logout && account.token ? [userEvent('AuthTokenDestroyed', { userId: account.id, at })] : [];
+
+export function setPassword(command: Extract<PasswordCommand, { type: 'SetPassword' }>, state: UserState): UserEvent[] {
+  const account = requireAccount(state);
+  requireVerifiedPassword(account, command.verifiedHash);
+  const at = command.now.toISOString();
+  return [
+    userEvent('PasswordChanged', { userId: account.id, passwordHash: command.passwordHash, reason: 'set', at }),
+    ...logoutEvents(account, command.logout, at),
+  ];
+}
+
+export function requestPasswordReset(command: Extract<PasswordCommand, { type: 'RequestPasswordReset' }>, state: UserState): UserEvent[] {
+  if (!mayReceiveResetEmail(state)) throw new DomainError('not_found');
+  return [userEvent('PasswordResetRequested', { userId: state.id, at: command.now.toISOString() })];
+}
+
+/** The reset link's check, on its own so the use case can run it before it hashes the new password. */
+export const checkResetLink = (state: UserState, link: LinkToken, now: Date): Account => requireLink(state, link, 'password_reset', now);
+
+export function resetPassword(command: Extract<PasswordCommand, { type: 'ResetPassword' }>, state: UserState): UserEvent[] {
+  const account = checkResetLink(state, command.link, command.now);
+  const at = command.now.toISOString();
+  // djoser's reset also stamps last_login, which kills the link for good.
+  return [
+    userEvent('PasswordChanged', { userId: account.id, passwordHash: command.passwordHash, reason: 'reset', at }),
+    userEvent('UserLoggedIn', { userId: account.id, at }),
+    ...logoutEvents(account, command.logout, at),
+  ];
+}
+
+export const passwordEvolvers: Evolvers = {
+  PasswordChanged: onAccount((account, { data }) => ({ ...account, passwordHash: data.passwordHash })),
+  PasswordResetRequested: unchanged,
+};

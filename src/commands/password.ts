@@ -1,0 +1,37 @@
+// Password (users/set_password/, users/reset_password/, users/reset_password_confirm/).
+import type { EventMetadata } from './command-handler.js';
+import { DomainError } from './decider.js';
+import { checkResetLink } from './password.rules.js';
+import { showEmailNotFound } from './activation.js';
+import { accountOfUid, forAccountsWithEmail, linkToken, verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
+
+export function passwordUseCases(deps: UseCaseDeps) {
+  const { config, accounts, hasher } = deps;
+  return {
+    /** The current password's check (a field check to djoser); its result is the fact set() carries. */
+    verifyCurrent: (userId: string, password: string) => verifyCurrentPassword(deps, userId, password),
+
+    async set(input: { userId: string; verifiedHash: string; newPassword: string }, metadata?: EventMetadata): Promise<void> {
+      const passwordHash = await hasher.hash(input.newPassword);
+      const command = { type: 'SetPassword', verifiedHash: input.verifiedHash, passwordHash, logout: config.LOGOUT_ON_PASSWORD_CHANGE, now: deps.now() } as const;
+      await accounts.execute(input.userId, command, metadata);
+    },
+
+    async requestReset(email: string, metadata?: EventMetadata): Promise<void> {
+      const requested = await forAccountsWithEmail(deps, email, () => ({ type: 'RequestPasswordReset', now: deps.now() }), metadata);
+      if (requested === 0 && showEmailNotFound(config)) throw new DomainError('email_not_found');
+    },
+
+    async confirmReset(input: { uid: string; token: string; newPassword: string }, metadata?: EventMetadata): Promise<void> {
+      const account = await accountOfUid(deps, input.uid);
+      const link = linkToken(deps, input.token);
+      // The link first: a bad one must cost no hash.
+      checkResetLink(account, link, deps.now());
+      const passwordHash = await hasher.hash(input.newPassword);
+      const command = { type: 'ResetPassword', link, passwordHash, logout: config.LOGOUT_ON_PASSWORD_CHANGE, now: deps.now() } as const;
+      await accounts.execute(account.id, command, metadata);
+    },
+  };
+}
+
+export type PasswordUseCases = ReturnType<typeof passwordUseCases>;

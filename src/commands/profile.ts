@@ -1,0 +1,34 @@
+// Profile (users/me/ PUT, PATCH): the user changes their own fields. A unique email is claimed like a username.
+import type { Account } from './account.state.js';
+import type { EventMetadata } from './command-handler.js';
+import { emailKey } from './normalize.js';
+import { withClaim } from './reservations.js';
+import type { UseCaseDeps } from './accounts.js';
+
+export interface ProfileChanges {
+  readonly email?: string;
+}
+
+export function profileUseCases(deps: UseCaseDeps) {
+  const { config, accounts } = deps;
+  return {
+    async update(userId: string, changes: ProfileChanges, metadata?: EventMetadata): Promise<Account> {
+      const command = (claimsVoidedBefore?: number) =>
+        ({
+          type: 'UpdateProfile',
+          ...changes,
+          requireActivation: config.SEND_ACTIVATION_EMAIL,
+          ...(claimsVoidedBefore === undefined ? {} : { claimsVoidedBefore }),
+          now: deps.now(),
+        }) as const;
+      if (!config.EMAIL_UNIQUE || changes.email === undefined) return (await accounts.execute(userId, command(), metadata)).state as Account;
+      let updated: Account | undefined;
+      await withClaim(deps, { userId, field: 'email', key: emailKey(changes.email) }, async (before) => {
+        updated = (await accounts.execute(userId, command(before), metadata)).state as Account;
+      });
+      return updated!;
+    },
+  };
+}
+
+export type ProfileUseCases = ReturnType<typeof profileUseCases>;

@@ -1,0 +1,59 @@
+// Registration rules: a stream holds at most one account, and a claim that never finished can be fenced out.
+import { userEvent, type UserEvent } from '../events/user.events.js';
+import { DomainError, type UniqueField } from './decider.js';
+import { isAccount } from './account.state.js';
+import type { UserState } from './account.state.js';
+import { heldKey } from './normalize.js';
+import { onAccount, type Evolvers } from './evolvers.js';
+
+export type RegistrationCommand =
+  | {
+      readonly type: 'RegisterUser';
+      readonly userId: string;
+      readonly username: string;
+      readonly email: string;
+      readonly firstName: string;
+      readonly lastName: string;
+      readonly passwordHash: string | null;
+      /** SEND_ACTIVATION_EMAIL: the account starts inactive and an activation email is requested. */
+      readonly requireActivation: boolean;
+      readonly now: Date;
+    }
+  /** Fences out this account's unfinished claim on `key` (see reservation.rules.ts). */
+  | { readonly type: 'VoidClaim'; readonly userId: string; readonly field: UniqueField; readonly key: string; readonly now: Date };
+
+export function registerUser(command: Extract<RegistrationCommand, { type: 'RegisterUser' }>, state: UserState): UserEvent[] {
+  // Anything already in the stream (an account, a fence) means this id is not ours to use: start over with another.
+  if (state.status !== 'none') throw new DomainError('stale_facts');
+  const { type: _type, now, requireActivation, ...fields } = command;
+  const at = now.toISOString();
+  const registered = userEvent('UserRegistered', { ...fields, isActive: !requireActivation, at });
+  return requireActivation ? [registered, userEvent('ActivationEmailRequested', { userId: command.userId, at })] : [registered];
+}
+
+export function voidClaim(command: Extract<RegistrationCommand, { type: 'VoidClaim' }>, state: UserState): UserEvent[] {
+  const at = command.now.toISOString();
+  if (state.status === 'none') return [userEvent('RegistrationVoided', { userId: command.userId, at })];
+  if (!isAccount(state)) return [];
+  // The change landed after all: the value is the account's, and there is nothing to fence.
+  if (heldKey(command.field, state) === command.key) throw new DomainError('taken', { fields: [command.field] });
+  return [userEvent('ClaimVoided', { userId: command.userId, field: command.field, at })];
+}
+
+export const registrationEvolvers: Evolvers = {
+  UserRegistered: (_state, { data }) => ({
+    status: data.isActive ? 'active' : 'inactive',
+    id: data.userId,
+    username: data.username,
+    email: data.email,
+    firstName: data.firstName,
+    lastName: data.lastName,
+    passwordHash: data.passwordHash,
+    dateJoined: data.at,
+    lastLogin: null,
+    token: null,
+    claimsVoided: 0,
+  }),
+  RegistrationVoided: () => ({ status: 'voided' }),
+  ClaimVoided: onAccount((account) => ({ ...account, claimsVoided: account.claimsVoided + 1 })),
+};

@@ -1,0 +1,69 @@
+// One declaration per endpoint: its path, and per method the permission, the request fields and the handler. The
+// pipeline (pipeline.ts) turns a list of them into routes that follow DRF's order. A REST surface is such a list.
+import type { EventMetadata } from '../commands/command-handler.js';
+import type { UniqueField } from '../commands/decider.js';
+import type { Principal } from './authenticate.js';
+import type { ErrorTable } from './errors.js';
+import type { Fields, Parsed } from './fields.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** DRF's AllowAny and IsAuthenticated; object-level rules (CurrentUserOrAdmin) belong to the handler. */
+export type Permission = 'allowAny' | 'authenticated';
+
+export interface Reply {
+  readonly status: number;
+  /** JSON body; undefined sends none. */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface EndpointRequest<F extends Fields> {
+  readonly method: HttpMethod;
+  readonly principal: Principal | null;
+  /** The declared fields that parsed. */
+  readonly body: Partial<Parsed<F>>;
+  /** The body as sent, for values DRF reads raw (uid and token of reset_username_confirm). */
+  readonly rawBody: Readonly<Record<string, unknown>>;
+  readonly params: Readonly<Record<string, string>>;
+  /** Stored with every event the request causes: correlation id, actor, client. */
+  readonly metadata: EventMetadata;
+  /** The principal, for methods whose permission requires one. */
+  user(): Principal;
+  /**
+   * Awaits a field-level check (DRF's validate_<field>, a unique validator): a field error it fails with is collected
+   * with the other field errors instead of thrown.
+   */
+  check<T>(work: Promise<T>): Promise<T | undefined>;
+  /** Throws every field error collected so far (with deferFieldErrors). */
+  assertValid(): void;
+}
+
+export interface MethodSpec<F extends Fields = Fields> {
+  readonly permission: Permission;
+  readonly fields?: F;
+  /** Hand field errors to the handler, which runs its field-level checks and then calls assertValid(). */
+  readonly deferFieldErrors?: boolean;
+  readonly handle: (request: EndpointRequest<F>) => Promise<Reply>;
+}
+
+/** Infers the body type of a method from its fields. */
+export const method = <F extends Fields>(spec: MethodSpec<F>): MethodSpec<F> => spec;
+
+export interface Endpoint {
+  /** As the reference's URLconf spells it, trailing slash included; `:name` for a path parameter. */
+  readonly path: string;
+  /** simplejwt's and DRF authtoken's URLs in djoser take the trailing slash as optional. */
+  readonly optionalSlash?: boolean;
+  /** simplejwt's views have no authentication classes: they never look at Authorization. Default true. */
+  readonly authenticates?: boolean;
+  /** The permission of a method it does not declare (DRF's ViewSet default). Default allowAny. */
+  readonly otherMethods?: Permission;
+  /** How domain errors become responses: the endpoint family's table. */
+  readonly errors: ErrorTable;
+  /** This endpoint's names for fields its error bodies mention, where they differ from the domain's. */
+  readonly fieldNames?: Readonly<Partial<Record<UniqueField | 'current_password', string>>>;
+  // Methods are checked where they are declared (method()); here any fields will do.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly methods: { readonly [M in HttpMethod]?: MethodSpec<any> };
+}

@@ -1,0 +1,134 @@
+// Turns endpoint declarations into express routes that run DRF's pipeline, in DRF's order:
+//   resolve the URL (404) → authenticate (401 on a bad credential) → permission (401) → media type (415) → parse the
+//   body (400) → method (405, OPTIONS) → fields (400) → handler → response,
+// with every failure mapped through the endpoint family's error table.
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { EventMetadata } from '../commands/command-handler.js';
+import { notAuthenticated, type Authenticator, type Principal } from './authenticate.js';
+import type { Endpoint, EndpointRequest, HttpMethod, MethodSpec, Reply } from './endpoint.js';
+import { ApiError, detail, isFieldErrors, toApiError } from './errors.js';
+import { inFieldOrder, parseFields, type FieldErrors } from './fields.js';
+
+const BODY_LIMIT = '100kb';
+const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+export interface PipelineDeps {
+  readonly authenticate: Authenticator;
+  /** What every event a request causes records about it (correlation id, actor, client). */
+  readonly metadata: (req: Request, principal: Principal | null) => EventMetadata;
+}
+
+/** One router for a REST surface: its endpoints, and DRF's 404 for any other path. */
+export function surfaceRouter(endpoints: readonly Endpoint[], deps: PipelineDeps): Router {
+  const router = Router({ strict: true, caseSensitive: true });
+  for (const endpoint of mergeByPath(endpoints)) {
+    const path = endpoint.optionalSlash ? `${endpoint.path.replace(/\/$/, '')}{/}` : endpoint.path;
+    router.all(path, (req, res, next) => void runEndpoint(endpoint, deps, req, res).catch(next));
+  }
+  router.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
+  return router;
+}
+
+/** Declarations of one path (from different flows) become one endpoint; a method declared twice is a bug. */
+function mergeByPath(endpoints: readonly Endpoint[]): Endpoint[] {
+  const byPath = new Map<string, Endpoint>();
+  for (const endpoint of endpoints) {
+    const seen = byPath.get(endpoint.path);
+    if (!seen) {
+      byPath.set(endpoint.path, endpoint);
+      continue;
+    }
+    for (const m of METHODS) {
+      if (seen.methods[m] && endpoint.methods[m]) throw new Error(`${m} ${endpoint.path} is declared twice`);
+    }
+    byPath.set(endpoint.path, { ...seen, methods: { ...seen.methods, ...endpoint.methods } });
+  }
+  return [...byPath.values()];
+}
+
+async function runEndpoint(endpoint: Endpoint, deps: PipelineDeps, req: Request, res: Response): Promise<void> {
+  const names = endpoint.fieldNames ?? {};
+  try {
+    const principal = endpoint.authenticates === false ? null : await deps.authenticate(req.headers);
+    // HEAD is GET without the body (node drops it).
+    const method = (req.method === 'HEAD' ? 'GET' : req.method) as HttpMethod;
+    const spec = Object.hasOwn(endpoint.methods, method) ? endpoint.methods[method] : undefined;
+    if ((spec?.permission ?? endpoint.otherMethods ?? 'allowAny') === 'authenticated' && !principal) throw notAuthenticated();
+    await parseBody(req, res);
+    if (!spec) return send(res, methodNotAllowed(endpoint, req.method));
+    send(res, await spec.handle(endpointRequest(spec, req, principal, deps.metadata(req, principal), endpoint, names)));
+  } catch (error) {
+    const api = toApiError(error, endpoint.errors, names);
+    if (!api) throw error; // body-parser errors and bugs: the app's error handler
+    send(res, api);
+  }
+}
+
+function endpointRequest(
+  spec: MethodSpec,
+  req: Request,
+  principal: Principal | null,
+  metadata: EventMetadata,
+  endpoint: Endpoint,
+  names: Endpoint['fieldNames'] & object,
+): EndpointRequest<Record<string, never>> {
+  const order = Object.keys(spec.fields ?? {});
+  const { data, errors } = spec.fields ? parseFields(spec.fields, req.body) : { data: {}, errors: {} as FieldErrors };
+  if (!spec.deferFieldErrors && Object.keys(errors).length) throw new ApiError(400, errors);
+  const pending: FieldErrors = { ...errors };
+  const raw = req.body;
+  return {
+    method: req.method as HttpMethod,
+    principal,
+    body: data as never,
+    rawBody: typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {},
+    params: req.params as Record<string, string>,
+    metadata,
+    user() {
+      if (!principal) throw notAuthenticated();
+      return principal;
+    },
+    async check(work) {
+      try {
+        return await work;
+      } catch (error) {
+        const api = toApiError(error, endpoint.errors, names);
+        if (!api || !isFieldErrors(api)) throw error;
+        for (const [field, messages] of Object.entries(api.body)) (pending[field] ??= []).push(...messages);
+        return undefined;
+      }
+    },
+    assertValid() {
+      if (Object.keys(pending).length) throw new ApiError(400, inFieldOrder([...order, ...Object.keys(pending)], pending));
+    },
+  };
+}
+
+function methodNotAllowed(endpoint: Endpoint, method: string): Reply {
+  const declared = METHODS.filter((m) => endpoint.methods[m]);
+  const allow = [...declared, ...(declared.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+  if (method === 'OPTIONS') return { status: 200, body: {}, headers: { Allow: allow } };
+  return { status: 405, body: { detail: `Method "${method}" not allowed.` }, headers: { Allow: allow } };
+}
+
+function send(res: Response, reply: Reply | ApiError): void {
+  res.status(reply.status).set(reply.headers ?? {});
+  if (reply.body === undefined) res.end();
+  else res.json(reply.body);
+}
+
+// DRF parses JSON and form bodies; any other body is a 415. Bodies are parsed only after authentication and
+// permissions, as DRF parses them lazily.
+const json = express.json({ limit: BODY_LIMIT, strict: false, type: 'application/json' });
+const form = express.urlencoded({ limit: BODY_LIMIT, extended: false, type: 'application/x-www-form-urlencoded' });
+const run = (middleware: RequestHandler, req: Request, res: Response) =>
+  new Promise<void>((resolve, reject) => middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
+
+async function parseBody(req: Request, res: Response): Promise<void> {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is(['application/json', 'application/x-www-form-urlencoded'])) {
+    throw detail(415, `Unsupported media type "${req.headers['content-type'] ?? ''}" in request.`);
+  }
+  await run(json, req, res);
+  await run(form, req, res);
+}

@@ -1,0 +1,25 @@
+// users/me/ DELETE (djoser's UserDeleteSerializer: the current password).
+import { djoserErrors } from '../errors.js';
+import { method, type Endpoint } from '../endpoint.js';
+import { charField } from '../fields.js';
+import type { RouteDeps } from './deps.js';
+
+export function deletionEndpoints({ useCases }: RouteDeps): Endpoint[] {
+  return [
+    {
+      path: '/users/me/',
+      errors: djoserErrors,
+      otherMethods: 'authenticated',
+      methods: {
+        DELETE: method({
+          permission: 'authenticated',
+          fields: { current_password: charField() },
+          async handle(req) {
+            await useCases.deletion.deleteOwn({ userId: req.user().user.id, currentPassword: req.body.current_password! }, req.metadata);
+            return { status: 204 };
+          },
+        }),
+      },
+    },
+  ];
+}

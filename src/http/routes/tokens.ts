@@ -1,0 +1,45 @@
+// DRF authtoken's token/login/ and token/logout/, as djoser mounts them.
+import { djoserErrors } from '../errors.js';
+import { DomainError } from '../../commands/decider.js';
+import { method, type Endpoint } from '../endpoint.js';
+import { charField } from '../fields.js';
+import type { RouteDeps } from './deps.js';
+
+export function tokenEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
+  const login = config.LOGIN_FIELD;
+  return [
+    {
+      path: '/token/login/',
+      optionalSlash: true,
+      errors: djoserErrors,
+      methods: {
+        POST: method({
+          permission: 'allowAny',
+          // Both fields are optional in djoser's TokenCreateSerializer: a missing one is just bad credentials. It
+          // declares `password` and adds the login field in __init__, so password errors come first.
+          fields: { password: charField({ required: false }), [login]: charField({ required: false }) },
+          async handle(req) {
+            const { password, [login]: name } = req.body;
+            if (name === undefined || password === undefined) throw new DomainError('invalid_credentials');
+            return { status: 200, body: { auth_token: await useCases.tokens.tokenLogin(name, password, req.metadata) } };
+          },
+        }),
+      },
+    },
+    {
+      path: '/token/logout/',
+      optionalSlash: true,
+      errors: djoserErrors,
+      otherMethods: 'authenticated',
+      methods: {
+        POST: method({
+          permission: 'authenticated',
+          async handle(req) {
+            await useCases.tokens.tokenLogout(req.user().user.id, req.metadata);
+            return { status: 204 };
+          },
+        }),
+      },
+    },
+  ];
+}

@@ -1,0 +1,12 @@
+// Profile: the user's own fields.
+import { emailKey } from '../commands/normalize.js';
+import type { Projection } from './projection.js';
+
+export const profileProjection: Projection = {
+  UserProfileUpdated: (model, { data }, revision) =>
+    model.updateUser(data.userId, revision, {
+      ...(data.email !== undefined ? { email: data.email, emailKey: emailKey(data.email) } : {}),
+      ...(data.firstName !== undefined ? { firstName: data.firstName } : {}),
+      ...(data.lastName !== undefined ? { lastName: data.lastName } : {}),
+    }),
+};

@@ -1,0 +1,34 @@
+// The read model (users and their auth token) as every flow's projection of the account streams. Events a flow does
+// not project (an email request, a password change) show nothing; other streams (reservations) neither.
+import type { ReadModel } from '../readmodel/port.js';
+import type { RecordedEvent } from '../store/port.js';
+import { isUserStream, parseUserEvent, type UserEvent } from '../events/user.events.js';
+import type { Projection } from './projection.js';
+import { registrationProjection } from './registration.projection.js';
+import { activationProjection } from './activation.projection.js';
+import { profileProjection } from './profile.projection.js';
+import { usernameProjection } from './username.projection.js';
+import { tokensProjection } from './tokens.projection.js';
+import { deletionProjection } from './deletion.projection.js';
+
+const projection: Projection = {
+  ...registrationProjection,
+  ...activationProjection,
+  ...profileProjection,
+  ...usernameProjection,
+  ...tokensProjection,
+  ...deletionProjection,
+};
+
+export async function projectUserEvent(model: ReadModel, event: UserEvent, revision: number): Promise<void> {
+  const write = projection[event.type] as ((model: ReadModel, event: UserEvent, revision: number) => Promise<unknown>) | undefined;
+  await write?.(model, event, revision);
+}
+
+/** The runner's handler for the read model. */
+export function readModelProjection(model: ReadModel) {
+  return async (event: RecordedEvent): Promise<void> => {
+    if (!isUserStream(event.streamId)) return;
+    await projectUserEvent(model, parseUserEvent(event.type, event.data), Number(event.revision));
+  };
+}

@@ -1,0 +1,36 @@
+// The relay role: publishes every account event to the bus, checkpointed, one relay at a time (the bus lease).
+import type { EventBus } from '../amqp/bus.js';
+import { Relay } from '../amqp/relay.js';
+import { fileCheckpoints, readModelCheckpoints } from '../projections/checkpoints.js';
+import type { RunningRole, ServiceContext } from './context.js';
+
+export interface RelayRole extends RunningRole {
+  readonly relay: Relay;
+}
+
+export function startRelay(ctx: ServiceContext, bus: EventBus): RelayRole {
+  const { config, log, store, readModel } = ctx;
+  // Checkpoints of effects outside the read model live under DATA_DIR unless the read model is shared (MongoDB).
+  const checkpoints = config.MONGODB_URI ? readModelCheckpoints(readModel) : fileCheckpoints(config.DATA_DIR);
+  const relay = new Relay({
+    bus,
+    store,
+    checkpoints,
+    // The in-process relay keeps the old email runner's checkpoint name: it is the embedded email path.
+    name: bus.kind === 'amqp' ? `relay-${config.AMQP_EXCHANGE}` : 'email',
+    lease: `${config.AMQP_EXCHANGE}.relay-lock`,
+    source: config.CLOUDEVENTS_SOURCE,
+    log,
+  });
+  relay.start();
+  return {
+    relay,
+    health: () => ({ relayPosition: String(relay.position?.commit ?? 'none'), relayActive: relay.active, published: relay.published }),
+    async close() {
+      const stopped = relay.stop();
+      // An in-process retry wait holds the relay's publish: closing that bus interrupts it.
+      if (bus.kind === 'in-process') await bus.close();
+      await stopped;
+    },
+  };
+}

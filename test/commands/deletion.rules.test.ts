@@ -1,0 +1,17 @@
+import { describe, it } from 'node:test';
+import { userEvent } from '../../src/events/user.events.js';
+import { at, earlier, given, HASH, registered, userId } from './given.js';
+
+describe('DeleteUser', () => {
+  it('deletes an account with its verified password', () => {
+    given([registered(true)]).when({ type: 'DeleteUser', verifiedHash: HASH }).then([userEvent('UserDeleted', { userId, at })]);
+  });
+  it('refuses when the password changed since it was verified', () => {
+    given([registered(true), userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'set', at: earlier })])
+      .when({ type: 'DeleteUser', verifiedHash: HASH })
+      .thenRejects('invalid_password');
+  });
+  it('rejects a deleted account', () => {
+    given([registered(true), userEvent('UserDeleted', { userId, at: earlier })]).when({ type: 'DeleteUser', verifiedHash: HASH }).thenRejects('not_found');
+  });
+});
