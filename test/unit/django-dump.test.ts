@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   formatDumpError,
+  parseDjangoDateTime,
   parseDjangoDump,
   parseDjangoDumpFile,
   parseDjangoDumpStream,
@@ -323,6 +324,28 @@ describe('bad rows', () => {
     assert.equal(b?.lastLogin?.toISOString(), '2024-12-31T23:59:59.500Z');
   });
 
+  it('checks calendar dates exactly', () => {
+    const iso = (text: string) => parseDjangoDateTime(text)?.toISOString() ?? null;
+    assert.equal(iso('2024-02-29T12:00:00Z'), '2024-02-29T12:00:00.000Z');
+    assert.equal(iso('2000-02-29T00:00:00Z'), '2000-02-29T00:00:00.000Z');
+    assert.equal(iso('0004-02-29T00:00:00Z'), '0004-02-29T00:00:00.000Z');
+    assert.equal(iso('2024-01-01T00:30:00-01:30'), '2024-01-01T02:00:00.000Z');
+    for (const bad of [
+      '2023-02-29T00:00:00Z',
+      '2100-02-29T00:00:00Z',
+      '2024-04-31T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-01-01T24:00:00Z',
+      '2024-01-01T00:60:00Z',
+      '0000-01-01T00:00:00Z',
+      '2024-01-01T00:00:00+24:00',
+      '2024-01-01',
+      '2024-01-01T00:00:00.1234567Z',
+    ]) {
+      assert.equal(iso(bad), null, bad);
+    }
+  });
+
   it('reads JSON lines with a bad line in the middle, blank lines, CRLF and a BOM', () => {
     const text = '\uFEFF' + [user(1), '{"model": "auth.user", "pk": 2,', '', user(3), ''].join('\r\n');
     const dump = parseDjangoDump(text);
@@ -381,10 +404,12 @@ describe('unreadable files', () => {
     assert.deepEqual(parseDjangoDump('[]\n'), { format: 'json', users: [], tokens: [], errors: [], ignored: {} });
   });
 
-  it('is not fooled by braces, brackets and quotes inside strings', () => {
+  it('is not fooled by braces, brackets and quotes inside strings, in any chunking', async () => {
     const tricky = user(1, { first_name: '}]{["\\"', last_name: '\\\\' });
-    const dump = parseDjangoDump(array(tricky, user(2)));
+    const text = array(tricky, user(2));
+    const dump = parseDjangoDump(text);
     assert.deepEqual(dump.errors, []);
     assert.deepEqual([dump.users[0]?.firstName, dump.users[0]?.lastName, dump.users[1]?.line], ['}]{["\\"', '\\\\', 3]);
+    assert.deepEqual(await parseDjangoDumpStream(chunks(text, 1)), dump);
   });
 });

@@ -117,28 +117,43 @@ class Collector {
   }
 
   private addUser(user: DjangoUserRecord): void {
-    const { line, index, model, pk, login } = user;
-    const reject = (reason: string) => void this.errors.push({ line, index, reason, fatal: false, model, pk });
-    const samePk = this.userLine.get(pkKey(pk));
-    if (samePk !== undefined) return reject(`duplicate pk ${JSON.stringify(pk)} (first at line ${samePk})`);
-    const sameLogin = this.pkByLogin.get(login);
-    if (sameLogin) {
-      this.rejectedLine.set(pkKey(pk), line);
-      return reject(
-        `duplicate ${this.options.usernameField} ${JSON.stringify(login)} (first at line ${sameLogin.line})`,
-      );
+    const key = pkKey(user.pk);
+    const samePk = this.userLine.get(key);
+    const sameLogin = this.pkByLogin.get(user.login);
+    if (samePk === undefined && sameLogin === undefined) {
+      this.userLine.set(key, user.line);
+      this.pkByLogin.set(user.login, { pk: user.pk, line: user.line });
+      this.users.push(user);
+      return;
     }
-    this.userLine.set(pkKey(pk), line);
-    this.pkByLogin.set(login, { pk, line });
-    this.users.push(user);
+    const { line, index, model, pk, login } = user;
+    let reason = `duplicate pk ${JSON.stringify(pk)} (first at line ${samePk})`;
+    if (samePk === undefined) {
+      this.rejectedLine.set(key, line); // its tokens are reported as belonging to a rejected row
+      reason = `duplicate ${this.options.usernameField} ${JSON.stringify(login)} (first at line ${sameLogin!.line})`;
+    }
+    this.errors.push({ line, index, reason, fatal: false, model, pk });
   }
 
   finish(format: DjangoDump['format']): DjangoDump {
     const tokens: DjangoTokenRecord[] = [];
-    const keyLine = new Map<string, number>();
-    const tokenLineOfUser = new Map<string, number>();
+    const keyLine = new Map<string, number>(); // token key → line
+    const tokenLine = new Map<string, number>(); // user pk key → line of that user's token
     for (const { token, user } of this.pending) {
-      const reject = (reason: string) =>
+      const userPk = 'pk' in user ? user.pk : this.pkByLogin.get(user.login)?.pk;
+      const userKey = userPk === undefined ? undefined : pkKey(userPk);
+      let reason: string | null = null;
+      if (userKey === undefined || !this.userLine.has(userKey)) {
+        const rejected = userKey === undefined ? undefined : this.rejectedLine.get(userKey);
+        reason = rejected
+          ? `token of ${describe(user)}, whose row was rejected (line ${rejected})`
+          : `token of ${describe(user)}, who is not in the file`;
+      } else if (keyLine.has(token.key)) {
+        reason = `duplicate token key (first at line ${keyLine.get(token.key)})`;
+      } else if (tokenLine.has(userKey)) {
+        reason = `${describe(user)} already has a token (line ${tokenLine.get(userKey)}); DRF allows one per user`;
+      }
+      if (reason !== null) {
         this.errors.push({
           line: token.line,
           index: token.index,
@@ -146,35 +161,18 @@ class Collector {
           fatal: false,
           model: this.options.tokenModel,
         });
-      const userPk = 'pk' in user ? user.pk : this.pkByLogin.get(user.login)?.pk;
-      const ref = 'pk' in user ? `user ${JSON.stringify(user.pk)}` : `user ${JSON.stringify([user.login])}`;
-      if (userPk === undefined || !this.userLine.has(pkKey(userPk))) {
-        const rejected = userPk === undefined ? undefined : this.rejectedLine.get(pkKey(userPk));
-        reject(
-          rejected
-            ? `token of ${ref}, whose row was rejected (line ${rejected})`
-            : `token of ${ref}, who is not in the file`,
-        );
-        continue;
-      }
-      const sameKey = keyLine.get(token.key);
-      if (sameKey !== undefined) {
-        reject(`duplicate token key (first at line ${sameKey})`);
-        continue;
-      }
-      const otherToken = tokenLineOfUser.get(pkKey(userPk));
-      if (otherToken !== undefined) {
-        reject(`${ref} already has a token (line ${otherToken}); DRF allows one per user`);
         continue;
       }
       keyLine.set(token.key, token.line);
-      tokenLineOfUser.set(pkKey(userPk), token.line);
-      tokens.push({ ...token, userPk });
+      tokenLine.set(userKey!, token.line);
+      tokens.push({ ...token, userPk: userPk! });
     }
     this.errors.sort((a, b) => a.line - b.line || (a.index ?? 0) - (b.index ?? 0));
     return { format, users: this.users, tokens, errors: this.errors, ignored: this.ignored };
   }
 }
+
+const describe = (user: UserRef) => `user ${JSON.stringify('pk' in user ? user.pk : [user.login])}`;
 
 // 1 and "1" are different pks (an integer and a string primary key), so keys keep the type.
 const pkKey = (pk: DjangoPk) => (typeof pk === 'number' ? `n${pk}` : `s${pk}`);

@@ -74,23 +74,11 @@ export class DumpScanner {
   }
 
   private scanArray(buf: Buffer): void {
-    let objectStart = 0; // where the current object's bytes begin in this chunk
-    for (let i = 0; i < buf.length; i++) {
+    let i = 0;
+    if (this.depth > 0) i = this.finishObject(buf, 0, 0) + 1; // an object continued from the previous chunk
+    for (; i < buf.length; i++) {
       const c = buf[i]!;
       if (c === LF) this.line++;
-      if (this.depth > 0) {
-        if (this.inString) {
-          if (this.escaped) this.escaped = false;
-          else if (c === BACKSLASH) this.escaped = true;
-          else if (c === QUOTE) this.inString = false;
-        } else if (c === QUOTE) this.inString = true;
-        else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
-        else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --this.depth === 0) {
-          this.emit(buf.subarray(objectStart, i + 1));
-          this.state = 'comma';
-        }
-        continue;
-      }
       if (isSpace(c)) continue;
       switch (this.state) {
         case 'start':
@@ -110,13 +98,14 @@ export class DumpScanner {
           if (c === OPEN_BRACE) {
             this.depth = 1;
             this.startLine = this.line;
-            objectStart = i;
+            i = this.finishObject(buf, i, i + 1);
           } else if (c === CLOSE_BRACKET && this.state === 'first') this.state = 'end';
-          else
+          else {
             return this.fail(
               this.line,
               this.state === 'first' ? "expected an object or ']'" : "expected an object after ','",
             );
+          }
           continue;
         case 'comma':
           if (c === COMMA) this.state = 'value';
@@ -127,7 +116,36 @@ export class DumpScanner {
           return this.fail(this.line, "unexpected text after the closing ']'");
       }
     }
-    if (this.depth > 0) this.keep(buf.subarray(objectStart));
+  }
+
+  /** Reads an object's bytes from `from` (the object began at `start`) and emits it if it ends in this chunk, else
+   * keeps its start for the next one. Returns the index of its last byte, or the chunk's length. The state lives in
+   * locals while scanning: this loop sees every byte of the file. */
+  private finishObject(buf: Buffer, start: number, from: number): number {
+    let { depth, inString, escaped, line } = this;
+    let i = from;
+    for (; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (c === LF) line++;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) break;
+    }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    this.line = line;
+    if (i === buf.length) {
+      this.keep(buf.subarray(start));
+      return i;
+    }
+    this.emit(buf.subarray(start, i + 1));
+    this.state = 'comma';
+    return i;
   }
 
   // JSON lines: every line is a row; blank lines are skipped.
