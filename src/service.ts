@@ -10,6 +10,7 @@ import type { EventStore } from './store/port.js';
 import type { ReadModel } from './readmodel/port.js';
 import { openEventStore, openReadModel } from './adapters.js';
 import { loadSecretKey } from './crypto/secret-key.js';
+import { argon2Hasher, type PasswordHasher } from './crypto/passwords.js';
 import type { EventBus } from './amqp/bus.js';
 import { createAmqpBus } from './amqp/amqp-bus.js';
 import { createInProcessBus } from './amqp/in-process.js';
@@ -37,6 +38,8 @@ export const ALL_ROLES: readonly Role[] = ['http', 'relay', 'email'];
 export interface ServiceOverrides {
   readonly log?: Logger;
   readonly now?: () => Date;
+  /** Default: argon2id at the configured cost. */
+  readonly hasher?: PasswordHasher;
   /** Default: all three. Without AMQP_URL, relay and email must run together (the in-process bus). */
   readonly roles?: readonly Role[];
 }
@@ -57,7 +60,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     opened.push({ close: () => store.close() });
     const readModel = await openReadModel(config);
     opened.push({ close: () => readModel.close() });
-    const ctx: ServiceContext = { config, log, now: overrides.now ?? (() => new Date()), secretKey, store, readModel };
+    const hasher =
+      overrides.hasher ??
+      argon2Hasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM });
+    const ctx: ServiceContext = { config, log, now: overrides.now ?? (() => new Date()), secretKey, store, readModel, hasher };
 
     const running: RunningRole[] = [];
     const health = () => Object.assign({ status: 'ok', roles: [...roles] }, ...running.map((r) => r.health()), bus ? bus.status() : {});

@@ -9,7 +9,6 @@ import { reservations as reservationsOf } from '../commands/reservations.js';
 import { lruStateCache } from '../commands/state-cache.js';
 import { useCases } from '../commands/use-cases.js';
 import type { UserState } from '../commands/account.state.js';
-import { argon2Hasher } from '../crypto/passwords.js';
 import { jwtService } from '../crypto/jwt.js';
 import { createApp } from '../http/app.js';
 import { closeServer, listen, type RunningRole, type ServiceContext } from './context.js';
@@ -19,7 +18,7 @@ export interface ApiRole extends RunningRole {
 }
 
 export async function startApi(ctx: ServiceContext, health: () => Record<string, unknown>): Promise<ApiRole> {
-  const { config, log, now, secretKey, store, readModel } = ctx;
+  const { config, log, now, secretKey, store, readModel, hasher } = ctx;
   const projections = new SubscriptionRunner({
     name: 'read-model',
     store,
@@ -32,7 +31,6 @@ export async function startApi(ctx: ServiceContext, health: () => Record<string,
   const handler = accountHandler(store, lruStateCache<UserState>(), randomUUID);
   const accounts = accountsOf(handler, (position) => projections.waitFor(position, config.READ_YOUR_WRITES_TIMEOUT_MS));
   const reservations = reservationsOf({ store, accounts, newEventId: randomUUID, now });
-  const hasher = argon2Hasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM });
   const jwt = jwtService(secretKey, { access: config.ACCESS_TOKEN_LIFETIME, refresh: config.REFRESH_TOKEN_LIFETIME }, now);
   const cases = useCases({ config, accounts, reservations, readModel, hasher, now, newId: randomUUID, secretKey, jwt });
   const app = createApp({ config, log, useCases: cases, readModel, jwt, health });

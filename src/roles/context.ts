@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { EventStore } from '../store/port.js';
 import type { ReadModel } from '../readmodel/port.js';
+import type { PasswordHasher } from '../crypto/passwords.js';
 
 export interface ServiceContext {
   readonly config: Config;
@@ -11,6 +12,7 @@ export interface ServiceContext {
   readonly secretKey: string;
   readonly store: EventStore;
   readonly readModel: ReadModel;
+  readonly hasher: PasswordHasher;
 }
 
 /** A started role; the service closes its roles in the reverse order it opened them. */

@@ -1,8 +1,8 @@
 // users/activation/, users/resend_activation/ and the activation / confirmation emails
 // (docs/djoser-reference.md §2, §3, §4, §15).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService, type TestService } from '../support/service.js';
+import { useService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
 import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, PASSWORD, SITE, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
 
@@ -27,13 +27,8 @@ const confirmationText = ['Your account has been created and is ready to use!', 
 );
 
 describe('activation with SEND_ACTIVATION_EMAIL', () => {
-  let svc: TestService;
-  let barrier: () => Promise<void>;
-  before(async () => {
-    svc = await startTestService({ SEND_ACTIVATION_EMAIL: 'true', ...SITE });
-    barrier = mailBarrier(svc, { activation: true });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SEND_ACTIVATION_EMAIL: 'true', ...SITE });
+  const barrier = mailBarrier(svc, { activation: true });
 
   const activate = (body: unknown) => svc.call('POST', '/auth/users/activation/', body);
 
@@ -196,13 +191,8 @@ describe('activation with SEND_ACTIVATION_EMAIL', () => {
 });
 
 describe('activation with SEND_ACTIVATION_EMAIL and SEND_CONFIRMATION_EMAIL', () => {
-  let svc: TestService;
-  let barrier: () => Promise<void>;
-  before(async () => {
-    svc = await startTestService({ SEND_ACTIVATION_EMAIL: 'true', SEND_CONFIRMATION_EMAIL: 'true', ...SITE });
-    barrier = mailBarrier(svc, { activation: true });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SEND_ACTIVATION_EMAIL: 'true', SEND_CONFIRMATION_EMAIL: 'true', ...SITE });
+  const barrier = mailBarrier(svc, { activation: true });
 
   it('registration sends only the activation email; activation sends the confirmation email', async () => {
     const user = await register(svc);
@@ -224,11 +214,7 @@ describe('activation with SEND_ACTIVATION_EMAIL and SEND_CONFIRMATION_EMAIL', ()
 });
 
 describe('SEND_CONFIRMATION_EMAIL without activation', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ SEND_CONFIRMATION_EMAIL: 'true', ...SITE });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SEND_CONFIRMATION_EMAIL: 'true', ...SITE });
 
   it('registration sends the confirmation email and the account is active at once', async () => {
     const user = await register(svc);
@@ -239,13 +225,8 @@ describe('SEND_CONFIRMATION_EMAIL without activation', () => {
 });
 
 describe('activation settings off (defaults)', () => {
-  let svc: TestService;
-  let barrier: () => Promise<void>;
-  before(async () => {
-    svc = await startTestService(SITE);
-    barrier = mailBarrier(svc, { activation: false });
-  });
-  after(() => svc.dispose());
+  const svc = useService(SITE);
+  const barrier = mailBarrier(svc, { activation: false });
 
   it('registration sends no email and the account is active', async () => {
     const user = await register(svc);
@@ -279,11 +260,7 @@ describe('activation settings off (defaults)', () => {
 describe('resend_activation with *_SHOW_EMAIL_NOT_FOUND', () => {
   for (const flag of ['PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND', 'USERNAME_RESET_SHOW_EMAIL_NOT_FOUND']) {
     describe(flag, () => {
-      let svc: TestService;
-      before(async () => {
-        svc = await startTestService({ SEND_ACTIVATION_EMAIL: 'true', [flag]: 'true', ...SITE });
-      });
-      after(() => svc.dispose());
+      const svc = useService({ SEND_ACTIVATION_EMAIL: 'true', [flag]: 'true', ...SITE });
 
       it('unknown or active address → 400 bare list; inactive address → 204', async () => {
         const a = await svc.call('POST', '/auth/users/resend_activation/', { email: `${unique('nobody')}@example.com` });
@@ -301,11 +278,7 @@ describe('resend_activation with *_SHOW_EMAIL_NOT_FOUND', () => {
   }
 
   describe('with SEND_ACTIVATION_EMAIL off', () => {
-    let svc: TestService;
-    before(async () => {
-      svc = await startTestService({ PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND: 'true', ...SITE });
-    });
-    after(() => svc.dispose());
+    const svc = useService({ PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND: 'true', ...SITE });
 
     it('the not-found list comes before the empty 400 of the off setting', async () => {
       const a = await svc.call('POST', '/auth/users/resend_activation/', { email: `${unique('nobody')}@example.com` });

@@ -1,8 +1,8 @@
 // jwt/create/, jwt/refresh/, jwt/verify/ and simplejwt's JWTAuthentication (docs/djoser-reference.md §0.4, §13).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
-import { startTestService, type TestService } from '../support/service.js';
+import { useService } from '../support/service.js';
 import { NOT_AUTHENTICATED, PASSWORD, auth, bearer, decodeJwt, jwtPair, linkParts, login, nthMailTo, register, unique } from './helpers.js';
 
 // Set explicitly so the tests can sign their own (expired, tampered) tokens, as an attacker holding the key could.
@@ -22,11 +22,7 @@ async function sign(claims: Record<string, unknown>, key = SECRET_KEY, alg = 'HS
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe('JWT endpoints', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ SECRET_KEY });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SECRET_KEY });
 
   const post = (path: string, body: unknown, headers?: Record<string, string>) => svc.call('POST', `/auth/jwt/${path}/`, body, headers);
   const me = (headers: Record<string, string>) => svc.call('GET', '/auth/users/me/', undefined, headers);
@@ -275,11 +271,7 @@ describe('JWT endpoints', () => {
 });
 
 describe('JWT with SEND_ACTIVATION_EMAIL', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ SECRET_KEY, SEND_ACTIVATION_EMAIL: 'true' });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SECRET_KEY, SEND_ACTIVATION_EMAIL: 'true' });
 
   it('inactive account: jwt/create → 401 no active account; refresh of an older token → 401 no_active_account (deliberate)', async () => {
     const user = await register(svc);

@@ -1,18 +1,13 @@
 // users/me/: GET, PUT, PATCH, DELETE (docs/djoser-reference.md §5).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService, type TestService } from '../support/service.js';
+import { useService } from '../support/service.js';
 import { NOT_AUTHENTICATED, PASSWORD, SITE, auth, bearer, jwtPair, linkParts, login, mailBarrier, mailsTo, nthMailTo, register, unique } from './helpers.js';
 
 
 describe('users/me/ (default settings)', () => {
-  let svc: TestService;
-  let barrier: () => Promise<void>;
-  before(async () => {
-    svc = await startTestService(SITE);
-    barrier = mailBarrier(svc, { activation: false });
-  });
-  after(() => svc.dispose());
+  const svc = useService(SITE);
+  const barrier = mailBarrier(svc, { activation: false });
 
   const me = (method: string, token: string, body?: unknown) => svc.call(method, '/auth/users/me/', body, auth(token));
   const signedIn = async () => {
@@ -162,13 +157,8 @@ describe('users/me/ (default settings)', () => {
 });
 
 describe('users/me/ with SEND_ACTIVATION_EMAIL (djoser 2.3)', () => {
-  let svc: TestService;
-  let barrier: () => Promise<void>;
-  before(async () => {
-    svc = await startTestService({ SEND_ACTIVATION_EMAIL: 'true', ...SITE });
-    barrier = mailBarrier(svc, { activation: true });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SEND_ACTIVATION_EMAIL: 'true', ...SITE });
+  const barrier = mailBarrier(svc, { activation: true });
 
   const activeUser = async () => {
     const user = await register(svc);
@@ -225,11 +215,7 @@ describe('users/me/ with SEND_ACTIVATION_EMAIL (djoser 2.3)', () => {
 });
 
 describe('users/me/ with EMAIL_UNIQUE (authstream setting)', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ EMAIL_UNIQUE: 'true', ...SITE });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ EMAIL_UNIQUE: 'true', ...SITE });
 
   it('PUT needs the email, PATCH does not; blank is refused; a taken email (any case) is refused', async () => {
     const other = await register(svc);

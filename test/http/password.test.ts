@@ -1,7 +1,7 @@
 // users/set_password/, users/reset_password/, users/reset_password_confirm/ (docs/djoser-reference.md §8-§10, §15).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService, type TestService } from '../support/service.js';
+import { useService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
 import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, NOT_AUTHENTICATED, PASSWORD, SITE, auth, bearer, jwtPair, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
 
@@ -11,13 +11,8 @@ const CHANGED_SUBJECT = 'Example - Your password has been successfully changed!'
 const WEAK = ['This password is too short. It must contain at least 8 characters.', 'This password is too common.', 'This password is entirely numeric.'];
 
 describe('passwords (default settings)', () => {
-  let svc: TestService;
-  let barrier: () => Promise<void>;
-  before(async () => {
-    svc = await startTestService(SITE);
-    barrier = mailBarrier(svc, { activation: false });
-  });
-  after(() => svc.dispose());
+  const svc = useService(SITE);
+  const barrier = mailBarrier(svc, { activation: false });
 
   const setPassword = (token: string, body: unknown) => svc.call('POST', '/auth/users/set_password/', body, auth(token));
   const resetRequest = (email: string) => svc.call('POST', '/auth/users/reset_password/', { email });
@@ -254,11 +249,7 @@ describe('passwords (default settings)', () => {
 });
 
 describe('passwords with SET_PASSWORD_RETYPE and PASSWORD_RESET_CONFIRM_RETYPE', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ SET_PASSWORD_RETYPE: 'true', PASSWORD_RESET_CONFIRM_RETYPE: 'true', ...SITE });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SET_PASSWORD_RETYPE: 'true', PASSWORD_RESET_CONFIRM_RETYPE: 'true', ...SITE });
 
   it('set_password: field order new_password, re_new_password, current_password; mismatch after validators', async () => {
     const user = await register(svc);
@@ -299,11 +290,7 @@ describe('passwords with SET_PASSWORD_RETYPE and PASSWORD_RESET_CONFIRM_RETYPE',
 });
 
 describe('passwords with LOGOUT_ON_PASSWORD_CHANGE and PASSWORD_CHANGED_EMAIL_CONFIRMATION', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ LOGOUT_ON_PASSWORD_CHANGE: 'true', PASSWORD_CHANGED_EMAIL_CONFIRMATION: 'true', ...SITE });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ LOGOUT_ON_PASSWORD_CHANGE: 'true', PASSWORD_CHANGED_EMAIL_CONFIRMATION: 'true', ...SITE });
 
   it('set_password deletes the auth token (401 Invalid token.) and sends the password-changed email', async () => {
     const user = await register(svc);
@@ -338,11 +325,7 @@ describe('passwords with LOGOUT_ON_PASSWORD_CHANGE and PASSWORD_CHANGED_EMAIL_CO
 describe('reset_password with *_SHOW_EMAIL_NOT_FOUND', () => {
   for (const flag of ['PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND', 'USERNAME_RESET_SHOW_EMAIL_NOT_FOUND']) {
     describe(flag, () => {
-      let svc: TestService;
-      before(async () => {
-        svc = await startTestService({ [flag]: 'true', SEND_ACTIVATION_EMAIL: 'true', ...SITE });
-      });
-      after(() => svc.dispose());
+      const svc = useService({ [flag]: 'true', SEND_ACTIVATION_EMAIL: 'true', ...SITE });
 
       it('unknown or inactive address → 400 with a bare JSON list', async () => {
         const a = await svc.call('POST', '/auth/users/reset_password/', { email: `${unique('nobody')}@example.com` });
@@ -362,13 +345,8 @@ describe('reset_password with *_SHOW_EMAIL_NOT_FOUND', () => {
 });
 
 describe('reset_password for an inactive account (default flags)', () => {
-  let svc: TestService;
-  let barrier: () => Promise<void>;
-  before(async () => {
-    svc = await startTestService({ SEND_ACTIVATION_EMAIL: 'true', ...SITE });
-    barrier = mailBarrier(svc, { activation: true });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SEND_ACTIVATION_EMAIL: 'true', ...SITE });
+  const barrier = mailBarrier(svc, { activation: true });
 
   it('→ 204 and no reset email', async () => {
     const user = await register(svc);

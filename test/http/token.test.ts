@@ -1,16 +1,12 @@
 // token/login/, token/logout/ and DRF's TokenAuthentication header handling (docs/djoser-reference.md §0.4, §6, §7).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService, type TestService } from '../support/service.js';
+import { useService } from '../support/service.js';
 import { CANNOT_LOG_IN, NOT_AUTHENTICATED, PASSWORD, TOKEN_KEY, auth, bearer, jwtPair, login, register, unique } from './helpers.js';
 
 
 describe('token/login/ and token/logout/', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService();
-  });
-  after(() => svc.dispose());
+  const svc = useService();
 
   const tokenLogin = (body: unknown) => svc.call('POST', '/auth/token/login/', body);
   const me = (headers: Record<string, string>) => svc.call('GET', '/auth/users/me/', undefined, headers);
@@ -210,11 +206,7 @@ describe('token/login/ and token/logout/', () => {
 });
 
 describe('token/login/ with SEND_ACTIVATION_EMAIL', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ SEND_ACTIVATION_EMAIL: 'true' });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SEND_ACTIVATION_EMAIL: 'true' });
 
   it('an inactive account → 400 non_field_errors (never "User account is disabled.")', async () => {
     const user = await register(svc);

@@ -1,7 +1,7 @@
 // users/set_username/, users/reset_username/, users/reset_username_confirm/ (docs/djoser-reference.md §11, §12).
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService, type TestService } from '../support/service.js';
+import { useService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
 import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, NOT_AUTHENTICATED, PASSWORD, SITE, TAKEN, USERNAME_INVALID, auth, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
 
@@ -9,13 +9,8 @@ const RESET_SUBJECT = 'Username reset on Example';
 const CHANGED_SUBJECT = 'Example - Your username has been successfully changed!';
 
 describe('usernames (default settings)', () => {
-  let svc: TestService;
-  let barrier: () => Promise<void>;
-  before(async () => {
-    svc = await startTestService(SITE);
-    barrier = mailBarrier(svc, { activation: false });
-  });
-  after(() => svc.dispose());
+  const svc = useService(SITE);
+  const barrier = mailBarrier(svc, { activation: false });
 
   const setUsername = (token: string, body: unknown) => svc.call('POST', '/auth/users/set_username/', body, auth(token));
   const resetConfirm = (body: unknown) => svc.call('POST', '/auth/users/reset_username_confirm/', body);
@@ -193,11 +188,7 @@ describe('usernames (default settings)', () => {
 });
 
 describe('usernames with SET_USERNAME_RETYPE, USERNAME_RESET_CONFIRM_RETYPE, USERNAME_CHANGED_EMAIL_CONFIRMATION', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ SET_USERNAME_RETYPE: 'true', USERNAME_RESET_CONFIRM_RETYPE: 'true', USERNAME_CHANGED_EMAIL_CONFIRMATION: 'true', ...SITE });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ SET_USERNAME_RETYPE: 'true', USERNAME_RESET_CONFIRM_RETYPE: 'true', USERNAME_CHANGED_EMAIL_CONFIRMATION: 'true', ...SITE });
 
   it('set_username: re_new_username required (after current_password, new_username); mismatch → non_field_errors', async () => {
     const user = await register(svc);
@@ -240,11 +231,7 @@ describe('usernames with SET_USERNAME_RETYPE, USERNAME_RESET_CONFIRM_RETYPE, USE
 describe('reset_username with *_SHOW_EMAIL_NOT_FOUND', () => {
   for (const flag of ['PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND', 'USERNAME_RESET_SHOW_EMAIL_NOT_FOUND']) {
     describe(flag, () => {
-      let svc: TestService;
-      before(async () => {
-        svc = await startTestService({ [flag]: 'true', ...SITE });
-      });
-      after(() => svc.dispose());
+      const svc = useService({ [flag]: 'true', ...SITE });
 
       it('unknown address → 400 bare list; known → 204', async () => {
         const a = await svc.call('POST', '/auth/users/reset_username/', { email: `${unique('nobody')}@example.com` });
@@ -259,12 +246,8 @@ describe('reset_username with *_SHOW_EMAIL_NOT_FOUND', () => {
 });
 
 describe('concurrent renames to one name', () => {
-  let svc: TestService;
-  before(async () => {
-    // A short read-your-writes wait: when this race goes wrong the read model stops applying events.
-    svc = await startTestService({ ...SITE, READ_YOUR_WRITES_TIMEOUT_MS: '1000' });
-  });
-  after(() => svc.dispose());
+  // A short read-your-writes wait: when this race goes wrong the read model stops applying events.
+  const svc = useService({ ...SITE, READ_YOUR_WRITES_TIMEOUT_MS: '1000' });
 
   it(
     'exactly one wins, the other gets "already exists"',

@@ -1,8 +1,8 @@
 // POST users/ (djoser's register) and the cross-cutting request rules: parsing, content types, sizes, URL shapes,
 // 405/404. Expected bodies come from docs/djoser-reference.md §0 and §2.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestService, type TestService } from '../support/service.js';
+import { useService } from '../support/service.js';
 import { NOT_AUTHENTICATED, PASSWORD, TAKEN, USERNAME_INVALID, UUID, auth, login, register, unique } from './helpers.js';
 
 const REQUIRED = 'This field is required.';
@@ -12,11 +12,7 @@ const NOT_STRING = 'Not a valid string.';
 const BAD_EMAIL = 'Enter a valid email address.';
 
 describe('POST users/ (default settings)', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService();
-  });
-  after(() => svc.dispose());
+  const svc = useService();
 
   const post = (body: unknown, headers?: Record<string, string>) => svc.call('POST', '/auth/users/', body, headers);
 
@@ -407,11 +403,7 @@ describe('POST users/ (default settings)', () => {
 });
 
 describe('POST users/ with USER_CREATE_PASSWORD_RETYPE', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ USER_CREATE_PASSWORD_RETYPE: 'true' });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ USER_CREATE_PASSWORD_RETYPE: 'true' });
 
   it('re_password is required (with the other field errors)', async () => {
     const a = await svc.call('POST', '/auth/users/', { username: unique('rt'), password: PASSWORD });
@@ -443,11 +435,7 @@ describe('POST users/ with USER_CREATE_PASSWORD_RETYPE', () => {
 });
 
 describe('POST users/ with EMAIL_UNIQUE (authstream setting)', () => {
-  let svc: TestService;
-  before(async () => {
-    svc = await startTestService({ EMAIL_UNIQUE: 'true' });
-  });
-  after(() => svc.dispose());
+  const svc = useService({ EMAIL_UNIQUE: 'true' });
 
   it('email is required and may not be blank', async () => {
     const a = await svc.call('POST', '/auth/users/', { username: unique('eu'), password: PASSWORD });
