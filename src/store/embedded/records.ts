@@ -1,0 +1,121 @@
+// Reading events from the log on demand: one record by number (through a bounded cache, for streams), or a span of
+// consecutive records in one read (for $all and subscriptions, not cached: a replay would only flush the cache).
+// Every record read is checked again (both checksums, and its position against the index): a warm open trusts the
+// snapshot for the records before it, so this is where damage to them is found.
+import type { FileHandle } from 'node:fs/promises';
+import type { RecordedEvent } from '../port.js';
+import { EmbeddedLogDamagedError } from './errors.js';
+import type { Codec, DecodedRecord, ProblemKind } from './format.js';
+import type { LogIndex } from './log-index.js';
+
+/** What the readers need of the open log; fields change when a reader finds a log that did not exist at open. */
+export interface LogAccess {
+  readonly path: string;
+  readonly codec: Codec;
+  readonly index: LogIndex;
+  /** Positional read of the log, counted so close() can wait for it. */
+  read(into: Buffer, at: number, length: number, position: number): Promise<number>;
+  readonly file: FileHandle | undefined;
+}
+
+/** Small enough that a span's events die young (a bigger one makes the replay spend its time in the old-space GC). */
+const SPAN_BYTES = 128 * 1024;
+
+export class RecordReader {
+  private readonly cache = new Map<number, readonly RecordedEvent[]>();
+
+  constructor(
+    private readonly log: LogAccess,
+    private readonly capacity: number,
+  ) {}
+
+  /** The events of record `r`. */
+  async record(r: number): Promise<readonly RecordedEvent[]> {
+    const hit = this.cache.get(r);
+    if (hit) {
+      // Map order is insertion order: re-inserting makes it the most recently used.
+      this.cache.delete(r);
+      this.cache.set(r, hit);
+      return hit;
+    }
+    const { index } = this.log;
+    const offset = index.offset.get(r);
+    const length = index.recordEnd(r) - offset;
+    const buf = Buffer.allocUnsafe(length);
+    if ((await this.log.read(buf, 0, length, offset)) !== length) throw this.damaged(offset, 'the file ends inside the record');
+    const events = this.decode(buf, 0, length, r);
+    if (this.capacity > 0) {
+      this.cache.set(r, events);
+      if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return events;
+  }
+
+  /** Records from `first`, before `limit`, up to about a MiB of them (at least one), in one read. */
+  async span(first: number, limit: number): Promise<{ events: RecordedEvent[]; next: number }> {
+    const { index } = this.log;
+    const start = index.offset.get(first);
+    let next = first + 1;
+    while (next < limit && index.recordEnd(next) - start <= SPAN_BYTES) next++;
+    const length = index.recordEnd(next - 1) - start;
+    const buf = Buffer.allocUnsafe(length);
+    if ((await this.log.read(buf, 0, length, start)) !== length) throw this.damaged(start, 'the file ends inside these records');
+    const events: RecordedEvent[] = [];
+    for (let r = first; r < next; r++) {
+      const at = index.offset.get(r) - start;
+      for (const e of this.decode(buf, at, index.recordEnd(r) - start - at, r)) events.push(e);
+    }
+    return { events, next };
+  }
+
+  private decode(buf: Buffer, at: number, length: number, r: number): readonly RecordedEvent[] {
+    const { codec, index } = this.log;
+    const offset = index.offset.get(r);
+    const probe = codec.probe(buf, at, length, length);
+    if (probe.kind === 'problem') throw this.damaged(offset, probe.detail, probe.problem);
+    if (probe.kind !== 'record') throw this.damaged(offset, 'the record is cut short');
+    if (probe.length !== length || probe.position !== index.firstPosition.get(r)) {
+      throw this.damaged(offset, 'the record is not the one the index holds here', 'out-of-order');
+    }
+    let decoded: DecodedRecord;
+    try {
+      decoded = codec.decode(buf, at, length);
+    } catch (err) {
+      throw this.damaged(offset, `the record does not decode (${(err as Error).message})`, 'bad-body');
+    }
+    return toRecordedEvents(decoded);
+  }
+
+  private damaged(offset: number, detail: string, kind: ProblemKind = 'incomplete-record'): Error {
+    return new EmbeddedLogDamagedError(this.log.path, { offset, kind, detail, torn: false }, 'reading');
+  }
+}
+
+/** Events handed out are shared (cache, several readers), so they are frozen, as they were when all were in memory. */
+export function toRecordedEvents(d: DecodedRecord): readonly RecordedEvent[] {
+  const out: RecordedEvent[] = new Array(d.events.length);
+  for (let i = 0; i < d.events.length; i++) {
+    const e = d.events[i]!;
+    const n = BigInt(d.position + i);
+    out[i] = Object.freeze({
+      id: e.i,
+      type: e.y,
+      streamId: d.streamId,
+      revision: BigInt(d.revision + i),
+      position: Object.freeze({ commit: n, prepare: n }),
+      data: deepFreeze(e.d),
+      metadata: deepFreeze(e.m ?? {}),
+      created: new Date(d.created),
+    });
+  }
+  return Object.freeze(out);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.freeze(value);
+    if (Array.isArray(value)) for (const v of value) deepFreeze(v);
+    else for (const k in value) deepFreeze((value as Record<string, unknown>)[k]);
+  }
+  return value;
+}
