@@ -375,12 +375,15 @@ async function startMinimal(users: readonly BenchUser[], profileDir: string | nu
 }
 
 async function startArgon2(params: { memoryKiB: number; timeCost: number; parallelism: number }) {
-  const { child } = await spawnNode(['--import', 'tsx', 'bench/argon2-ceiling.ts', JSON.stringify({ ...params, concurrency: LOGIN_CONNECTIONS })], {
-    cwd: ROOT,
-    env: process.env,
-    ipc: true,
-    ready: () => undefined,
-  });
+  const { child } = await spawnNode(
+    ['--import', 'tsx', 'bench/argon2-ceiling.ts', JSON.stringify({ ...params, concurrency: LOGIN_CONNECTIONS })],
+    {
+      cwd: ROOT,
+      env: process.env,
+      ipc: true,
+      ready: () => undefined,
+    },
+  );
   children.add(child);
   return child;
 }
@@ -593,7 +596,7 @@ async function main(): Promise<void> {
   };
   const wanted = (name: string) => ONLY === null || ONLY.has(name);
 
-  let results: Summary[] = [];
+  let results: Summary[];
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   try {
     log('starting the service (node dist/src/main.js, embedded default) …');
@@ -604,27 +607,43 @@ async function main(): Promise<void> {
     const users = await inParallel(USERS, 4, async (i) => {
       const username = `bench-${RUN_TAG}-${i}`;
       const email = `${username}@example.com`;
-      const body = await expectStatus(`register ${username}`, 201, call(url, 'POST', '/auth/users/', { username, email, password: PASSWORD }));
+      const body = await expectStatus(
+        `register ${username}`,
+        201,
+        call(url, 'POST', '/auth/users/', { username, email, password: PASSWORD }),
+      );
       return { id: String(body.id), username, email } satisfies BenchUser;
     });
     const me = users[0]!;
     const login = { username: me.username, password: PASSWORD };
     const token: string = (await expectStatus('token/login/', 200, call(url, 'POST', '/auth/token/login/', login))).auth_token;
-    const tokenMe = await expectStatus('me with Token', 200, call(url, 'GET', '/auth/users/me/', undefined, { authorization: `Token ${token}` }));
+    const tokenMe = await expectStatus(
+      'me with Token',
+      200,
+      call(url, 'GET', '/auth/users/me/', undefined, { authorization: `Token ${token}` }),
+    );
     if (!sameUser(tokenMe, me)) throw new Error(`me with Token answered ${JSON.stringify(tokenMe)}`);
     /** A fresh access token for each window: the default ACCESS_TOKEN_LIFETIME is 5 minutes. */
     const serviceAccess = async () => {
       const access: string = (await expectStatus('jwt/create/', 200, call(url, 'POST', '/auth/jwt/create/', login))).access;
-      const body = await expectStatus('me with JWT', 200, call(url, 'GET', '/auth/users/me/', undefined, { authorization: `Bearer ${access}` }));
+      const body = await expectStatus(
+        'me with JWT',
+        200,
+        call(url, 'GET', '/auth/users/me/', undefined, { authorization: `Bearer ${access}` }),
+      );
       if (!sameUser(body, me)) throw new Error(`me with JWT answered ${JSON.stringify(body)}`);
       return access;
     };
 
     log('starting the minimal handler (bench/minimal-server.ts: express + jose + Map) and the argon2 loop …');
     const minimal = await startMinimal(users, profileDir);
-    const minimalMe = await expectStatus('minimal me', 200, call(minimal.url, 'GET', '/auth/users/me/', undefined, {
-      authorization: `Bearer ${await minimal.accessFor(me.id)}`,
-    }));
+    const minimalMe = await expectStatus(
+      'minimal me',
+      200,
+      call(minimal.url, 'GET', '/auth/users/me/', undefined, {
+        authorization: `Bearer ${await minimal.accessFor(me.id)}`,
+      }),
+    );
     if (!sameUser(minimalMe, me)) throw new Error(`minimal me answered ${JSON.stringify(minimalMe)}`);
     const argon2 = await startArgon2(params);
 
@@ -641,11 +660,17 @@ async function main(): Promise<void> {
         connections: CONNECTIONS,
         headers: { authorization: `Bearer ${await serviceAccess()}` },
       })),
-      httpScenario('minimal-me-jwt', 'ceiling: express+jose+Map me', 'minimal', () => ({ url: minimal.url, pid: minimal.child.process.pid }), async () => ({
-        path: '/auth/users/me/',
-        connections: CONNECTIONS,
-        headers: { authorization: `Bearer ${await minimal.accessFor(me.id)}` },
-      })),
+      httpScenario(
+        'minimal-me-jwt',
+        'ceiling: express+jose+Map me',
+        'minimal',
+        () => ({ url: minimal.url, pid: minimal.child.process.pid }),
+        async () => ({
+          path: '/auth/users/me/',
+          connections: CONNECTIONS,
+          headers: { authorization: `Bearer ${await minimal.accessFor(me.id)}` },
+        }),
+      ),
       httpScenario('token-login', 'POST token/login/', 'service', svc, cyclingLogins('/auth/token/login/', users)),
       httpScenario('jwt-create', 'POST jwt/create/', 'service', svc, cyclingLogins('/auth/jwt/create/', users)),
       argon2Scenario(() => argon2),

@@ -92,7 +92,12 @@ const schema = z.object({
   AUTH_HEADER_TYPES: z
     .string()
     .default('Bearer,JWT')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   UPDATE_LAST_LOGIN: bool(false),
 
   // Password hashing: argon2id, never below OWASP's minimum (19 MiB, t=2, p=1).

@@ -16,10 +16,12 @@ function mask(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function createLogger(minLevel: Level = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const at = (level: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (order[level] < order[minLevel]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...mask(fields) })}\n`);
-  };
+  const at =
+    (level: Level) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (order[level] < order[minLevel]) return;
+      write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...mask(fields) })}\n`);
+    };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 

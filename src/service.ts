@@ -122,7 +122,11 @@ function openBus(config: Config, log: Logger, roles: readonly Role[]): EventBus 
 }
 
 /** A worker serves only its health, for orchestrators. */
-async function startWorkerHealth(config: Config, health: () => Record<string, unknown>, opened: { close(): Promise<void> | void }[]): Promise<string> {
+async function startWorkerHealth(
+  config: Config,
+  health: () => Record<string, unknown>,
+  opened: { close(): Promise<void> | void }[],
+): Promise<string> {
   const server = createServer((req, res) => {
     const ok = req.method === 'GET' && (req.url === '/health' || req.url === '/health/');
     res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });

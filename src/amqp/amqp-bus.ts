@@ -17,7 +17,16 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from '../log.js';
 import { AmqpConnection } from './connection.js';
-import { BusClosedError, sleep, type DeliveryHandler, type EventBus, type Lease, type OutgoingMessage, type QueueSpec, type Verdict } from './bus.js';
+import {
+  BusClosedError,
+  sleep,
+  type DeliveryHandler,
+  type EventBus,
+  type Lease,
+  type OutgoingMessage,
+  type QueueSpec,
+  type Verdict,
+} from './bus.js';
 
 export interface AmqpBusOptions {
   readonly url: string;
@@ -51,10 +60,18 @@ export async function assertEventsExchange(ch: { assertExchange: ConfirmChannel[
 }
 
 /** Publishes on a confirm channel; resolves on the broker's ack, rejects on a nack or when the channel closes. */
-export function publishConfirmed(ch: ConfirmChannel, exchange: string, routingKey: string, body: Buffer, options: Options.Publish): Promise<void> {
+export function publishConfirmed(
+  ch: ConfirmChannel,
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  options: Options.Publish,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
-      ch.publish(exchange, routingKey, body, options, (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+      ch.publish(exchange, routingKey, body, options, (error: unknown) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+      );
     } catch (error) {
       reject(error); // the channel is already closed
     }
@@ -132,7 +149,8 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
     });
     lostError.catch(() => {});
     return {
-      publish: (message) => Promise.race([publishConfirmed(ch, exchange, message.routingKey, message.body, publishOptions(message)), lostError]),
+      publish: (message) =>
+        Promise.race([publishConfirmed(ch, exchange, message.routingKey, message.body, publishOptions(message)), lostError]),
       lost,
       release: async () => {
         await ch.close().catch(() => {});
@@ -174,7 +192,8 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
         const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
         const attemptHeader = Number(headers[HEADER_ATTEMPT]);
         const attempt = Number.isInteger(attemptHeader) && attemptHeader > 0 ? attemptHeader : 1;
-        const routingKey = typeof headers[HEADER_ROUTING_KEY] === 'string' ? (headers[HEADER_ROUTING_KEY] as string) : msg.fields.routingKey;
+        const routingKey =
+          typeof headers[HEADER_ROUTING_KEY] === 'string' ? (headers[HEADER_ROUTING_KEY] as string) : msg.fields.routingKey;
         const messageId = msg.properties.messageId ? String(msg.properties.messageId) : '';
         let verdict: Verdict;
         try {
@@ -196,17 +215,39 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
             }
             await publishConfirmed(ch, '', queue, msg.content, {
               ...copyProperties(msg),
-              headers: { ...ownHeaders(headers), [HEADER_ATTEMPT]: attempt + 1, [HEADER_ROUTING_KEY]: routingKey, [HEADER_ERROR]: verdict.reason.slice(0, 500) },
+              headers: {
+                ...ownHeaders(headers),
+                [HEADER_ATTEMPT]: attempt + 1,
+                [HEADER_ROUTING_KEY]: routingKey,
+                [HEADER_ERROR]: verdict.reason.slice(0, 500),
+              },
             });
             ch.ack(msg);
-            log.warn('delivery failed, retry scheduled', { queue: spec.queue, messageId, attempt, delayMs: verdict.delayMs, reason: verdict.reason });
+            log.warn('delivery failed, retry scheduled', {
+              queue: spec.queue,
+              messageId,
+              attempt,
+              delayMs: verdict.delayMs,
+              reason: verdict.reason,
+            });
           } else {
             await publishConfirmed(ch, dlx, routingKey, msg.content, {
               ...copyProperties(msg),
-              headers: { ...ownHeaders(headers), [HEADER_ATTEMPT]: attempt, [HEADER_ROUTING_KEY]: routingKey, [HEADER_ERROR]: verdict.reason.slice(0, 500) },
+              headers: {
+                ...ownHeaders(headers),
+                [HEADER_ATTEMPT]: attempt,
+                [HEADER_ROUTING_KEY]: routingKey,
+                [HEADER_ERROR]: verdict.reason.slice(0, 500),
+              },
             });
             ch.ack(msg);
-            log.error('message dead-lettered', { queue: deadLetterQueueName(spec.queue), messageId, routing: routingKey, attempt, reason: verdict.reason });
+            log.error('message dead-lettered', {
+              queue: deadLetterQueueName(spec.queue),
+              messageId,
+              routing: routingKey,
+              attempt,
+              reason: verdict.reason,
+            });
           }
         } catch (error) {
           // The channel went away: the broker requeues the unacked message and it is delivered again.
@@ -237,7 +278,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
           await Promise.race([closed, stopped]);
           if (!isClosed) {
             await ch.cancel(consumerTag).catch(() => {});
-            for (const deadline = Date.now() + drainTimeoutMs; inFlight > 0 && !isClosed && Date.now() < deadline; ) {
+            for (const deadline = Date.now() + drainTimeoutMs; inFlight > 0 && !isClosed && Date.now() < deadline;) {
               await new Promise((r) => setTimeout(r, 20));
             }
           }

@@ -65,7 +65,8 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Record<string, unk
       contentType: CLOUDEVENTS_CONTENT_TYPE,
       headers: {
         type: 'object',
-        description: 'AMQP basic properties (not headers): message_id = CloudEvent id, type = CloudEvent type, ' +
+        description:
+          'AMQP basic properties (not headers): message_id = CloudEvent id, type = CloudEvent type, ' +
           'timestamp (seconds), content_type, delivery_mode 2 (persistent), app_id "authstream".',
       },
       payload: envelope,

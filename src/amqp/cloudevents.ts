@@ -89,7 +89,8 @@ export function parseMessage(body: Buffer): { cloudEvent: CloudEvent; event: Use
     throw new MalformedMessageError('body is not JSON');
   }
   const envelope = cloudEventEnvelope.safeParse(json);
-  if (!envelope.success) throw new MalformedMessageError(`not a CloudEvent: ${envelope.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  if (!envelope.success)
+    throw new MalformedMessageError(`not a CloudEvent: ${envelope.error.issues.map((i) => i.path.join('.')).join(', ')}`);
   const type = byCloudEventType.get(envelope.data.type);
   if (!type) throw new MalformedMessageError(`unknown event type ${envelope.data.type}`);
   const data = publicSchema(type).safeParse((json as { data?: unknown }).data);

@@ -48,7 +48,15 @@ export function createInProcessBus(options: InProcessBusOptions): InProcessBus {
     log.error('message dead-lettered', { queue, messageId: message.messageId, routing: message.routingKey, attempt, reason });
     if (!options.deadLetterFile) return;
     await mkdir(path.dirname(options.deadLetterFile), { recursive: true });
-    const line = { at: new Date().toISOString(), queue, messageId: message.messageId, routing: message.routingKey, attempt, reason, body: message.body.toString('utf8') };
+    const line = {
+      at: new Date().toISOString(),
+      queue,
+      messageId: message.messageId,
+      routing: message.routingKey,
+      attempt,
+      reason,
+      body: message.body.toString('utf8'),
+    };
     await appendFile(options.deadLetterFile, `${JSON.stringify(line)}\n`);
   }
 
@@ -65,7 +73,13 @@ export function createInProcessBus(options: InProcessBusOptions): InProcessBus {
         }
         if (verdict.action === 'ack') return;
         if (verdict.action === 'dead-letter') return await deadLetter(bound.spec.queue, message, verdict.reason, attempt);
-        log.warn('delivery failed, retrying', { queue: bound.spec.queue, messageId: message.messageId, attempt, delayMs: verdict.delayMs, reason: verdict.reason });
+        log.warn('delivery failed, retrying', {
+          queue: bound.spec.queue,
+          messageId: message.messageId,
+          attempt,
+          delayMs: verdict.delayMs,
+          reason: verdict.reason,
+        });
         await sleep(verdict.delayMs, closing.signal);
       }
     } finally {

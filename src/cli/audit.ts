@@ -15,7 +15,8 @@ export async function accountsMatching(store: EventStore, who: string): Promise<
   const ids = new Set<string>();
   if (who.includes('@')) {
     for await (const e of store.readAll()) {
-      if (isUserStream(e.streamId) && typeof e.data.email === 'string' && emailKey(e.data.email) === emailKey(who)) ids.add(String(e.data.userId));
+      if (isUserStream(e.streamId) && typeof e.data.email === 'string' && emailKey(e.data.email) === emailKey(who))
+        ids.add(String(e.data.userId));
     }
   }
   for (const e of await store.readStream(reservationStream('username', usernameKey(who)))) {

@@ -18,7 +18,13 @@ async function main(): Promise<void> {
   try {
     const started = Date.now();
     await model.clear();
-    const runner = new SubscriptionRunner({ name: 'read-model', store, checkpoints: readModelCheckpoints(model), handle: readModelProjection(model), log });
+    const runner = new SubscriptionRunner({
+      name: 'read-model',
+      store,
+      checkpoints: readModelCheckpoints(model),
+      handle: readModelProjection(model),
+      log,
+    });
     await runner.start(); // resolves once caught up with the log
     await runner.stop();
     log.info(`read model rebuilt in ${Date.now() - started} ms`, { position: String(runner.position?.commit ?? 'empty log') });

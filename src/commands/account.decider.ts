@@ -13,7 +13,8 @@ import { requestUsernameReset, resetUsername, setUsername, usernameEvolvers, typ
 import { logIn, logOut, tokenEvolvers, type TokenCommand } from './tokens.rules.js';
 import { deleteUser, deletionEvolvers, type DeletionCommand } from './deletion.rules.js';
 
-export type UserCommand = RegistrationCommand | ActivationCommand | ProfileCommand | PasswordCommand | UsernameCommand | TokenCommand | DeletionCommand;
+export type UserCommand =
+  RegistrationCommand | ActivationCommand | ProfileCommand | PasswordCommand | UsernameCommand | TokenCommand | DeletionCommand;
 
 export function decide(command: UserCommand, state: UserState): UserEvent[] {
   switch (command.type) {

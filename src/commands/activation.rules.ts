@@ -19,7 +19,10 @@ export function activateUser(command: Extract<ActivationCommand, { type: 'Activa
 /** Who an activation email is for: an account not active yet (djoser 2.3: an active one gets none, silently). */
 export const awaitsActivation = (state: UserState): boolean => isAccount(state) && state.status === 'inactive';
 
-export function requestActivationEmail(command: Extract<ActivationCommand, { type: 'RequestActivationEmail' }>, state: UserState): UserEvent[] {
+export function requestActivationEmail(
+  command: Extract<ActivationCommand, { type: 'RequestActivationEmail' }>,
+  state: UserState,
+): UserEvent[] {
   const account = requireAccount(state);
   if (!awaitsActivation(account)) throw new DomainError('not_found');
   return [userEvent('ActivationEmailRequested', { userId: account.id, at: command.now.toISOString() })];

@@ -16,7 +16,8 @@ export function activationUseCases(deps: UseCaseDeps) {
     async resendActivation(email: string, metadata?: EventMetadata): Promise<void> {
       if (!config.SEND_ACTIVATION_EMAIL) {
         // Nothing is sent, but djoser still looks the address up first, and may say it is unknown.
-        if (showEmailNotFound(config) && !(await anyAccountWithEmail(deps, email, awaitsActivation))) throw new DomainError('email_not_found');
+        if (showEmailNotFound(config) && !(await anyAccountWithEmail(deps, email, awaitsActivation)))
+          throw new DomainError('email_not_found');
         throw new DomainError('disabled');
       }
       const requested = await forAccountsWithEmail(deps, email, () => ({ type: 'RequestActivationEmail', now: deps.now() }), metadata);

@@ -16,7 +16,13 @@ export type PasswordCommand =
       readonly now: Date;
     }
   | { readonly type: 'RequestPasswordReset'; readonly now: Date }
-  | { readonly type: 'ResetPassword'; readonly link: LinkToken; readonly passwordHash: string; readonly logout: boolean; readonly now: Date };
+  | {
+      readonly type: 'ResetPassword';
+      readonly link: LinkToken;
+      readonly passwordHash: string;
+      readonly logout: boolean;
+      readonly now: Date;
+    };
 
 const logoutEvents = (account: Account, logout: boolean, at: string): UserEvent[] =>
   logout && account.token ? [userEvent('AuthTokenDestroyed', { userId: account.id, at })] : [];

@@ -13,7 +13,13 @@ export function passwordUseCases(deps: UseCaseDeps) {
 
     async set(input: { userId: string; verifiedHash: string; newPassword: string }, metadata?: EventMetadata): Promise<void> {
       const passwordHash = await hasher.hash(input.newPassword);
-      const command = { type: 'SetPassword', verifiedHash: input.verifiedHash, passwordHash, logout: config.LOGOUT_ON_PASSWORD_CHANGE, now: deps.now() } as const;
+      const command = {
+        type: 'SetPassword',
+        verifiedHash: input.verifiedHash,
+        passwordHash,
+        logout: config.LOGOUT_ON_PASSWORD_CHANGE,
+        now: deps.now(),
+      } as const;
       await accounts.execute(input.userId, command, metadata);
     },
 

@@ -21,7 +21,8 @@ export function profileUseCases(deps: UseCaseDeps) {
           ...(claimsVoidedBefore === undefined ? {} : { claimsVoidedBefore }),
           now: deps.now(),
         }) as const;
-      if (!config.EMAIL_UNIQUE || changes.email === undefined) return (await accounts.execute(userId, command(), metadata)).state as Account;
+      if (!config.EMAIL_UNIQUE || changes.email === undefined)
+        return (await accounts.execute(userId, command(), metadata)).state as Account;
       let updated: Account | undefined;
       await withClaim(deps, { userId, field: 'email', key: emailKey(changes.email) }, async (before) => {
         updated = (await accounts.execute(userId, command(before), metadata)).state as Account;

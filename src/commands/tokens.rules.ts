@@ -35,6 +35,9 @@ export function logOut(command: Extract<TokenCommand, { type: 'LogOut' }>, state
 
 export const tokenEvolvers: Evolvers = {
   UserLoggedIn: onAccount((account, { data }) => ({ ...account, lastLogin: data.at })),
-  AuthTokenCreated: onAccount((account, { data }) => ({ ...account, token: { tokenId: data.tokenId, keyHash: data.keyHash, created: data.at } })),
+  AuthTokenCreated: onAccount((account, { data }) => ({
+    ...account,
+    token: { tokenId: data.tokenId, keyHash: data.keyHash, created: data.at },
+  })),
   AuthTokenDestroyed: onAccount((account) => ({ ...account, token: null })),
 };

@@ -13,7 +13,12 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
   const { config, readModel, accounts, hasher, jwt } = deps;
 
   /** Checks the credentials and runs the login; the decider says whether it is one (active, password right). */
-  async function logIn(login: string, password: string, options: { drfToken: boolean; recordLastLogin: boolean }, metadata?: EventMetadata) {
+  async function logIn(
+    login: string,
+    password: string,
+    options: { drfToken: boolean; recordLastLogin: boolean },
+    metadata?: EventMetadata,
+  ) {
     const user =
       config.LOGIN_FIELD === 'email'
         ? ((await readModel.findUsersByEmail(emailKey(login)))[0] ?? null)

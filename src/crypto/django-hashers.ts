@@ -184,8 +184,7 @@ function parsePbkdf2(algorithm: 'pbkdf2_sha256' | 'pbkdf2_sha1', rest: string): 
 
 // `argon2$argon2id$v=19$m=102400,t=2,p=8$<salt>$<hash>`: the PHC string after Django's `argon2` prefix. Hashes from
 // Django 1.10's days have no `v=` field, which means version 0x10.
-const ARGON2_PHC =
-  /^(argon2id|argon2i|argon2d)\$(?:v=(16|19)\$)?m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+const ARGON2_PHC = /^(argon2id|argon2i|argon2d)\$(?:v=(16|19)\$)?m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
 function parseArgon2(rest: string): Parsed | null {
   const m = ARGON2_PHC.exec(rest);

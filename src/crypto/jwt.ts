@@ -32,7 +32,13 @@ export function jwtService(secret: string, lifetimes: { access: number; refresh:
   return {
     async issue(type, userId, from) {
       const seconds = Math.floor(now().getTime() / 1000);
-      const claims = { token_type: type, exp: seconds + lifetimes[type], iat: from?.iat ?? seconds, jti: randomUUID().replaceAll('-', ''), user_id: userId };
+      const claims = {
+        token_type: type,
+        exp: seconds + lifetimes[type],
+        iat: from?.iat ?? seconds,
+        jti: randomUUID().replaceAll('-', ''),
+        user_id: userId,
+      };
       return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key);
     },
     async verify(token, type) {

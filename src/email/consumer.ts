@@ -44,7 +44,9 @@ export interface EmailConsumerDeps {
   readonly now: () => Date;
 }
 
-const linked: Partial<Record<EmailKind, { purpose: LinkPurpose; setting: 'ACTIVATION_URL' | 'PASSWORD_RESET_CONFIRM_URL' | 'USERNAME_RESET_CONFIRM_URL' }>> = {
+const linked: Partial<
+  Record<EmailKind, { purpose: LinkPurpose; setting: 'ACTIVATION_URL' | 'PASSWORD_RESET_CONFIRM_URL' | 'USERNAME_RESET_CONFIRM_URL' }>
+> = {
   activation: { purpose: 'activation', setting: 'ACTIVATION_URL' },
   password_reset: { purpose: 'password_reset', setting: 'PASSWORD_RESET_CONFIRM_URL' },
   username_reset: { purpose: 'username_reset', setting: 'USERNAME_RESET_CONFIRM_URL' },

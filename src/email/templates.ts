@@ -12,12 +12,7 @@ import { Liquid, type Template } from 'liquidjs';
 
 /** djoser's emails. */
 export type EmailKind =
-  | 'activation'
-  | 'confirmation'
-  | 'password_reset'
-  | 'password_changed_confirmation'
-  | 'username_reset'
-  | 'username_changed_confirmation';
+  'activation' | 'confirmation' | 'password_reset' | 'password_changed_confirmation' | 'username_reset' | 'username_changed_confirmation';
 
 /** django-allauth's account emails (account/email/<kind>_subject.txt and _message.txt). */
 export type AllauthEmailKind = 'email_confirmation' | 'email_confirmation_signup' | 'password_reset_key';
@@ -112,12 +107,28 @@ const allauthSite = (c: { siteName: string; siteDomain: string }): Vars => ({
   site_domain: c.siteDomain,
   current_site: { name: c.siteName, domain: c.siteDomain },
 });
-const confirmation = (c: AllauthConfirmationContext): Vars => ({ ...allauthSite(c), user_display: c.userDisplay, activate_url: c.activateUrl });
+const confirmation = (c: AllauthConfirmationContext): Vars => ({
+  ...allauthSite(c),
+  user_display: c.userDisplay,
+  activate_url: c.activateUrl,
+});
 // Absent values are null rather than missing, so that strictVariables only ever trips over a typo.
-const reset = (c: AllauthPasswordResetContext): Vars => ({ ...allauthSite(c), password_reset_url: c.passwordResetUrl, username: c.username ?? null });
+const reset = (c: AllauthPasswordResetContext): Vars => ({
+  ...allauthSite(c),
+  password_reset_url: c.passwordResetUrl,
+  username: c.username ?? null,
+});
 
-const djoserKind: Family = { allauth: false, vars: djoser, sample: { siteName: 's', protocol: 'https', domain: 'd', username: 'u', url: 'x' } };
-const confirmationKind: Family = { allauth: true, vars: confirmation, sample: { siteName: 's', siteDomain: 'd', userDisplay: 'u', activateUrl: 'x' } };
+const djoserKind: Family = {
+  allauth: false,
+  vars: djoser,
+  sample: { siteName: 's', protocol: 'https', domain: 'd', username: 'u', url: 'x' },
+};
+const confirmationKind: Family = {
+  allauth: true,
+  vars: confirmation,
+  sample: { siteName: 's', siteDomain: 'd', userDisplay: 'u', activateUrl: 'x' },
+};
 const KINDS: Record<AnyEmailKind, Family> = {
   activation: djoserKind,
   confirmation: djoserKind,
@@ -136,11 +147,15 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 const escapeHtml = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 
 /** Subjects are one line: a header cannot hold a newline (Django refuses it; allauth joins the lines). */
-const oneLine = (s: string) => s.split(/\r\n|\r|\n/).join(' ').trim();
+const oneLine = (s: string) =>
+  s
+    .split(/\r\n|\r|\n/)
+    .join(' ')
+    .trim();
 
 /** The templates shipped with authstream: <package root>/templates/email, from src/ and from dist/src/ alike. */
 export function shippedTemplatesDir(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; ) {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ;) {
     if (existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'templates', 'email');
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}: cannot find templates/email`);
@@ -152,7 +167,8 @@ export function shippedTemplatesDir(): string {
 function languageChain(language: string, fallback: string): string[] {
   const normal = (code: string) => {
     const c = code.trim().toLowerCase().replaceAll('_', '-');
-    if (!/^[a-z]{2,3}(-[a-z0-9]{1,8})*$/.test(c)) throw new Error(`email language ${JSON.stringify(code)} is not a language code like "en", "de" or "pt-br"`);
+    if (!/^[a-z]{2,3}(-[a-z0-9]{1,8})*$/.test(c))
+      throw new Error(`email language ${JSON.stringify(code)} is not a language code like "en", "de" or "pt-br"`);
     return c;
   };
   const chain: string[] = [];
@@ -168,11 +184,14 @@ function checkOverrideDir(dir: string): void {
   const known = new Set(Object.keys(KINDS).flatMap((k) => PARTS.map((p) => `${k}.${p}.liquid`)));
   for (const entry of readdirSync(dir)) {
     if (entry.startsWith('.')) continue;
-    if (!isDir(path.join(dir, entry))) throw new Error(`email template ${path.join(dir, entry)}: templates go in a language folder, e.g. ${path.join(dir, 'en', entry)}`);
+    if (!isDir(path.join(dir, entry)))
+      throw new Error(`email template ${path.join(dir, entry)}: templates go in a language folder, e.g. ${path.join(dir, 'en', entry)}`);
     for (const file of readdirSync(path.join(dir, entry))) {
       // Names starting with _ are layouts and includes (like allauth's base message), looked up by other templates.
       if (file.startsWith('.') || file.startsWith('_') || known.has(file)) continue;
-      throw new Error(`email template ${path.join(dir, entry, file)}: not a template name (<kind>.subject.liquid, .txt.liquid or .html.liquid)`);
+      throw new Error(
+        `email template ${path.join(dir, entry, file)}: not a template name (<kind>.subject.liquid, .txt.liquid or .html.liquid)`,
+      );
     }
   }
 }
@@ -182,10 +201,13 @@ export function createEmailRenderer(options: EmailRendererOptions = {}): EmailRe
   if (templatesDir !== undefined) checkOverrideDir(templatesDir);
   const shipped = shippedTemplatesDir();
   const chain = languageChain(options.language ?? 'en', options.fallbackLanguage ?? 'en');
-  const roots = chain.flatMap((lang) => [...(templatesDir === undefined ? [] : [path.join(templatesDir, lang)]), path.join(shipped, lang)]).filter(isDir);
+  const roots = chain
+    .flatMap((lang) => [...(templatesDir === undefined ? [] : [path.join(templatesDir, lang)]), path.join(shipped, lang)])
+    .filter(isDir);
   const language = chain.find((lang) => roots.some((r) => path.basename(r) === lang));
   const fallback = chain.at(-1)!;
-  if (!roots.some((r) => path.basename(r) === fallback)) throw new Error(`no email templates for the fallback language ${JSON.stringify(fallback)}`);
+  if (!roots.some((r) => path.basename(r) === fallback))
+    throw new Error(`no email templates for the fallback language ${JSON.stringify(fallback)}`);
 
   // Includes and layouts are looked up through the same roots, so an override of a shared file applies everywhere.
   const common = {
@@ -209,13 +231,15 @@ export function createEmailRenderer(options: EmailRendererOptions = {}): EmailRe
       const file = roots.map((r) => path.join(r, `${kind}.${part}.liquid`)).find((f) => existsSync(f));
       if (!file) {
         if (part === 'html' && KINDS[kind].allauth) continue;
-        throw new Error(`no email template ${kind}.${part}.liquid for ${chain.join(', ')} in ${[templatesDir, shipped].filter(Boolean).join(' or ')}`);
+        throw new Error(
+          `no email template ${kind}.${part}.liquid for ${chain.join(', ')} in ${[templatesDir, shipped].filter(Boolean).join(' or ')}`,
+        );
       }
       const engine = part === 'html' ? html : text;
       try {
         parts[part] = { file, engine, template: engine.parse(readFileSync(file, 'utf8'), file) };
       } catch (error) {
-        throw new Error(`email template ${file}: ${(error as Error).message}`);
+        throw new Error(`email template ${file}: ${(error as Error).message}`, { cause: error });
       }
     }
     compiled.set(kind, parts);
@@ -252,7 +276,7 @@ export function createEmailRenderer(options: EmailRendererOptions = {}): EmailRe
       try {
         engine.renderSync(template, KINDS[kind].vars(KINDS[kind].sample as never));
       } catch (error) {
-        throw new Error(`email template ${file}: ${(error as Error).message}`);
+        throw new Error(`email template ${file}: ${(error as Error).message}`, { cause: error });
       }
     }
   }

@@ -12,7 +12,9 @@ const types = {
   NameReleased: eventType({ userId: z.uuid(), at }),
 };
 
-export type ReservationEvent = { [T in keyof typeof types]: { readonly type: T; readonly data: z.output<(typeof types)[T]['schema']> } }[keyof typeof types];
+export type ReservationEvent = {
+  [T in keyof typeof types]: { readonly type: T; readonly data: z.output<(typeof types)[T]['schema']> };
+}[keyof typeof types];
 
 export function parseReservationEvent(type: string, data: unknown): ReservationEvent {
   if (type !== 'NameReserved' && type !== 'NameReleased') throw new Error(`unknown reservation event type ${type}`);

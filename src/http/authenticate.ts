@@ -41,7 +41,8 @@ export function authenticator(deps: { readModel: ReadModel; jwt: JwtService; hea
     if (scheme?.toLowerCase() === 'token') {
       if (parts.length === 1) throw failed('Invalid token header. No credentials provided.');
       if (parts.length > 2) throw failed('Invalid token header. Token string should not contain spaces.');
-      if (!isUtf8(Buffer.from(parts[1]!, 'latin1'))) throw failed('Invalid token header. Token string should not contain invalid characters.');
+      if (!isUtf8(Buffer.from(parts[1]!, 'latin1')))
+        throw failed('Invalid token header. Token string should not contain invalid characters.');
       const tokenHash = hashTokenKey(parts[1]!);
       const token = await deps.readModel.findToken(tokenHash);
       const user = token ? await deps.readModel.findUserById(token.userId) : null;

@@ -16,7 +16,8 @@ export class ApiError extends Error {
   }
 }
 
-export const detail = (status: number, message: string, headers?: Record<string, string>) => new ApiError(status, { detail: message }, headers);
+export const detail = (status: number, message: string, headers?: Record<string, string>) =>
+  new ApiError(status, { detail: message }, headers);
 
 /** djoser's messages (djoser/constants.py) and Django's model messages. */
 export const messages = {
@@ -73,7 +74,8 @@ const BEARER = { 'WWW-Authenticate': 'Bearer realm="api"' };
 export const jwtErrors: ErrorTable = {
   ...shared,
   invalid_credentials: () => detail(401, 'No active account found with the given credentials', BEARER),
-  token_not_valid: (e) => new ApiError(401, { detail: e.details.message ?? 'Token is invalid or expired', code: 'token_not_valid' }, BEARER),
+  token_not_valid: (e) =>
+    new ApiError(401, { detail: e.details.message ?? 'Token is invalid or expired', code: 'token_not_valid' }, BEARER),
   no_active_account: () => new ApiError(401, { detail: 'No active account found for the given token.', code: 'no_active_account' }, BEARER),
 };
 
@@ -88,7 +90,9 @@ export function toApiError(error: unknown, table: ErrorTable, names: FieldNames 
 /** Whether a response is a DRF field-error body, {"field": ["msg", …]}, that can join others. */
 export function isFieldErrors(error: ApiError): error is ApiError & { body: Record<string, string[]> } {
   const body = error.body;
-  return error.status === 400 && typeof body === 'object' && body !== null && !Array.isArray(body) && Object.values(body).every(Array.isArray);
+  return (
+    error.status === 400 && typeof body === 'object' && body !== null && !Array.isArray(body) && Object.values(body).every(Array.isArray)
+  );
 }
 
 /** Errors that reach express itself: body parsing, and anything unhandled (500, logged). */

@@ -51,8 +51,11 @@ export function charField(options: CharOptions = {}) {
 }
 
 // Django 3.2's EmailValidator (django/core/validators.py): a dot-atom or quoted local part, then a dotted domain,
-// 'localhost', an [IP literal], or an internationalised domain that is valid once punycoded.
-const EMAIL_USER = /^(?:[-!#$%&'*+/=?^_`{}|~0-9a-z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9a-z]+)*|"(?:[\x01-\x08\x0b\x0c\x0e-\x1f!#-[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0e-\x7f])*")$/i;
+// 'localhost', an [IP literal], or an internationalised domain that is valid once punycoded. Django's quoted local
+// part allows control characters, so the pattern has them.
+const EMAIL_USER =
+  // eslint-disable-next-line no-control-regex
+  /^(?:[-!#$%&'*+/=?^_`{}|~0-9a-z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9a-z]+)*|"(?:[\x01-\x08\x0b\x0c\x0e-\x1f!#-[\]-\x7f]|\\[\x01-\x09\x0b\x0c\x0e-\x7f])*")$/i;
 const EMAIL_DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}(?<!-)$/i;
 const EMAIL_LITERAL = /^\[([A-Za-z0-9:.[\\\]^_`]+)\]$/;
 
@@ -70,7 +73,7 @@ export function isEmail(value: string): boolean {
   if (!EMAIL_USER.test(user)) return false;
   if (domain === 'localhost' || emailDomainOk(domain)) return true;
   // Python's 'idna' codec; domainToASCII answers '' where that codec would raise.
-  const ascii = /^[\x00-\x7f]*$/.test(domain) ? domain : domainToASCII(domain);
+  const ascii = /^[\p{ASCII}]*$/u.test(domain) ? domain : domainToASCII(domain);
   return ascii !== '' && emailDomainOk(ascii);
 }
 
@@ -91,8 +94,7 @@ export const usernameField = () =>
     // The model's UnicodeUsernameValidator runs before DRF's max-length validator.
     checksFirst: true,
     checks: [
-      (v) =>
-        USERNAME.test(v) ? null : 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
+      (v) => (USERNAME.test(v) ? null : 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'),
     ],
   });
 

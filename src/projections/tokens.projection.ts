@@ -3,6 +3,7 @@ import type { Projection } from './projection.js';
 
 export const tokensProjection: Projection = {
   UserLoggedIn: (model, { data }, revision) => model.updateUser(data.userId, revision, { lastLogin: new Date(data.at) }),
-  AuthTokenCreated: (model, { data }, revision) => model.setToken(data.userId, revision, { keyHash: data.keyHash, created: new Date(data.at) }),
+  AuthTokenCreated: (model, { data }, revision) =>
+    model.setToken(data.userId, revision, { keyHash: data.keyHash, created: new Date(data.at) }),
   AuthTokenDestroyed: (model, { data }, revision) => model.setToken(data.userId, revision, null),
 };

@@ -95,7 +95,10 @@ export function createMemoryReadModel(): ReadModel {
     },
     async findUsersByEmail(emailKey) {
       const ids = [...(byEmail.get(emailKey) ?? [])].sort();
-      return ids.map((id) => liveUser(id)).filter((u): u is UserDoc => u !== null).map(copyUser);
+      return ids
+        .map((id) => liveUser(id))
+        .filter((u): u is UserDoc => u !== null)
+        .map(copyUser);
     },
     async findToken(keyHash) {
       const userId = byHash.get(keyHash);

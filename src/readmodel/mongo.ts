@@ -59,7 +59,10 @@ function toUser(r: UserRecord): UserDoc {
 
 async function createIndexes(db: Db, emailUnique: boolean): Promise<void> {
   const users = db.collection('users');
-  await users.createIndex({ usernameKey: 1 }, { name: 'usernameKey_unique', unique: true, partialFilterExpression: { usernameKey: PRESENT } });
+  await users.createIndex(
+    { usernameKey: 1 },
+    { name: 'usernameKey_unique', unique: true, partialFilterExpression: { usernameKey: PRESENT } },
+  );
   // EMAIL_UNIQUE may change between runs: drop the other variant first, or it would keep enforcing the old setting
   // (and a mongod refuses two indexes on one key that differ only in options).
   const [wanted, stale] = emailUnique ? ['emailKey_unique', 'emailKey_1'] : ['emailKey_1', 'emailKey_unique'];
@@ -69,7 +72,9 @@ async function createIndexes(db: Db, emailUnique: boolean): Promise<void> {
     { emailKey: 1 },
     emailUnique ? { name: wanted, unique: true, partialFilterExpression: { emailKey: PRESENT } } : { name: wanted },
   );
-  await db.collection('auth_tokens').createIndex({ keyHash: 1 }, { name: 'keyHash_unique', unique: true, partialFilterExpression: { keyHash: PRESENT } });
+  await db
+    .collection('auth_tokens')
+    .createIndex({ keyHash: 1 }, { name: 'keyHash_unique', unique: true, partialFilterExpression: { keyHash: PRESENT } });
 }
 
 export async function openMongoReadModel(uri: string, options: { dbName: string; emailUnique: boolean }): Promise<ReadModel> {
@@ -222,7 +227,10 @@ class MongoReadModel implements ReadModel {
 
   /** Names the unique field a write collided on (11000 alone does not say which: keyValue is optional). */
   private async userConflict(id: string, usernameKey: string | undefined, emailKey: string | undefined, cause: unknown): Promise<Error> {
-    for (const [field, value] of [['usernameKey', usernameKey], ['emailKey', emailKey]] as const) {
+    for (const [field, value] of [
+      ['usernameKey', usernameKey],
+      ['emailKey', emailKey],
+    ] as const) {
       if (!value) continue;
       const holder = await this.users.findOne({ [field]: value, _id: { $ne: id } }, { projection: { _id: 1 } });
       if (holder) return new ReadModelConflictError(`${field} of user ${id} already belongs to user ${holder._id}`);

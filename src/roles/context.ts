@@ -23,10 +23,7 @@ export interface RunningRole {
 }
 
 /** Starts an HTTP server on PORT/HOST; resolves with it and its URL. */
-export async function listen(
-  config: Config,
-  server: import('node:http').Server,
-): Promise<string> {
+export async function listen(config: Config, server: import('node:http').Server): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());

@@ -30,7 +30,12 @@ export async function startEmailConsumer(ctx: ServiceContext, bus: EventBus): Pr
     return { id, active: state.status === 'active', username, email, passwordHash, lastLogin };
   };
   const sent = config.MONGODB_URI ? await openMongoSentStore(config.MONGODB_URI, config.MONGODB_DB) : openFileSentStore(config.DATA_DIR);
-  const mailer = createMailer({ smtpUrl: config.SMTP_URL, mailDir: path.join(config.DATA_DIR, 'mail'), from: config.DEFAULT_FROM_EMAIL, log });
+  const mailer = createMailer({
+    smtpUrl: config.SMTP_URL,
+    mailDir: path.join(config.DATA_DIR, 'mail'),
+    from: config.DEFAULT_FROM_EMAIL,
+    log,
+  });
   let subscription: Subscription;
   try {
     subscription = await bus.consume(

@@ -300,7 +300,10 @@ async function probe(client: EventStoreDBClient, timeoutMs: number): Promise<voi
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   const answered = new Promise<void>((resolve, reject) => {
-    read.on('data', () => {}).on('end', resolve).on('error', reject);
+    read
+      .on('data', () => {})
+      .on('end', resolve)
+      .on('error', reject);
   });
   try {
     await Promise.race([answered, timeout]);

@@ -8,7 +8,17 @@ import { isUserStream } from '../../src/events/user.events.js';
 import { createAmqpBus } from '../../src/amqp/amqp-bus.js';
 import type { RecordedEvent } from '../../src/store/port.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { AMQP_URL, brokerReachable, cleanUp, declareCollector, drain, messageCount, uniqueName, withChannel, type Collected } from '../support/rabbit.js';
+import {
+  AMQP_URL,
+  brokerReachable,
+  cleanUp,
+  declareCollector,
+  drain,
+  messageCount,
+  uniqueName,
+  withChannel,
+  type Collected,
+} from '../support/rabbit.js';
 
 const reachable = await brokerReachable();
 const skip = reachable ? false : `SKIPPED: no RabbitMQ at ${AMQP_URL}`;
@@ -107,14 +117,22 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
   it('retries SMTP failures through delay queues; after N attempts the message goes to the DLQ', async () => {
     const { exchange, queue } = names();
     const service = await startTestService({
-      AMQP_URL, AMQP_EXCHANGE: exchange, SEND_ACTIVATION_EMAIL: 'true',
-      EMAIL_MAX_ATTEMPTS: '3', EMAIL_RETRY_DELAY_MS: '100', EMAIL_RETRY_MAX_DELAY_MS: '200',
+      AMQP_URL,
+      AMQP_EXCHANGE: exchange,
+      SEND_ACTIVATION_EMAIL: 'true',
+      EMAIL_MAX_ATTEMPTS: '3',
+      EMAIL_RETRY_DELAY_MS: '100',
+      EMAIL_RETRY_MAX_DELAY_MS: '200',
     });
     try {
       // Refused for a while: the email arrives once, after retries.
       service.smtp.refusing = true;
       assert.equal((await register(service, 'frank')).status, 201);
-      await until('a retry to be scheduled', async () => (await messageCount(`${queue}.retry.100`).catch(() => 0)) > 0 || service.smtp.mails.length > 0, 5_000).catch(() => {});
+      await until(
+        'a retry to be scheduled',
+        async () => (await messageCount(`${queue}.retry.100`).catch(() => 0)) > 0 || service.smtp.mails.length > 0,
+        5_000,
+      ).catch(() => {});
       await new Promise((r) => setTimeout(r, 150));
       service.smtp.refusing = false;
       await service.smtp.waitFor(1, (m) => m.to[0] === 'frank@example.com', 5_000);
@@ -143,7 +161,12 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
     const { exchange, queue } = names();
     const service = await startTestService({ AMQP_URL, AMQP_EXCHANGE: exchange });
     try {
-      await until('the email queue', () => messageCount(queue).then(() => true, () => false));
+      await until('the email queue', () =>
+        messageCount(queue).then(
+          () => true,
+          () => false,
+        ),
+      );
       await withChannel(async (ch) => void ch.publish(exchange, 'user.registered', Buffer.from('not json'), { messageId: 'junk' }));
       await until('a dead letter', async () => (await messageCount(`${queue}.dlq`)) >= 1);
       const [dead] = await drain(`${queue}.dlq`);
@@ -203,7 +226,11 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
 
 describe('with the broker unreachable', () => {
   it('the API starts and registers; the relay waits for the broker', async () => {
-    const service = await startTestService({ AMQP_URL: 'amqp://guest:guest@127.0.0.1:1', AMQP_EXCHANGE: uniqueName('authstream-test'), SEND_ACTIVATION_EMAIL: 'true' });
+    const service = await startTestService({
+      AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
+      AMQP_EXCHANGE: uniqueName('authstream-test'),
+      SEND_ACTIVATION_EMAIL: 'true',
+    });
     try {
       assert.equal((await register(service, 'lena')).status, 201);
       const health = await service.call('GET', '/health');

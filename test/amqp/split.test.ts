@@ -84,7 +84,11 @@ describe('api and workers as separate processes', { skip, timeout: 120_000 }, ()
 
     const register = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        const res = await call(api.url, 'POST', '/auth/users/', { username: `s${i}`, email: `s${i}@example.com`, password: 'correct-horse-battery' });
+        const res = await call(api.url, 'POST', '/auth/users/', {
+          username: `s${i}`,
+          email: `s${i}@example.com`,
+          password: 'correct-horse-battery',
+        });
         assert.equal(res.status, 201, JSON.stringify(res.body));
       }
     };
@@ -104,7 +108,10 @@ describe('api and workers as separate processes', { skip, timeout: 120_000 }, ()
     const counts = new Map<string, number>();
     for (const m of smtp.mails) for (const to of m.to) counts.set(to, (counts.get(to) ?? 0) + 1);
     assert.equal(counts.size, 20);
-    assert.ok([...counts.values()].every((n) => n === 1), JSON.stringify([...counts]));
+    assert.ok(
+      [...counts.values()].every((n) => n === 1),
+      JSON.stringify([...counts]),
+    );
 
     const store = await openEsdbEventStore(esdb.url);
     const ids: string[] = [];
@@ -115,6 +122,9 @@ describe('api and workers as separate processes', { skip, timeout: 120_000 }, ()
     }
     const published = new Set((await drain(`${exchange}.collector`)).map((m) => m.messageId));
     assert.equal(ids.length, 40);
-    assert.deepEqual(ids.filter((id) => !published.has(id)), []);
+    assert.deepEqual(
+      ids.filter((id) => !published.has(id)),
+      [],
+    );
   });
 });

@@ -5,10 +5,14 @@ import { activated, at, badLink, given, linkFor, now, registered, secret, userId
 describe('ActivateUser', () => {
   it('activates an inactive account with a valid token', () => {
     const history = [registered(false)];
-    given(history).when({ type: 'ActivateUser', link: linkFor(history, 'activation') }).then([userEvent('UserActivated', { userId, at })]);
+    given(history)
+      .when({ type: 'ActivateUser', link: linkFor(history, 'activation') })
+      .then([userEvent('UserActivated', { userId, at })]);
   });
   it('rejects a bad token', () => {
-    given([registered(false)]).when({ type: 'ActivateUser', link: badLink }).thenRejects('invalid_token');
+    given([registered(false)])
+      .when({ type: 'ActivateUser', link: badLink })
+      .thenRejects('invalid_token');
   });
   it('rejects an expired token', () => {
     const history = [registered(false)];
@@ -17,23 +21,33 @@ describe('ActivateUser', () => {
   });
   it('rejects a token made for another purpose', () => {
     const history = [registered(false)];
-    given(history).when({ type: 'ActivateUser', link: linkFor(history, 'password_reset') }).thenRejects('invalid_token');
+    given(history)
+      .when({ type: 'ActivateUser', link: linkFor(history, 'password_reset') })
+      .thenRejects('invalid_token');
   });
   it('calls a valid token of an active account stale (djoser: 403)', () => {
     const history = [registered(false)];
     const link = linkFor(history, 'activation');
-    given([...history, activated]).when({ type: 'ActivateUser', link }).thenRejects('stale_token');
+    given([...history, activated])
+      .when({ type: 'ActivateUser', link })
+      .thenRejects('stale_token');
   });
   it('rejects an unknown account', () => {
-    given([]).when({ type: 'ActivateUser', link: { token: 'x', secret, timeoutSeconds: 1 } }).thenRejects('not_found');
+    given([])
+      .when({ type: 'ActivateUser', link: { token: 'x', secret, timeoutSeconds: 1 } })
+      .thenRejects('not_found');
   });
 });
 
 describe('RequestActivationEmail', () => {
   it('requests an email for an inactive account', () => {
-    given([registered(false)]).when({ type: 'RequestActivationEmail' }).then([userEvent('ActivationEmailRequested', { userId, at })]);
+    given([registered(false)])
+      .when({ type: 'RequestActivationEmail' })
+      .then([userEvent('ActivationEmailRequested', { userId, at })]);
   });
   it('refuses an active account as not eligible (djoser 2.3: 204, no email)', () => {
-    given([registered(true)]).when({ type: 'RequestActivationEmail' }).thenRejects('not_found');
+    given([registered(true)])
+      .when({ type: 'RequestActivationEmail' })
+      .thenRejects('not_found');
   });
 });

@@ -33,7 +33,15 @@ describe('command handler', () => {
     const userId = randomUUID();
     const username = `u${userId.slice(0, 8)}`;
     await handler.handle(userStream(userId), {
-      type: 'RegisterUser', userId, username, email: '', firstName: '', lastName: '', passwordHash: 'h', requireActivation: false, now,
+      type: 'RegisterUser',
+      userId,
+      username,
+      email: '',
+      firstName: '',
+      lastName: '',
+      passwordHash: 'h',
+      requireActivation: false,
+      now,
     });
     return userId;
   };
@@ -50,7 +58,9 @@ describe('command handler', () => {
   it('decides against the state as of the revision it appends after (get_or_create keeps one token)', async () => {
     const userId = await registerActive();
     await Promise.all(
-      Array.from({ length: 6 }, (_, i) => handler.handle(userStream(userId), { ...login, newToken: { tokenId: `t${i}`, keyHash: `h${i}` } })),
+      Array.from({ length: 6 }, (_, i) =>
+        handler.handle(userStream(userId), { ...login, newToken: { tokenId: `t${i}`, keyHash: `h${i}` } }),
+      ),
     );
     const created = (await store.readStream(userStream(userId))).filter((e) => e.type === 'AuthTokenCreated');
     assert.equal(created.length, 1);

@@ -11,9 +11,12 @@ describe('SetPassword', () => {
   it('LOGOUT_ON_PASSWORD_CHANGE destroys the token', () => {
     given([registered(true), tokenCreated])
       .when({ type: 'SetPassword', verifiedHash: HASH, passwordHash: 'h2', logout: true })
-      .then([userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'set', at }), userEvent('AuthTokenDestroyed', { userId, at })]);
+      .then([
+        userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'set', at }),
+        userEvent('AuthTokenDestroyed', { userId, at }),
+      ]);
   });
-  it('refuses when the password the use case verified is no longer the account\'s', () => {
+  it("refuses when the password the use case verified is no longer the account's", () => {
     given([registered(true), userEvent('PasswordChanged', { userId, passwordHash: 'other', reason: 'reset', at: earlier })])
       .when({ type: 'SetPassword', verifiedHash: HASH, passwordHash: 'h2', logout: false })
       .thenRejects('invalid_password');
@@ -22,14 +25,25 @@ describe('SetPassword', () => {
 
 describe('RequestPasswordReset', () => {
   it('requests a reset for an active account with a usable password', () => {
-    given([registered(true)]).when({ type: 'RequestPasswordReset' }).then([userEvent('PasswordResetRequested', { userId, at })]);
+    given([registered(true)])
+      .when({ type: 'RequestPasswordReset' })
+      .then([userEvent('PasswordResetRequested', { userId, at })]);
   });
   it('refuses an inactive account as not eligible', () => {
-    given([registered(false)]).when({ type: 'RequestPasswordReset' }).thenRejects('not_found');
+    given([registered(false)])
+      .when({ type: 'RequestPasswordReset' })
+      .thenRejects('not_found');
   });
   it('refuses an account with an unusable password as not eligible', () => {
     const unusable = userEvent('UserRegistered', {
-      userId, username: 'u', email: 'u@example.com', firstName: '', lastName: '', passwordHash: null, isActive: true, at: earlier,
+      userId,
+      username: 'u',
+      email: 'u@example.com',
+      firstName: '',
+      lastName: '',
+      passwordHash: null,
+      isActive: true,
+      at: earlier,
     });
     given([unusable]).when({ type: 'RequestPasswordReset' }).thenRejects('not_found');
   });
@@ -39,16 +53,25 @@ describe('ResetPassword', () => {
   it('resets with a valid link, stamping last_login so the link is single-use', () => {
     const history = [registered(true)];
     const link = linkFor(history, 'password_reset');
-    const events = [userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'reset', at }), userEvent('UserLoggedIn', { userId, at })];
+    const events = [
+      userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'reset', at }),
+      userEvent('UserLoggedIn', { userId, at }),
+    ];
     given(history).when({ type: 'ResetPassword', link, passwordHash: 'h2', logout: false }).then(events);
-    given([...history, ...events]).when({ type: 'ResetPassword', link, passwordHash: 'h3', logout: false }).thenRejects('invalid_token');
+    given([...history, ...events])
+      .when({ type: 'ResetPassword', link, passwordHash: 'h3', logout: false })
+      .thenRejects('invalid_token');
   });
   it('rejects a bad link', () => {
-    given([registered(true)]).when({ type: 'ResetPassword', link: badLink, passwordHash: 'h2', logout: false }).thenRejects('invalid_token');
+    given([registered(true)])
+      .when({ type: 'ResetPassword', link: badLink, passwordHash: 'h2', logout: false })
+      .thenRejects('invalid_token');
   });
   it('rejects an activation link (a link serves one purpose)', () => {
     const history = [registered(true)];
-    given(history).when({ type: 'ResetPassword', link: linkFor(history, 'activation'), passwordHash: 'h2', logout: false }).thenRejects('invalid_token');
+    given(history)
+      .when({ type: 'ResetPassword', link: linkFor(history, 'activation'), passwordHash: 'h2', logout: false })
+      .thenRejects('invalid_token');
   });
   it('a login since the email was sent kills the reset link', () => {
     const history = [registered(true)];

@@ -9,7 +9,9 @@ describe('UpdateProfile', () => {
       .then([userEvent('UserProfileUpdated', { userId, firstName: 'Alice', at })]);
   });
   it('decides nothing when nothing changed', () => {
-    given([registered(true)]).when({ type: 'UpdateProfile', email: 'alice@example.com', requireActivation: true }).then([]);
+    given([registered(true)])
+      .when({ type: 'UpdateProfile', email: 'alice@example.com', requireActivation: true })
+      .then([]);
   });
   it('with activation on, an email change deactivates and requests activation of the new address', () => {
     given([registered(true)])

@@ -16,7 +16,11 @@ function given(events: ReservationEvent[]) {
   return {
     when: (command: ReservationCommand) => ({
       then: (expected: ReservationEvent[]) => assert.deepEqual(reservationDecider.decide(command, state), expected),
-      thenRejects: (code: DomainErrorCode) => assert.throws(() => reservationDecider.decide(command, state), (e: unknown) => isDomainError(e, code)),
+      thenRejects: (code: DomainErrorCode) =>
+        assert.throws(
+          () => reservationDecider.decide(command, state),
+          (e: unknown) => isDomainError(e, code),
+        ),
     }),
   };
 }
@@ -31,7 +35,9 @@ const reserve = (standing?: 'holds' | 'gone' | 'unfinished' | 'fenced', now = t0
 
 describe('Reserve', () => {
   it('takes a free value', () => {
-    given([]).when(reserve()).then([reservationEvent('NameReserved', { userId: claimant, at: t0.toISOString() })]);
+    given([])
+      .when(reserve())
+      .then([reservationEvent('NameReserved', { userId: claimant, at: t0.toISOString() })]);
   });
   it('takes a released value', () => {
     given([reservedBy(holder), reservationEvent('NameReleased', { userId: holder, at: t0.toISOString() })])
@@ -39,38 +45,63 @@ describe('Reserve', () => {
       .then([reservationEvent('NameReserved', { userId: claimant, at: t0.toISOString() })]);
   });
   it('is idempotent for the holder', () => {
-    given([reservedBy(claimant)]).when(reserve()).then([]);
+    given([reservedBy(claimant)])
+      .when(reserve())
+      .then([]);
   });
   it('refuses a value its holder has', () => {
-    given([reservedBy(holder)]).when(reserve('holds', later(10 * CLAIM_GRACE_MS))).thenRejects('taken');
+    given([reservedBy(holder)])
+      .when(reserve('holds', later(10 * CLAIM_GRACE_MS)))
+      .thenRejects('taken');
   });
   it('takes a value whose holder is gone (deleted, or fenced out earlier)', () => {
-    given([reservedBy(holder)]).when(reserve('gone')).then([reservationEvent('NameReserved', { userId: claimant, at: t0.toISOString() })]);
+    given([reservedBy(holder)])
+      .when(reserve('gone'))
+      .then([reservationEvent('NameReserved', { userId: claimant, at: t0.toISOString() })]);
   });
   it('counts an unfinished claim as taken during the grace period', () => {
-    given([reservedBy(holder)]).when(reserve('unfinished', later(CLAIM_GRACE_MS - 1))).thenRejects('taken');
+    given([reservedBy(holder)])
+      .when(reserve('unfinished', later(CLAIM_GRACE_MS - 1)))
+      .thenRejects('taken');
   });
   it('after the grace period asks for the unfinished claim to be fenced first', () => {
-    given([reservedBy(holder)]).when(reserve('unfinished', later(CLAIM_GRACE_MS))).thenRejects('stale_facts');
+    given([reservedBy(holder)])
+      .when(reserve('unfinished', later(CLAIM_GRACE_MS)))
+      .thenRejects('stale_facts');
   });
   it('takes a value whose unfinished claim was fenced out', () => {
     const now = later(CLAIM_GRACE_MS);
-    given([reservedBy(holder)]).when(reserve('fenced', now)).then([reservationEvent('NameReserved', { userId: claimant, at: now.toISOString() })]);
+    given([reservedBy(holder)])
+      .when(reserve('fenced', now))
+      .then([reservationEvent('NameReserved', { userId: claimant, at: now.toISOString() })]);
   });
   it('refuses facts about someone who is not the holder', () => {
-    given([reservedBy('33333333-3333-4333-8333-333333333333')]).when(reserve('gone')).thenRejects('stale_facts');
+    given([reservedBy('33333333-3333-4333-8333-333333333333')])
+      .when(reserve('gone'))
+      .thenRejects('stale_facts');
   });
 });
 
 describe('Release', () => {
-  const release = (holderHoldsValue: boolean, userId = holder): ReservationCommand => ({ type: 'Release', userId, holderHoldsValue, now: t0 });
+  const release = (holderHoldsValue: boolean, userId = holder): ReservationCommand => ({
+    type: 'Release',
+    userId,
+    holderHoldsValue,
+    now: t0,
+  });
   it('gives up a value its account no longer has', () => {
-    given([reservedBy(holder)]).when(release(false)).then([reservationEvent('NameReleased', { userId: holder, at: t0.toISOString() })]);
+    given([reservedBy(holder)])
+      .when(release(false))
+      .then([reservationEvent('NameReleased', { userId: holder, at: t0.toISOString() })]);
   });
   it('keeps a value its account still has', () => {
-    given([reservedBy(holder)]).when(release(true)).then([]);
+    given([reservedBy(holder)])
+      .when(release(true))
+      .then([]);
   });
   it('does nothing for someone who is not the holder', () => {
-    given([reservedBy(holder)]).when(release(false, claimant)).then([]);
+    given([reservedBy(holder)])
+      .when(release(false, claimant))
+      .then([]);
   });
 });

@@ -23,7 +23,15 @@ const taken = (e: unknown) => isDomainError(e, 'taken');
 
 const register = (userId: string, username: string) =>
   accounts.execute(userId, {
-    type: 'RegisterUser', userId, username, email: '', firstName: '', lastName: '', passwordHash: 'h', requireActivation: false, now: clock,
+    type: 'RegisterUser',
+    userId,
+    username,
+    email: '',
+    firstName: '',
+    lastName: '',
+    passwordHash: 'h',
+    requireActivation: false,
+    now: clock,
   });
 
 describe('reservations', () => {
@@ -42,7 +50,10 @@ describe('reservations', () => {
     const ids = Array.from({ length: 30 }, () => randomUUID());
     const results = await Promise.allSettled(ids.map((id) => names.claim('username', 'race', id)));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-    assert.ok(results.every((r) => r.status === 'fulfilled' || taken(r.reason)), 'every loser was told the name is taken');
+    assert.ok(
+      results.every((r) => r.status === 'fulfilled' || taken(r.reason)),
+      'every loser was told the name is taken',
+    );
   });
 
   it('is idempotent for the holder', async () => {
@@ -61,7 +72,10 @@ describe('reservations', () => {
     await names.claim('username', 'crashed', other);
     // The late registration is fenced out for good: its stream is voided.
     await assert.rejects(register(slow, 'crashed'), (e: unknown) => isDomainError(e, 'stale_facts'));
-    assert.deepEqual((await store.readStream(`user-${slow}`)).map((e) => e.type), ['RegistrationVoided']);
+    assert.deepEqual(
+      (await store.readStream(`user-${slow}`)).map((e) => e.type),
+      ['RegistrationVoided'],
+    );
   });
 
   it('keeps a name backed by a registered account, however old the reservation', async () => {
@@ -87,7 +101,11 @@ describe('reservations', () => {
     // After it, another account reclaims it, fencing the stalled rename out.
     clock = new Date(clock.getTime() + CLAIM_GRACE_MS + 1);
     await names.claim('username', 'wanted', randomUUID());
-    const late = { id: randomUUID(), type: 'UsernameChanged', data: { v: 1, userId: renamer, username: 'wanted', reason: 'set', at: clock.toISOString() } };
+    const late = {
+      id: randomUUID(),
+      type: 'UsernameChanged',
+      data: { v: 1, userId: renamer, username: 'wanted', reason: 'set', at: clock.toISOString() },
+    };
     await assert.rejects(store.append(`user-${renamer}`, [late], revision), ConcurrencyError);
     // Re-decided on the new state, the rename is refused (its claim is void), and claiming again finds the name taken.
     await assert.rejects(
@@ -95,7 +113,10 @@ describe('reservations', () => {
       (e: unknown) => isDomainError(e, 'stale_facts'),
     );
     await assert.rejects(names.claim('username', 'wanted', renamer), taken);
-    assert.deepEqual((await store.readStream(`user-${renamer}`)).map((e) => e.type), ['UserRegistered', 'ClaimVoided']);
+    assert.deepEqual(
+      (await store.readStream(`user-${renamer}`)).map((e) => e.type),
+      ['UserRegistered', 'ClaimVoided'],
+    );
   });
 
   it('frees the name of a deleted or renamed account', async () => {

@@ -7,16 +7,24 @@ const newToken = { tokenId: 't2', keyHash: 'h2' };
 
 describe('LogIn', () => {
   it('records a login of an active account whose password matched', () => {
-    given([registered(true)]).when(login).then([userEvent('UserLoggedIn', { userId, at })]);
+    given([registered(true)])
+      .when(login)
+      .then([userEvent('UserLoggedIn', { userId, at })]);
   });
   it('refuses a wrong password', () => {
-    given([registered(true)]).when({ ...login, passwordMatched: false }).thenRejects('invalid_credentials');
+    given([registered(true)])
+      .when({ ...login, passwordMatched: false })
+      .thenRejects('invalid_credentials');
   });
   it('refuses an inactive account even with the right password', () => {
-    given([registered(false)]).when(login).thenRejects('invalid_credentials');
+    given([registered(false)])
+      .when(login)
+      .thenRejects('invalid_credentials');
   });
   it('refuses a deleted account', () => {
-    given([registered(true), userEvent('UserDeleted', { userId, at })]).when(login).thenRejects('invalid_credentials');
+    given([registered(true), userEvent('UserDeleted', { userId, at })])
+      .when(login)
+      .thenRejects('invalid_credentials');
   });
   it('creates the one DRF token when there is none', () => {
     given([registered(true)])
@@ -24,18 +32,26 @@ describe('LogIn', () => {
       .then([userEvent('AuthTokenCreated', { userId, ...newToken, at }), userEvent('UserLoggedIn', { userId, at })]);
   });
   it('keeps the existing token (get_or_create)', () => {
-    given([registered(true), tokenCreated]).when({ ...login, newToken }).then([userEvent('UserLoggedIn', { userId, at })]);
+    given([registered(true), tokenCreated])
+      .when({ ...login, newToken })
+      .then([userEvent('UserLoggedIn', { userId, at })]);
   });
   it('a JWT login without UPDATE_LAST_LOGIN records nothing', () => {
-    given([registered(true)]).when({ ...login, recordLastLogin: false }).then([]);
+    given([registered(true)])
+      .when({ ...login, recordLastLogin: false })
+      .then([]);
   });
 });
 
 describe('LogOut', () => {
   it('destroys the token', () => {
-    given([registered(true), tokenCreated]).when({ type: 'LogOut' }).then([userEvent('AuthTokenDestroyed', { userId, at })]);
+    given([registered(true), tokenCreated])
+      .when({ type: 'LogOut' })
+      .then([userEvent('AuthTokenDestroyed', { userId, at })]);
   });
   it('without a token decides nothing', () => {
-    given([registered(true)]).when({ type: 'LogOut' }).then([]);
+    given([registered(true)])
+      .when({ type: 'LogOut' })
+      .then([]);
   });
 });

@@ -9,7 +9,9 @@ describe('SetUsername', () => {
       .then([userEvent('UsernameChanged', { userId, username: 'alicia', reason: 'set', at })]);
   });
   it('decides nothing for the same name', () => {
-    given([registered(true)]).when({ type: 'SetUsername', username: 'alice', verifiedHash: HASH, claimsVoidedBefore: 0 }).then([]);
+    given([registered(true)])
+      .when({ type: 'SetUsername', username: 'alice', verifiedHash: HASH, claimsVoidedBefore: 0 })
+      .then([]);
   });
   it('refuses when the password changed since it was verified', () => {
     given([registered(true), userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'set', at: earlier })])
@@ -25,10 +27,14 @@ describe('SetUsername', () => {
 
 describe('RequestUsernameReset', () => {
   it('requests a username reset for an active account', () => {
-    given([registered(true)]).when({ type: 'RequestUsernameReset' }).then([userEvent('UsernameResetRequested', { userId, at })]);
+    given([registered(true)])
+      .when({ type: 'RequestUsernameReset' })
+      .then([userEvent('UsernameResetRequested', { userId, at })]);
   });
   it('refuses an inactive account as not eligible', () => {
-    given([registered(false)]).when({ type: 'RequestUsernameReset' }).thenRejects('not_found');
+    given([registered(false)])
+      .when({ type: 'RequestUsernameReset' })
+      .thenRejects('not_found');
   });
 });
 
@@ -40,6 +46,8 @@ describe('ResetUsername', () => {
       .then([userEvent('UsernameChanged', { userId, username: 'alicia', reason: 'reset', at }), userEvent('UserLoggedIn', { userId, at })]);
   });
   it('rejects a bad link', () => {
-    given([registered(true)]).when({ type: 'ResetUsername', link: badLink, username: 'alicia', claimsVoidedBefore: 0 }).thenRejects('invalid_token');
+    given([registered(true)])
+      .when({ type: 'ResetUsername', link: badLink, username: 'alicia', claimsVoidedBefore: 0 })
+      .thenRejects('invalid_token');
   });
 });

@@ -148,7 +148,10 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
         const s = streamName('any');
         assert.equal((await store.append(s, [event()], 'any')).nextExpectedRevision, 0n);
         assert.equal((await store.append(s, [event()], 'any')).nextExpectedRevision, 1n);
-        assert.deepEqual((await store.readStream(s)).map((e) => e.revision), [0n, 1n]);
+        assert.deepEqual(
+          (await store.readStream(s)).map((e) => e.revision),
+          [0n, 1n],
+        );
       });
 
       it("'stream_exists' fails on a missing stream and succeeds on an existing one", TIMEOUT, async () => {
@@ -190,8 +193,14 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
         const second = await store.append(s, events(2), 2n);
         assert.equal(second.nextExpectedRevision, 4n);
         const read = await store.readStream(s);
-        assert.deepEqual(read.map((e) => e.revision), [0n, 1n, 2n, 3n, 4n]);
-        assert.deepEqual(read.map((e) => e.data['i']), [0, 1, 2, 0, 1]);
+        assert.deepEqual(
+          read.map((e) => e.revision),
+          [0n, 1n, 2n, 3n, 4n],
+        );
+        assert.deepEqual(
+          read.map((e) => e.data['i']),
+          [0, 1, 2, 0, 1],
+        );
       });
 
       it('the result position is that of the last appended event, and positions strictly increase', TIMEOUT, async () => {
@@ -201,7 +210,11 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
         results.push(await store.append(s, [event()], 2n));
         results.push(await store.append(s, events(2), 3n));
         const read = await store.readStream(s);
-        for (const [result, lastIndex] of [[results[0], 2], [results[1], 3], [results[2], 5]] as const) {
+        for (const [result, lastIndex] of [
+          [results[0], 2],
+          [results[1], 3],
+          [results[2], 5],
+        ] as const) {
           const last = read[lastIndex];
           assert.ok(result && last, `missing event at revision ${lastIndex}`);
           assert.ok(samePosition(result.position, last.position), `append result position != position of revision ${lastIndex}`);
@@ -226,25 +239,46 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
 
       it('reads forwards from the start by default', TIMEOUT, async () => {
         const read = await store.readStream(s);
-        assert.deepEqual(read.map((e) => e.id), appended.map((e) => e.id));
-        assert.deepEqual(read.map((e) => e.revision), [0n, 1n, 2n, 3n, 4n]);
-        assert.ok(read.every((e) => e.streamId === s), 'events carry their stream id');
+        assert.deepEqual(
+          read.map((e) => e.id),
+          appended.map((e) => e.id),
+        );
+        assert.deepEqual(
+          read.map((e) => e.revision),
+          [0n, 1n, 2n, 3n, 4n],
+        );
+        assert.ok(
+          read.every((e) => e.streamId === s),
+          'events carry their stream id',
+        );
         assert.deepEqual(await store.readStream(s, { direction: 'forwards' }), read);
       });
 
       it('reads backwards from the end', TIMEOUT, async () => {
         const read = await store.readStream(s, { direction: 'backwards' });
-        assert.deepEqual(read.map((e) => e.revision), [4n, 3n, 2n, 1n, 0n]);
-        assert.deepEqual(read.map((e) => e.id), appended.map((e) => e.id).reverse());
+        assert.deepEqual(
+          read.map((e) => e.revision),
+          [4n, 3n, 2n, 1n, 0n],
+        );
+        assert.deepEqual(
+          read.map((e) => e.id),
+          appended.map((e) => e.id).reverse(),
+        );
       });
 
       it('fromRevision is inclusive in both directions', TIMEOUT, async () => {
-        assert.deepEqual((await store.readStream(s, { fromRevision: 2n })).map((e) => e.revision), [2n, 3n, 4n]);
+        assert.deepEqual(
+          (await store.readStream(s, { fromRevision: 2n })).map((e) => e.revision),
+          [2n, 3n, 4n],
+        );
         assert.deepEqual(
           (await store.readStream(s, { direction: 'backwards', fromRevision: 2n })).map((e) => e.revision),
           [2n, 1n, 0n],
         );
-        assert.deepEqual((await store.readStream(s, { fromRevision: 4n })).map((e) => e.revision), [4n]);
+        assert.deepEqual(
+          (await store.readStream(s, { fromRevision: 4n })).map((e) => e.revision),
+          [4n],
+        );
       });
 
       it('fromRevision past the end reads forwards as []', TIMEOUT, async () => {
@@ -253,12 +287,18 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
       });
 
       it('maxCount limits the read, alone and with fromRevision', TIMEOUT, async () => {
-        assert.deepEqual((await store.readStream(s, { maxCount: 2 })).map((e) => e.revision), [0n, 1n]);
+        assert.deepEqual(
+          (await store.readStream(s, { maxCount: 2 })).map((e) => e.revision),
+          [0n, 1n],
+        );
         assert.deepEqual(
           (await store.readStream(s, { direction: 'backwards', maxCount: 2 })).map((e) => e.revision),
           [4n, 3n],
         );
-        assert.deepEqual((await store.readStream(s, { fromRevision: 1n, maxCount: 3 })).map((e) => e.revision), [1n, 2n, 3n]);
+        assert.deepEqual(
+          (await store.readStream(s, { fromRevision: 1n, maxCount: 3 })).map((e) => e.revision),
+          [1n, 2n, 3n],
+        );
         assert.deepEqual(
           (await store.readStream(s, { direction: 'backwards', fromRevision: 3n, maxCount: 2 })).map((e) => e.revision),
           [3n, 2n],
@@ -335,8 +375,14 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
           last = e.position;
           if (ours.has(e.streamId)) found.push(e);
         }
-        assert.deepEqual(found.map((e) => e.id), expected.map((e) => e.id));
-        assert.deepEqual(found.map((e) => [e.streamId, e.revision]), expected.map((e) => [e.streamId, e.revision]));
+        assert.deepEqual(
+          found.map((e) => e.id),
+          expected.map((e) => e.id),
+        );
+        assert.deepEqual(
+          found.map((e) => [e.streamId, e.revision]),
+          expected.map((e) => [e.streamId, e.revision]),
+        );
         const fromStart = await collect(store.readAll({ fromPosition: START, maxCount: 1 }));
         assert.equal(fromStart.length, 1, 'readAll from START yields something once events exist');
       });
@@ -350,14 +396,20 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
 
         // One append is written contiguously, so nothing else can sit between its events.
         const two = await collect(store.readAll({ fromPosition: from, maxCount: 2 }));
-        assert.deepEqual(two.map((e) => e.id), [appended[1]!.id, appended[2]!.id]);
+        assert.deepEqual(
+          two.map((e) => e.id),
+          [appended[1]!.id, appended[2]!.id],
+        );
 
         const rest: RecordedEvent[] = [];
         for await (const e of store.readAll({ fromPosition: from })) {
           assert.ok(!isSystem(e), `readAll yielded a system event: ${e.streamId} ${e.type}`);
           if (e.streamId === s) rest.push(e);
         }
-        assert.deepEqual(rest.map((e) => e.revision), [1n, 2n, 3n]);
+        assert.deepEqual(
+          rest.map((e) => e.revision),
+          [1n, 2n, 3n],
+        );
       });
     });
 
@@ -372,19 +424,28 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
         const reader = new SubscriptionReader(store.subscribeToAll(first.position));
         try {
           const caughtUp = await reader.take(2, mine);
-          assert.deepEqual(caughtUp.map((e) => e.revision), [1n, 2n]);
+          assert.deepEqual(
+            caughtUp.map((e) => e.revision),
+            [1n, 2n],
+          );
           assert.ok(!reader.seen.some((e) => e.id === first.id), '`from` itself is not delivered');
 
           await store.append(s, events(2), 2n);
           await store.append(s, events(1), 4n);
           const live = await reader.take(3, mine);
-          assert.deepEqual(live.map((e) => e.revision), [3n, 4n, 5n]);
+          assert.deepEqual(
+            live.map((e) => e.revision),
+            [3n, 4n, 5n],
+          );
           const stored = await store.readStream(s);
           assert.deepEqual(
             [...caughtUp, ...live].map((e) => e.id),
             stored.slice(1).map((e) => e.id),
           );
-          assert.ok(live.every((e, i) => samePosition(e.position, stored[3 + i]!.position)), 'live events carry their stored positions');
+          assert.ok(
+            live.every((e, i) => samePosition(e.position, stored[3 + i]!.position)),
+            'live events carry their stored positions',
+          );
 
           const pending = reader.next();
           await reader.subscription.close();
@@ -411,7 +472,10 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
           })();
           const received = await reader.take(total - 1, mine);
           await appending;
-          assert.deepEqual(received.map((e) => e.revision), Array.from({ length: total - 1 }, (_, i) => BigInt(i + 1)));
+          assert.deepEqual(
+            received.map((e) => e.revision),
+            Array.from({ length: total - 1 }, (_, i) => BigInt(i + 1)),
+          );
         } finally {
           await reader.subscription.close();
         }
@@ -481,7 +545,10 @@ export function eventStoreContract(name: string, open: OpenStore, options?: { sk
             assert.equal(o.reason.actual, 1n);
           }
         }
-        assert.deepEqual((await store.readStream(s)).map((e) => e.revision), [0n, 1n]);
+        assert.deepEqual(
+          (await store.readStream(s)).map((e) => e.revision),
+          [0n, 1n],
+        );
       });
     });
   });

@@ -27,8 +27,17 @@ async function dropDatabase(uri: string, dbName: string): Promise<void> {
 function user(emailKey: string): UserDoc {
   const s = suffix();
   return {
-    id: `user-${s}`, username: `u_${s}`, usernameKey: `u_${s}`, email: emailKey, emailKey,
-    firstName: '', lastName: '', isActive: true, dateJoined: new Date(), lastLogin: null, revision: 0,
+    id: `user-${s}`,
+    username: `u_${s}`,
+    usernameKey: `u_${s}`,
+    email: emailKey,
+    emailKey,
+    firstName: '',
+    lastName: '',
+    isActive: true,
+    dateJoined: new Date(),
+    lastLogin: null,
+    revision: 0,
   };
 }
 
@@ -113,7 +122,10 @@ describe('mongo read model against the wire-protocol test server', () => {
       const docs = client.db(dbName).collection<{ _id: number }>('many');
       await Promise.all(Array.from({ length: 250 }, (_, i) => docs.insertOne({ _id: i })));
       const found = await docs.find({}, { batchSize: 40 }).sort({ _id: -1 }).toArray();
-      assert.deepEqual(found.map((d) => d._id), Array.from({ length: 250 }, (_, i) => 249 - i));
+      assert.deepEqual(
+        found.map((d) => d._id),
+        Array.from({ length: 250 }, (_, i) => 249 - i),
+      );
     });
 
     it('rejects transactions and change streams like a standalone, and collations it cannot honour', async () => {
@@ -154,16 +166,22 @@ describe('openMongoReadModel start-up failures', () => {
   it('fails quickly and clearly on an unreachable server, without leaking credentials', async () => {
     const port = await closedPort();
     const started = Date.now();
-    await assert.rejects(openMongoReadModel(`mongodb://reader:s3cret@127.0.0.1:${port}/`, { dbName: 'x', emailUnique: false }), (e: Error) => {
-      assert.match(e.message, new RegExp(`^MONGODB_URI mongodb://\\*\\*\\*@127\\.0\\.0\\.1:${port}/ unreachable: `));
-      assert.doesNotMatch(e.message, /s3cret/);
-      return true;
-    });
+    await assert.rejects(
+      openMongoReadModel(`mongodb://reader:s3cret@127.0.0.1:${port}/`, { dbName: 'x', emailUnique: false }),
+      (e: Error) => {
+        assert.match(e.message, new RegExp(`^MONGODB_URI mongodb://\\*\\*\\*@127\\.0\\.0\\.1:${port}/ unreachable: `));
+        assert.doesNotMatch(e.message, /s3cret/);
+        return true;
+      },
+    );
     assert.ok(Date.now() - started < 10_000, 'open() should give up within seconds');
   });
 
   it('fails clearly on a malformed URI', async () => {
-    await assert.rejects(openMongoReadModel('not-a-mongodb-uri', { dbName: 'x', emailUnique: false }), /^Error: MONGODB_URI not-a-mongodb-uri is invalid: /);
+    await assert.rejects(
+      openMongoReadModel('not-a-mongodb-uri', { dbName: 'x', emailUnique: false }),
+      /^Error: MONGODB_URI not-a-mongodb-uri is invalid: /,
+    );
   });
 });
 

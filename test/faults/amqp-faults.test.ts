@@ -94,7 +94,7 @@ async function registerAll(h: Harness, onProgress: (done: number) => Promise<voi
       let retried = false;
       for (let attempt = 1; ; attempt++) {
         assert.ok(attempt <= 30, `registration ${username} did not complete`);
-        let status: number | null = null;
+        let status: number | null;
         let body: any = null;
         try {
           const res = await fetch(`${h.service.url}/auth/users/`, {
@@ -150,7 +150,9 @@ async function settle(h: Harness, outcomes: Outcome[], timeoutMs = 60_000): Prom
     if (caughtUp && wanted.every((e) => received.has(e))) break;
     if (Date.now() > deadline) {
       const missing = wanted.filter((e) => !received.has(e));
-      assert.fail(`not settled in ${timeoutMs} ms: health ${JSON.stringify(hh)}, ${missing.length} emails missing\n${h.service.log().slice(-3_000)}`);
+      assert.fail(
+        `not settled in ${timeoutMs} ms: health ${JSON.stringify(hh)}, ${missing.length} emails missing\n${h.service.log().slice(-3_000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -187,11 +189,23 @@ async function verify(h: Harness, outcomes: Outcome[], options: { strictEmails: 
 
   // Every account event was published at least once, and nothing else was.
   const unpublished = events.filter((e) => !publishedIds.has(e.id));
-  assert.equal(unpublished.length, 0, `unpublished: ${unpublished.slice(0, 5).map((e) => `${e.type} ${e.id}`).join(', ')}`);
-  assert.deepEqual([...publishedIds].filter((id) => !eventIds.has(id)), []);
+  assert.equal(
+    unpublished.length,
+    0,
+    `unpublished: ${unpublished
+      .slice(0, 5)
+      .map((e) => `${e.type} ${e.id}`)
+      .join(', ')}`,
+  );
+  assert.deepEqual(
+    [...publishedIds].filter((id) => !eventIds.has(id)),
+    [],
+  );
 
   // Every 201 has its account; every account asked for an activation email.
-  const registered = new Map(events.filter((e) => e.type === 'UserRegistered').map((e) => [e.data.userId as string, e.data.email as string]));
+  const registered = new Map(
+    events.filter((e) => e.type === 'UserRegistered').map((e) => [e.data.userId as string, e.data.email as string]),
+  );
   for (const o of outcomes) if (o.result.status === 201) assert.ok(registered.has(o.result.id), `201 ${o.username} lost`);
   const activationEmails = events.filter((e) => e.type === 'ActivationEmailRequested').map((e) => registered.get(e.data.userId as string)!);
   assert.equal(new Set(activationEmails).size, activationEmails.length);
@@ -199,7 +213,11 @@ async function verify(h: Harness, outcomes: Outcome[], options: { strictEmails: 
   // Every activation email arrived exactly once.
   const byRecipient = new Map<string, string[]>();
   for (const m of h.smtp.mails) for (const to of m.to) byRecipient.set(to, [...(byRecipient.get(to) ?? []), m.messageId]);
-  assert.deepEqual([...byRecipient.keys()].filter((to) => !activationEmails.includes(to)), [], 'emails to no account');
+  assert.deepEqual(
+    [...byRecipient.keys()].filter((to) => !activationEmails.includes(to)),
+    [],
+    'emails to no account',
+  );
   let duplicateEmails = 0;
   const duplicateNotes: string[] = [];
   for (const to of activationEmails) {
@@ -209,7 +227,9 @@ async function verify(h: Harness, outcomes: Outcome[], options: { strictEmails: 
     if (ids.length > 1) {
       const eventId = /<([^@]+)@authstream>/.exec(ids[0]!)?.[1] ?? '?';
       const recorded = h.earlierLogs.some((log) => log.includes(`"eventId":"${eventId}"`));
-      duplicateNotes.push(`${to} ×${ids.length}: ${recorded ? 'was logged as sent before the kill (dedupe failed!)' : 'sent but not yet recorded when killed'}`);
+      duplicateNotes.push(
+        `${to} ×${ids.length}: ${recorded ? 'was logged as sent before the kill (dedupe failed!)' : 'sent but not yet recorded when killed'}`,
+      );
     }
     if (options.strictEmails) assert.equal(ids.length, 1, `${ids.length} activation emails for ${to}`);
     else assert.equal(new Set(ids).size, 1, `${to} got different Message-IDs: ${ids.join(', ')}`);

@@ -63,22 +63,45 @@ export function accountFlowSuite(name: string, backend: () => Promise<Backend>, 
       const [again] = await service.smtp.waitFor(1, (m) => m.to.includes(`new_${email}`) && m.subject.startsWith('Account activation'));
       assert.equal((await service.call('POST', '/auth/users/activation/', uidAndToken(linkIn(again!)))).status, 204);
 
-      const setPassword = await service.call('POST', '/auth/users/set_password/', { current_password: 'Sup3r-secret-pw', new_password: 'An0ther-secret-pw' }, auth);
+      const setPassword = await service.call(
+        'POST',
+        '/auth/users/set_password/',
+        { current_password: 'Sup3r-secret-pw', new_password: 'An0ther-secret-pw' },
+        auth,
+      );
       assert.equal(setPassword.status, 204, JSON.stringify(setPassword.body));
       assert.equal((await service.call('POST', '/auth/jwt/create/', { username, password: 'Sup3r-secret-pw' })).status, 401);
 
       const renamed = `${username}_2`;
-      assert.equal((await service.call('POST', '/auth/users/set_username/', { current_password: 'An0ther-secret-pw', new_username: renamed }, auth)).status, 204);
-      assert.equal((await service.call('POST', '/auth/token/login/', { username: renamed, password: 'An0ther-secret-pw' })).body.auth_token, token);
-      assert.equal((await service.call('POST', '/auth/users/', { username, password: 'Sup3r-secret-pw' })).status, 201, 'the old name is free');
+      assert.equal(
+        (await service.call('POST', '/auth/users/set_username/', { current_password: 'An0ther-secret-pw', new_username: renamed }, auth))
+          .status,
+        204,
+      );
+      assert.equal(
+        (await service.call('POST', '/auth/token/login/', { username: renamed, password: 'An0ther-secret-pw' })).body.auth_token,
+        token,
+      );
+      assert.equal(
+        (await service.call('POST', '/auth/users/', { username, password: 'Sup3r-secret-pw' })).status,
+        201,
+        'the old name is free',
+      );
 
       assert.equal((await service.call('POST', '/auth/token/logout/', undefined, auth)).status, 204);
       assert.deepEqual((await service.call('GET', '/auth/users/me/', undefined, auth)).body, { detail: 'Invalid token.' });
 
       const bearer = { Authorization: `Bearer ${jwt.access}` };
       assert.equal((await service.call('DELETE', '/auth/users/me/', { current_password: 'An0ther-secret-pw' }, bearer)).status, 204);
-      assert.deepEqual((await service.call('GET', '/auth/users/me/', undefined, bearer)).body, { detail: 'User not found', code: 'user_not_found' });
-      assert.equal((await service.call('POST', '/auth/users/', { username: renamed, password: 'Sup3r-secret-pw' })).status, 201, 'a deleted name is free');
+      assert.deepEqual((await service.call('GET', '/auth/users/me/', undefined, bearer)).body, {
+        detail: 'User not found',
+        code: 'user_not_found',
+      });
+      assert.equal(
+        (await service.call('POST', '/auth/users/', { username: renamed, password: 'Sup3r-secret-pw' })).status,
+        201,
+        'a deleted name is free',
+      );
     });
 
     it('keeps a username unique under 20 concurrent registrations', async () => {

@@ -21,8 +21,6 @@ accountFlowSuite('EventStoreDB + MongoDB (test servers)', async () => {
   };
 });
 
-accountFlowSuite(
-  'MongoDB (real mongod)',
-  async () => ({ env: { MONGODB_URI: process.env.MONGODB_URI! }, cleanup: async () => {} }),
-  { skip: skipReason('MONGODB_URI', 'account flow on a real MongoDB') },
-);
+accountFlowSuite('MongoDB (real mongod)', async () => ({ env: { MONGODB_URI: process.env.MONGODB_URI! }, cleanup: async () => {} }), {
+  skip: skipReason('MONGODB_URI', 'account flow on a real MongoDB'),
+});

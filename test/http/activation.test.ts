@@ -4,7 +4,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
-import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, PASSWORD, SITE, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
+import {
+  CANNOT_LOG_IN,
+  INVALID_TOKEN,
+  INVALID_UID,
+  PASSWORD,
+  SITE,
+  linkParts,
+  login,
+  mailBarrier,
+  mailsTo,
+  mailText,
+  nthMailTo,
+  register,
+  unique,
+} from './helpers.js';
 
 const ACTIVATION_SUBJECT = 'Account activation on Example';
 const CONFIRMATION_SUBJECT = 'Example - Your account has been successfully created and activated!';
@@ -22,9 +36,13 @@ const activationText = (link: string) =>
     'The Example team',
   ].join('\n');
 
-const confirmationText = ['Your account has been created and is ready to use!', '', 'Thanks for using our site!', '', 'The Example team'].join(
-  '\n',
-);
+const confirmationText = [
+  'Your account has been created and is ready to use!',
+  '',
+  'Thanks for using our site!',
+  '',
+  'The Example team',
+].join('\n');
 
 describe('activation with SEND_ACTIVATION_EMAIL', () => {
   const svc = useService({ SEND_ACTIVATION_EMAIL: 'true', ...SITE });
@@ -53,10 +71,16 @@ describe('activation with SEND_ACTIVATION_EMAIL', () => {
     assert.equal(uid, Buffer.from(user.id, 'utf8').toString('base64url'));
     assert.equal(link, `http://app.example.com/#/activate/${uid}/${token}`);
     assert.match(mail.raw, /^Content-Type: text\/html/m);
-    assert.ok(mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=').includes(`<a href="${link}">${link}</a>`), 'HTML part links the same URL');
+    assert.ok(
+      mail.raw
+        .replace(/=\r?\n/g, '')
+        .replace(/=3D/g, '=')
+        .includes(`<a href="${link}">${link}</a>`),
+      'HTML part links the same URL',
+    );
   });
 
-  it('the activation email text matches djoser\'s template', async () => {
+  it("the activation email text matches djoser's template", async () => {
     const user = await register(svc);
     const mail = await nthMailTo(svc, user.email);
     assert.equal(mailText(mail), activationText(linkIn(mail)));
@@ -198,7 +222,10 @@ describe('activation with SEND_ACTIVATION_EMAIL and SEND_CONFIRMATION_EMAIL', ()
     const user = await register(svc);
     const first = await nthMailTo(svc, user.email);
     await barrier();
-    assert.deepEqual(mailsTo(svc, user.email).map((m) => m.subject), [ACTIVATION_SUBJECT]);
+    assert.deepEqual(
+      mailsTo(svc, user.email).map((m) => m.subject),
+      [ACTIVATION_SUBJECT],
+    );
     assert.equal((await svc.call('POST', '/auth/users/activation/', linkParts(first))).status, 204);
     const second = await nthMailTo(svc, user.email, 2);
     assert.equal(second.subject, CONFIRMATION_SUBJECT);
@@ -206,7 +233,7 @@ describe('activation with SEND_ACTIVATION_EMAIL and SEND_CONFIRMATION_EMAIL', ()
     assert.doesNotMatch(second.raw, /https?:\/\//, 'no link in the confirmation email');
   });
 
-  it('the confirmation email text matches djoser\'s template', async () => {
+  it("the confirmation email text matches djoser's template", async () => {
     const user = await register(svc);
     assert.equal((await svc.call('POST', '/auth/users/activation/', linkParts(await nthMailTo(svc, user.email)))).status, 204);
     assert.equal(mailText(await nthMailTo(svc, user.email, 1, CONFIRMATION_SUBJECT)), confirmationText);

@@ -21,10 +21,18 @@ describe('cheap checks first', () => {
   it('reset_password_confirm with a bad token or uid hashes nothing', async () => {
     const user = await register(svc);
     const before = hashed;
-    const badToken = await svc.call('POST', '/auth/users/reset_password_confirm/', { uid: encodeUid(user.id), token: '1-abc', new_password: 'Brand-new-pass-42' });
+    const badToken = await svc.call('POST', '/auth/users/reset_password_confirm/', {
+      uid: encodeUid(user.id),
+      token: '1-abc',
+      new_password: 'Brand-new-pass-42',
+    });
     assert.equal(badToken.status, 400);
     assert.deepEqual(badToken.body, INVALID_TOKEN);
-    const badUid = await svc.call('POST', '/auth/users/reset_password_confirm/', { uid: 'bm9ib2R5', token: '1-abc', new_password: 'Brand-new-pass-42' });
+    const badUid = await svc.call('POST', '/auth/users/reset_password_confirm/', {
+      uid: 'bm9ib2R5',
+      token: '1-abc',
+      new_password: 'Brand-new-pass-42',
+    });
     assert.deepEqual(badUid.body, INVALID_UID);
     assert.equal(hashed, before, 'no argon2 hash for a request refused on its link');
   });
@@ -33,7 +41,11 @@ describe('cheap checks first', () => {
     const user = await register(svc);
     const before = await eventCount();
     const name = unique('wanted');
-    const res = await svc.call('POST', '/auth/users/reset_username_confirm/', { uid: encodeUid(user.id), token: '1-abc', new_username: name });
+    const res = await svc.call('POST', '/auth/users/reset_username_confirm/', {
+      uid: encodeUid(user.id),
+      token: '1-abc',
+      new_username: name,
+    });
     assert.equal(res.status, 400);
     assert.deepEqual(res.body, INVALID_TOKEN);
     assert.equal(await eventCount(), before);

@@ -68,7 +68,10 @@ describe('JWT endpoints', () => {
 
     it('wrong credentials → 401 with no code, WWW-Authenticate: Bearer realm="api"', async () => {
       const user = await register(svc);
-      for (const body of [{ username: user.username, password: 'wrong-password' }, { username: unique('ghost'), password: PASSWORD }]) {
+      for (const body of [
+        { username: user.username, password: 'wrong-password' },
+        { username: unique('ghost'), password: PASSWORD },
+      ]) {
         const res = await post('create', body);
         assert.equal(res.status, 401);
         assert.deepEqual(res.body, NO_ACCOUNT);
@@ -105,9 +108,15 @@ describe('JWT endpoints', () => {
       assert.equal((await me(bearer(res.body.access))).status, 200);
     });
 
-    it('the new access token keeps the refresh token\'s iat (simplejwt copies every claim but type, exp, jti)', async () => {
+    it("the new access token keeps the refresh token's iat (simplejwt copies every claim but type, exp, jti)", async () => {
       const user = await register(svc);
-      const refresh = await sign({ token_type: 'refresh', exp: nowSeconds() + 3600, iat: nowSeconds() - 100, jti: 'a'.repeat(32), user_id: user.id });
+      const refresh = await sign({
+        token_type: 'refresh',
+        exp: nowSeconds() + 3600,
+        iat: nowSeconds() - 100,
+        jti: 'a'.repeat(32),
+        user_id: user.id,
+      });
       const res = await post('refresh', { refresh });
       assert.equal(decodeJwt(res.body.access).payload.iat, nowSeconds() - 100);
     });
@@ -176,7 +185,10 @@ describe('JWT endpoints', () => {
 
     it('garbage / expired → 401 token_not_valid; missing → 400', async () => {
       const user = await register(svc);
-      for (const token of ['garbage', await sign({ token_type: 'access', exp: nowSeconds() - 1, iat: nowSeconds() - 301, jti: 'c'.repeat(32), user_id: user.id })]) {
+      for (const token of [
+        'garbage',
+        await sign({ token_type: 'access', exp: nowSeconds() - 1, iat: nowSeconds() - 301, jti: 'c'.repeat(32), user_id: user.id }),
+      ]) {
         const res = await post('verify', { token });
         assert.equal(res.status, 401);
         assert.deepEqual(res.body, INVALID);
@@ -187,7 +199,7 @@ describe('JWT endpoints', () => {
       assert.deepEqual(missing.body, { token: ['This field is required.'] });
     });
 
-    it('verify does not look at the user: a deleted user\'s token still verifies', async () => {
+    it("verify does not look at the user: a deleted user's token still verifies", async () => {
       const user = await register(svc);
       const { access } = await jwtPair(svc, user.username);
       const token = await login(svc, user.username);
@@ -221,7 +233,11 @@ describe('JWT endpoints', () => {
       for (const header of ['Bearer', 'Bearer a b', 'JWT']) {
         const res = await me({ Authorization: header });
         assert.equal(res.status, 401, header);
-        assert.deepEqual(res.body, { detail: 'Authorization header must contain two space-delimited values', code: 'bad_authorization_header' }, header);
+        assert.deepEqual(
+          res.body,
+          { detail: 'Authorization header must contain two space-delimited values', code: 'bad_authorization_header' },
+          header,
+        );
       }
     });
 
@@ -229,7 +245,11 @@ describe('JWT endpoints', () => {
       const user = await register(svc);
       const { refresh } = await jwtPair(svc, user.username);
       const claims = { token_type: 'access', iat: nowSeconds() - 400, jti: 'd'.repeat(32), user_id: user.id };
-      for (const token of ['garbage', await sign({ ...claims, exp: nowSeconds() - 100 }), await sign({ ...claims, exp: nowSeconds() + 100 }, 'x'.repeat(40))]) {
+      for (const token of [
+        'garbage',
+        await sign({ ...claims, exp: nowSeconds() - 100 }),
+        await sign({ ...claims, exp: nowSeconds() + 100 }, 'x'.repeat(40)),
+      ]) {
         const res = await me(bearer(token));
         assert.equal(res.status, 401);
         assert.deepEqual(res.body, invalidAccess('Token is invalid or expired'));
@@ -239,23 +259,32 @@ describe('JWT endpoints', () => {
       assert.deepEqual(wrongType.body, invalidAccess('Token has wrong type'));
     });
 
-    it(
-      'well-signed tokens missing a claim get simplejwt\'s specific messages',
-      async () => {
-        const base = { token_type: 'access', exp: nowSeconds() + 100, iat: nowSeconds(), jti: 'f'.repeat(32), user_id: '00000000-0000-4000-8000-000000000000' };
-        const without = (claim: keyof typeof base) => sign(Object.fromEntries(Object.entries(base).filter(([k]) => k !== claim)));
-        assert.deepEqual((await me(bearer(await without('exp')))).body, invalidAccess("Token has no 'exp' claim"));
-        assert.deepEqual((await me(bearer(await without('jti')))).body, invalidAccess('Token has no id'));
-        assert.deepEqual((await me(bearer(await without('token_type')))).body, invalidAccess('Token has no type'));
-        assert.deepEqual((await me(bearer(await without('user_id')))).body, {
-          detail: 'Token contained no recognizable user identification',
-          code: 'token_not_valid',
-        });
-      },
-    );
+    it("well-signed tokens missing a claim get simplejwt's specific messages", async () => {
+      const base = {
+        token_type: 'access',
+        exp: nowSeconds() + 100,
+        iat: nowSeconds(),
+        jti: 'f'.repeat(32),
+        user_id: '00000000-0000-4000-8000-000000000000',
+      };
+      const without = (claim: keyof typeof base) => sign(Object.fromEntries(Object.entries(base).filter(([k]) => k !== claim)));
+      assert.deepEqual((await me(bearer(await without('exp')))).body, invalidAccess("Token has no 'exp' claim"));
+      assert.deepEqual((await me(bearer(await without('jti')))).body, invalidAccess('Token has no id'));
+      assert.deepEqual((await me(bearer(await without('token_type')))).body, invalidAccess('Token has no type'));
+      assert.deepEqual((await me(bearer(await without('user_id')))).body, {
+        detail: 'Token contained no recognizable user identification',
+        code: 'token_not_valid',
+      });
+    });
 
     it('a valid token for a deleted user → 401 User not found (user_not_found)', async () => {
-      const token = await sign({ token_type: 'access', exp: nowSeconds() + 100, iat: nowSeconds(), jti: 'e'.repeat(32), user_id: '00000000-0000-4000-8000-000000000000' });
+      const token = await sign({
+        token_type: 'access',
+        exp: nowSeconds() + 100,
+        iat: nowSeconds(),
+        jti: 'e'.repeat(32),
+        user_id: '00000000-0000-4000-8000-000000000000',
+      });
       const res = await me(bearer(token));
       assert.equal(res.status, 401);
       assert.deepEqual(res.body, { detail: 'User not found', code: 'user_not_found' });

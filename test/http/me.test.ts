@@ -2,8 +2,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useService } from '../support/service.js';
-import { NOT_AUTHENTICATED, PASSWORD, SITE, auth, bearer, jwtPair, linkParts, login, mailBarrier, mailsTo, nthMailTo, register, unique } from './helpers.js';
-
+import {
+  NOT_AUTHENTICATED,
+  PASSWORD,
+  SITE,
+  auth,
+  bearer,
+  jwtPair,
+  linkParts,
+  login,
+  mailBarrier,
+  mailsTo,
+  nthMailTo,
+  register,
+  unique,
+} from './helpers.js';
 
 describe('users/me/ (default settings)', () => {
   const svc = useService(SITE);

@@ -3,12 +3,34 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
-import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, NOT_AUTHENTICATED, PASSWORD, SITE, auth, bearer, jwtPair, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
+import {
+  CANNOT_LOG_IN,
+  INVALID_TOKEN,
+  INVALID_UID,
+  NOT_AUTHENTICATED,
+  PASSWORD,
+  SITE,
+  auth,
+  bearer,
+  jwtPair,
+  linkParts,
+  login,
+  mailBarrier,
+  mailsTo,
+  mailText,
+  nthMailTo,
+  register,
+  unique,
+} from './helpers.js';
 
 const NEW_PASSWORD = 'Abc-new-pass-77';
 const RESET_SUBJECT = 'Password reset on Example';
 const CHANGED_SUBJECT = 'Example - Your password has been successfully changed!';
-const WEAK = ['This password is too short. It must contain at least 8 characters.', 'This password is too common.', 'This password is entirely numeric.'];
+const WEAK = [
+  'This password is too short. It must contain at least 8 characters.',
+  'This password is too common.',
+  'This password is entirely numeric.',
+];
 
 describe('passwords (default settings)', () => {
   const svc = useService(SITE);
@@ -40,7 +62,12 @@ describe('passwords (default settings)', () => {
     it('works when authenticated by JWT', async () => {
       const { user } = await signedIn();
       const { access } = await jwtPair(svc, user.username);
-      const res = await svc.call('POST', '/auth/users/set_password/', { new_password: NEW_PASSWORD, current_password: PASSWORD }, bearer(access));
+      const res = await svc.call(
+        'POST',
+        '/auth/users/set_password/',
+        { new_password: NEW_PASSWORD, current_password: PASSWORD },
+        bearer(access),
+      );
       assert.equal(res.status, 204);
     });
 
@@ -207,7 +234,11 @@ describe('passwords (default settings)', () => {
     it('confirm: field errors for every field, in order uid, token, new_password', async () => {
       const res = await resetConfirm({});
       assert.equal(res.status, 400);
-      assert.deepEqual(res.body, { uid: ['This field is required.'], token: ['This field is required.'], new_password: ['This field is required.'] });
+      assert.deepEqual(res.body, {
+        uid: ['This field is required.'],
+        token: ['This field is required.'],
+        new_password: ['This field is required.'],
+      });
       assert.deepEqual(Object.keys(res.body), ['uid', 'token', 'new_password']);
     });
 
@@ -278,13 +309,22 @@ describe('passwords with SET_PASSWORD_RETYPE and PASSWORD_RESET_CONFIRM_RETYPE',
       new_password: ['This field is required.'],
       re_new_password: ['This field is required.'],
     });
-    const b = await svc.call('POST', '/auth/users/reset_password_confirm/', { uid: 'zz', token: 'bad', new_password: NEW_PASSWORD, re_new_password: 'other-pass-123' });
+    const b = await svc.call('POST', '/auth/users/reset_password_confirm/', {
+      uid: 'zz',
+      token: 'bad',
+      new_password: NEW_PASSWORD,
+      re_new_password: 'other-pass-123',
+    });
     assert.equal(b.status, 400);
     assert.deepEqual(b.body, { non_field_errors: ["The two password fields didn't match."] });
     const user = await register(svc);
     await svc.call('POST', '/auth/users/reset_password/', { email: user.email });
     const parts = linkParts(await nthMailTo(svc, user.email));
-    const c = await svc.call('POST', '/auth/users/reset_password_confirm/', { ...parts, new_password: NEW_PASSWORD, re_new_password: NEW_PASSWORD });
+    const c = await svc.call('POST', '/auth/users/reset_password_confirm/', {
+      ...parts,
+      new_password: NEW_PASSWORD,
+      re_new_password: NEW_PASSWORD,
+    });
     assert.equal(c.status, 204);
   });
 });
@@ -296,7 +336,12 @@ describe('passwords with LOGOUT_ON_PASSWORD_CHANGE and PASSWORD_CHANGED_EMAIL_CO
     const user = await register(svc);
     const token = await login(svc, user.username);
     const { access } = await jwtPair(svc, user.username);
-    const res = await svc.call('POST', '/auth/users/set_password/', { new_password: NEW_PASSWORD, current_password: PASSWORD }, auth(token));
+    const res = await svc.call(
+      'POST',
+      '/auth/users/set_password/',
+      { new_password: NEW_PASSWORD, current_password: PASSWORD },
+      auth(token),
+    );
     assert.equal(res.status, 204);
     const after = await svc.call('GET', '/auth/users/me/', undefined, auth(token));
     assert.equal(after.status, 401);
@@ -352,7 +397,10 @@ describe('reset_password for an inactive account (default flags)', () => {
     const user = await register(svc);
     assert.equal((await svc.call('POST', '/auth/users/reset_password/', { email: user.email })).status, 204);
     await barrier();
-    assert.deepEqual(mailsTo(svc, user.email).map((m) => m.subject), ['Account activation on Example']);
+    assert.deepEqual(
+      mailsTo(svc, user.email).map((m) => m.subject),
+      ['Account activation on Example'],
+    );
     assert.deepEqual((await svc.call('POST', '/auth/token/login/', { username: user.username, password: PASSWORD })).body, CANNOT_LOG_IN);
   });
 });

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { useService } from '../support/service.js';
 import { CANNOT_LOG_IN, NOT_AUTHENTICATED, PASSWORD, TOKEN_KEY, auth, bearer, jwtPair, login, register, unique } from './helpers.js';
 
-
 describe('token/login/ and token/logout/', () => {
   const svc = useService();
 
@@ -181,7 +180,12 @@ describe('token/login/ and token/logout/', () => {
       const res = await me({ Authorization: 'Basic dXNlcjpwYXNz' });
       assert.equal(res.status, 401);
       assert.deepEqual(res.body, NOT_AUTHENTICATED);
-      const reg = await svc.call('POST', '/auth/users/', { username: unique('basic'), password: PASSWORD }, { Authorization: 'Basic dXNlcjpwYXNz' });
+      const reg = await svc.call(
+        'POST',
+        '/auth/users/',
+        { username: unique('basic'), password: PASSWORD },
+        { Authorization: 'Basic dXNlcjpwYXNz' },
+      );
       assert.equal(reg.status, 201);
     });
 
@@ -199,7 +203,12 @@ describe('token/login/ and token/logout/', () => {
       assert.equal(b.status, 401);
       assert.deepEqual(b.body, { detail: 'Invalid token.' });
       const user = await register(svc);
-      const c = await svc.call('POST', '/auth/jwt/create/', { username: user.username, password: PASSWORD }, { Authorization: 'Token nope' });
+      const c = await svc.call(
+        'POST',
+        '/auth/jwt/create/',
+        { username: user.username, password: PASSWORD },
+        { Authorization: 'Token nope' },
+      );
       assert.equal(c.status, 200, 'simplejwt views have no authentication classes');
     });
   });

@@ -3,7 +3,25 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useService } from '../support/service.js';
 import { linkIn } from '../support/smtp.js';
-import { CANNOT_LOG_IN, INVALID_TOKEN, INVALID_UID, NOT_AUTHENTICATED, PASSWORD, SITE, TAKEN, USERNAME_INVALID, auth, linkParts, login, mailBarrier, mailsTo, mailText, nthMailTo, register, unique } from './helpers.js';
+import {
+  CANNOT_LOG_IN,
+  INVALID_TOKEN,
+  INVALID_UID,
+  NOT_AUTHENTICATED,
+  PASSWORD,
+  SITE,
+  TAKEN,
+  USERNAME_INVALID,
+  auth,
+  linkParts,
+  login,
+  mailBarrier,
+  mailsTo,
+  mailText,
+  nthMailTo,
+  register,
+  unique,
+} from './helpers.js';
 
 const RESET_SUBJECT = 'Username reset on Example';
 const CHANGED_SUBJECT = 'Example - Your username has been successfully changed!';
@@ -36,7 +54,11 @@ describe('usernames (default settings)', () => {
       const res = await setUsername(token, { current_password: PASSWORD, new_username: newName });
       assert.equal(res.status, 204);
       assert.equal(res.body, null);
-      assert.deepEqual((await svc.call('GET', '/auth/users/me/', undefined, auth(token))).body, { email: user.email, id: user.id, username: newName });
+      assert.deepEqual((await svc.call('GET', '/auth/users/me/', undefined, auth(token))).body, {
+        email: user.email,
+        id: user.id,
+        username: newName,
+      });
       await renamed(user.username, newName);
       await barrier();
       assert.equal(mailsTo(svc, user.email).length, 0, 'no email by default');
@@ -188,7 +210,12 @@ describe('usernames (default settings)', () => {
 });
 
 describe('usernames with SET_USERNAME_RETYPE, USERNAME_RESET_CONFIRM_RETYPE, USERNAME_CHANGED_EMAIL_CONFIRMATION', () => {
-  const svc = useService({ SET_USERNAME_RETYPE: 'true', USERNAME_RESET_CONFIRM_RETYPE: 'true', USERNAME_CHANGED_EMAIL_CONFIRMATION: 'true', ...SITE });
+  const svc = useService({
+    SET_USERNAME_RETYPE: 'true',
+    USERNAME_RESET_CONFIRM_RETYPE: 'true',
+    USERNAME_CHANGED_EMAIL_CONFIRMATION: 'true',
+    ...SITE,
+  });
 
   it('set_username: re_new_username required (after current_password, new_username); mismatch → non_field_errors', async () => {
     const user = await register(svc);
@@ -249,24 +276,23 @@ describe('concurrent renames to one name', () => {
   // A short read-your-writes wait: when this race goes wrong the read model stops applying events.
   const svc = useService({ ...SITE, READ_YOUR_WRITES_TIMEOUT_MS: '1000' });
 
-  it(
-    'exactly one wins, the other gets "already exists"',
-    async () => {
-      const signedIn = async () => {
-        const user = await register(svc);
-        return { user, token: await login(svc, user.username) };
-      };
-      const a = await signedIn();
-      const b = await signedIn();
-      // A race: a few rounds make a lost one likely to show.
-      for (let round = 0; round < 10; round++) {
-        const name = unique('contested');
-        const results = await Promise.all(
-          [a, b].map(({ token }) => svc.call('POST', '/auth/users/set_username/', { current_password: PASSWORD, new_username: name }, auth(token))),
-        );
-        assert.deepEqual(results.map((r) => r.status).sort(), [204, 400], `round ${round}`);
-        assert.deepEqual(results.find((r) => r.status === 400)!.body, { new_username: [TAKEN] });
-      }
-    },
-  );
+  it('exactly one wins, the other gets "already exists"', async () => {
+    const signedIn = async () => {
+      const user = await register(svc);
+      return { user, token: await login(svc, user.username) };
+    };
+    const a = await signedIn();
+    const b = await signedIn();
+    // A race: a few rounds make a lost one likely to show.
+    for (let round = 0; round < 10; round++) {
+      const name = unique('contested');
+      const results = await Promise.all(
+        [a, b].map(({ token }) =>
+          svc.call('POST', '/auth/users/set_username/', { current_password: PASSWORD, new_username: name }, auth(token)),
+        ),
+      );
+      assert.deepEqual(results.map((r) => r.status).sort(), [204, 400], `round ${round}`);
+      assert.deepEqual(results.find((r) => r.status === 400)!.body, { new_username: [TAKEN] });
+    }
+  });
 });

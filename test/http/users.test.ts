@@ -63,7 +63,7 @@ describe('POST users/ (default settings)', () => {
     assert.equal(res.body.username, String(n));
   });
 
-  it('accepts every character Django\'s UnicodeUsernameValidator allows, up to 150 characters', async () => {
+  it("accepts every character Django's UnicodeUsernameValidator allows, up to 150 characters", async () => {
     const a = await post({ username: `a@b.c+d-e_${unique('').slice(2)}.`, password: PASSWORD });
     assert.equal(a.status, 201, JSON.stringify(a.body));
     const b = await post({ username: `Ünïcødé_${unique('').slice(2)}`, password: PASSWORD });
@@ -75,7 +75,15 @@ describe('POST users/ (default settings)', () => {
 
   it('unknown and read-only fields are ignored', async () => {
     const username = unique('extra');
-    const res = await post({ username, password: PASSWORD, is_staff: true, is_superuser: true, id: 999, first_name: 'Zed', is_active: false });
+    const res = await post({
+      username,
+      password: PASSWORD,
+      is_staff: true,
+      is_superuser: true,
+      id: 999,
+      first_name: 'Zed',
+      is_active: false,
+    });
     assert.equal(res.status, 201);
     assert.deepEqual(Object.keys(res.body), ['email', 'username', 'id']);
     assert.match(res.body.id, UUID);
@@ -146,7 +154,15 @@ describe('POST users/ (default settings)', () => {
     it("emails are judged as Django's EmailValidator judges them", async () => {
       // Each value is sent with a bad username, so no account is created: only whether `email` has an error matters.
       const valid = ['user@localhost', 'user@[127.0.0.1]', 'user@[::1]', 'user@bücher.de', 'first.last+tag@sub.example.co.uk'];
-      const invalid = ['a..b@example.com', 'ü@example.com', 'a@b.c-', '"quoted local"@example.com', 'x@example', 'a@-b.com', 'user@LOCALHOST'];
+      const invalid = [
+        'a..b@example.com',
+        'ü@example.com',
+        'a@b.c-',
+        '"quoted local"@example.com',
+        'x@example',
+        'a@-b.com',
+        'user@LOCALHOST',
+      ];
       for (const email of [...valid, ...invalid]) {
         const res = await post({ email, username: 'bad name!', password: PASSWORD });
         assert.equal(res.status, 400, email);
@@ -195,7 +211,11 @@ describe('POST users/ (default settings)', () => {
       const res = await post({ username: unique('pt'), password: '   1234567   ' });
       assert.equal(res.status, 400);
       assert.deepEqual(res.body, {
-        password: ['This password is too short. It must contain at least 8 characters.', 'This password is too common.', 'This password is entirely numeric.'],
+        password: [
+          'This password is too short. It must contain at least 8 characters.',
+          'This password is too common.',
+          'This password is entirely numeric.',
+        ],
       });
     });
   });
@@ -253,7 +273,13 @@ describe('POST users/ (default settings)', () => {
     });
 
     it('JSON that is not an object → non_field_errors naming the Python type', async () => {
-      for (const [raw, type] of [['[1,2]', 'list'], ['"str"', 'str'], ['5', 'int'], ['1.5', 'float'], ['true', 'bool']] as const) {
+      for (const [raw, type] of [
+        ['[1,2]', 'list'],
+        ['"str"', 'str'],
+        ['5', 'int'],
+        ['1.5', 'float'],
+        ['true', 'bool'],
+      ] as const) {
         const res = await post(raw);
         assert.equal(res.status, 400, raw);
         assert.deepEqual(res.body, { non_field_errors: [`Invalid data. Expected a dictionary, but got ${type}.`] }, raw);
@@ -392,7 +418,7 @@ describe('POST users/ (default settings)', () => {
       assert.deepEqual(authed.body, { detail: 'Method "GET" not allowed.' });
     });
 
-    it('token/login/ and jwt/create/ also answer without the trailing slash (djoser\'s `/?` patterns)', async () => {
+    it("token/login/ and jwt/create/ also answer without the trailing slash (djoser's `/?` patterns)", async () => {
       const { username } = await register(svc);
       const a = await svc.call('POST', '/auth/token/login', { username, password: PASSWORD });
       assert.equal(a.status, 200, JSON.stringify(a.body));
@@ -422,7 +448,11 @@ describe('POST users/ with USER_CREATE_PASSWORD_RETYPE', () => {
     const b = await svc.call('POST', '/auth/users/', { username: unique('rt'), password: '123', re_password: '456' });
     assert.equal(b.status, 400);
     assert.deepEqual(b.body, {
-      password: ['This password is too short. It must contain at least 8 characters.', 'This password is too common.', 'This password is entirely numeric.'],
+      password: [
+        'This password is too short. It must contain at least 8 characters.',
+        'This password is too common.',
+        'This password is entirely numeric.',
+      ],
     });
   });
 
@@ -446,7 +476,7 @@ describe('POST users/ with EMAIL_UNIQUE (authstream setting)', () => {
     assert.deepEqual(b.body, { email: [BLANK] });
   });
 
-  it('a taken email (compared case-insensitively) → Django\'s unique message for the email field', async () => {
+  it("a taken email (compared case-insensitively) → Django's unique message for the email field", async () => {
     const first = await register(svc, { username: unique('eu') });
     const res = await svc.call('POST', '/auth/users/', { username: unique('eu'), email: first.email.toUpperCase(), password: PASSWORD });
     assert.equal(res.status, 400);

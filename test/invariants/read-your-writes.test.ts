@@ -23,11 +23,20 @@ describe('read-your-writes', () => {
         const username = `ryw${i}`;
         const password = 'Sup3r-secret-pw';
         const created = await service.call('POST', '/auth/users/', { username, email: `${username}@example.com`, password });
-        if (created.status !== 201) { failures.push(`${username} register ${created.status}`); continue; }
+        if (created.status !== 201) {
+          failures.push(`${username} register ${created.status}`);
+          continue;
+        }
         const activated = await service.call('POST', '/auth/users/activation/', await activationLink(service, created.body.id));
-        if (activated.status !== 204) { failures.push(`${username} activate ${activated.status} ${JSON.stringify(activated.body)}`); continue; }
+        if (activated.status !== 204) {
+          failures.push(`${username} activate ${activated.status} ${JSON.stringify(activated.body)}`);
+          continue;
+        }
         const login = await service.call('POST', '/auth/token/login/', { username, password });
-        if (login.status !== 200) { failures.push(`${username} login ${login.status} ${JSON.stringify(login.body)}`); continue; }
+        if (login.status !== 200) {
+          failures.push(`${username} login ${login.status} ${JSON.stringify(login.body)}`);
+          continue;
+        }
         const me = await service.call('GET', '/auth/users/me/', undefined, { Authorization: `Token ${login.body.auth_token}` });
         if (me.status !== 200 || me.body.username !== username) failures.push(`${username} me ${me.status} ${JSON.stringify(me.body)}`);
       }

@@ -19,7 +19,10 @@ describe('restart of the embedded service', () => {
     const [mail] = await service.smtp.waitFor(1, (m) => m.to.includes('restarter@example.com'));
     assert.equal((await service.call('POST', '/auth/users/activation/', uidAndToken(linkIn(mail!)))).status, 204);
     const token = (await service.call('POST', '/auth/token/login/', { username: 'restarter', password })).body.auth_token as string;
-    const jwt = (await service.call('POST', '/auth/jwt/create/', { username: 'restarter', password })).body as { access: string; refresh: string };
+    const jwt = (await service.call('POST', '/auth/jwt/create/', { username: 'restarter', password })).body as {
+      access: string;
+      refresh: string;
+    };
     const pending = await service.call('POST', '/auth/users/', { username: 'pending', email: 'pending@example.com', password });
     await service.smtp.waitFor(1, (m) => m.to.includes('pending@example.com'));
     const mailsBefore = service.smtp.mails.length;

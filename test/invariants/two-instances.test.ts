@@ -56,7 +56,10 @@ describe('two instances on one EventStoreDB and one read model', () => {
     const state = await loadAccount(store, userId);
     assert.ok(isAccount(state), `no account ${userId}`);
     const user = { id: state.id, passwordHash: state.passwordHash, lastLogin: state.lastLogin, email: state.email };
-    return { uid: encodeUid(userId), token: makeLinkToken({ secret: SECRET_KEY, purpose: 'activation', user, nowSeconds: Math.floor(Date.now() / 1000) }) };
+    return {
+      uid: encodeUid(userId),
+      token: makeLinkToken({ secret: SECRET_KEY, purpose: 'activation', user, nowSeconds: Math.floor(Date.now() / 1000) }),
+    };
   }
 
   it('30 concurrent registrations of one username, split across both instances: exactly one 201', async () => {

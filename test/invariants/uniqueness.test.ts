@@ -39,7 +39,7 @@ describe('uniqueness under concurrency', () => {
       ),
     );
     assert.equal(responses.filter((r) => r.status === 201).length, 1);
-    assert.equal(await registrationsInLog(service, 'casey') + (await registrationsInLog(service, 'ｃａｓｅｙ')), 1);
+    assert.equal((await registrationsInLog(service, 'casey')) + (await registrationsInLog(service, 'ｃａｓｅｙ')), 1);
   });
 });
 
@@ -53,7 +53,11 @@ describe('email uniqueness under concurrency (EMAIL_UNIQUE)', () => {
   it('20 concurrent registrations of one email under different usernames: one 201', async () => {
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        service.call('POST', '/auth/users/', { username: `mailer${i}`, email: i % 2 ? 'Same@Example.com' : 'same@example.com', password: 'Sup3r-secret-pw' }),
+        service.call('POST', '/auth/users/', {
+          username: `mailer${i}`,
+          email: i % 2 ? 'Same@Example.com' : 'same@example.com',
+          password: 'Sup3r-secret-pw',
+        }),
       ),
     );
     assert.equal(responses.filter((r) => r.status === 201).length, 1);
@@ -63,7 +67,11 @@ describe('email uniqueness under concurrency (EMAIL_UNIQUE)', () => {
     }
     // The losers' usernames were released: each can register with another address.
     const loser = responses.findIndex((r) => r.status === 400);
-    const again = await service.call('POST', '/auth/users/', { username: `mailer${loser}`, email: 'other@example.com', password: 'Sup3r-secret-pw' });
+    const again = await service.call('POST', '/auth/users/', {
+      username: `mailer${loser}`,
+      email: 'other@example.com',
+      password: 'Sup3r-secret-pw',
+    });
     assert.equal(again.status, 201);
   });
 });

@@ -42,7 +42,7 @@ export async function waitForBroker(timeoutMs = 30_000): Promise<void> {
       await c.close();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`broker not back within ${timeoutMs} ms: ${String(error)}`);
+      if (Date.now() > deadline) throw new Error(`broker not back within ${timeoutMs} ms: ${String(error)}`, { cause: error });
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -131,12 +131,18 @@ export function emailQueues(queue: string, retryDelays: number[] = []): string[]
 /** Every queue on the broker whose name starts with `prefix` (rabbitmqctl), to clean up retry queues. */
 export async function queuesStartingWith(prefix: string): Promise<string[]> {
   const out = await rabbitmqctl('list_queues', '-q', '--no-table-headers', 'name');
-  return out.split('\n').map((l) => l.trim()).filter((n) => n.startsWith(prefix));
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((n) => n.startsWith(prefix));
 }
 
 export async function exchangesStartingWith(prefix: string): Promise<string[]> {
   const out = await rabbitmqctl('list_exchanges', '-q', '--no-table-headers', 'name');
-  return out.split('\n').map((l) => l.trim()).filter((n) => n.startsWith(prefix));
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((n) => n.startsWith(prefix));
 }
 
 /** Deletes every exchange and queue whose name starts with `prefix`. */

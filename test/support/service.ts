@@ -15,7 +15,12 @@ export interface TestService extends RunningService {
   /** Stops the service and starts it again on the same DATA_DIR (on a new port). */
   restart(): Promise<TestService>;
   /** JSON request helper: returns status, parsed body and headers. */
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** Stops everything and removes DATA_DIR. */
   dispose(): Promise<void>;
 }
@@ -59,7 +64,7 @@ export function useService(env: Record<string, string> = {}, overrides: ServiceO
   after(() => current?.dispose());
   return new Proxy({} as TestService, {
     get(_target, property) {
-      if (!current) throw new Error('the suite\'s service is not started yet (use it inside a test or a hook)');
+      if (!current) throw new Error("the suite's service is not started yet (use it inside a test or a hook)");
       const value = current[property as keyof TestService];
       return typeof value === 'function' ? value.bind(current) : value;
     },

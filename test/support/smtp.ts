@@ -20,7 +20,10 @@ export interface SmtpCapture {
 }
 
 const header = (raw: string, name: string) =>
-  new RegExp(`^${name}:\\s*(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, ' ').trim() ?? '';
+  new RegExp(`^${name}:\\s*(.*(?:\\r?\\n[ \\t].*)*)`, 'im')
+    .exec(raw)?.[1]
+    ?.replace(/\r?\n[ \t]/g, ' ')
+    .trim() ?? '';
 
 export async function startSmtpCapture(): Promise<SmtpCapture> {
   const capture: SmtpCapture = {

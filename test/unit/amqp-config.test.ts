@@ -26,8 +26,18 @@ describe('bus and email settings', () => {
   });
 
   it('names bad values', () => {
-    for (const [name, value] of [['EMAIL_MAX_ATTEMPTS', '0'], ['EMAIL_MAX_ATTEMPTS', 'many'], ['EMAIL_CONCURRENCY', '0'], ['AMQP_URL', 'http://x'], ['EMAIL_RETRY_DELAY_MS', '1']]) {
-      assert.throws(() => loadConfig({ [name!]: value }), (e: unknown) => e instanceof ConfigError && e.message.includes(name!), `${name}=${value}`);
+    for (const [name, value] of [
+      ['EMAIL_MAX_ATTEMPTS', '0'],
+      ['EMAIL_MAX_ATTEMPTS', 'many'],
+      ['EMAIL_CONCURRENCY', '0'],
+      ['AMQP_URL', 'http://x'],
+      ['EMAIL_RETRY_DELAY_MS', '1'],
+    ]) {
+      assert.throws(
+        () => loadConfig({ [name!]: value }),
+        (e: unknown) => e instanceof ConfigError && e.message.includes(name!),
+        `${name}=${value}`,
+      );
     }
   });
 });

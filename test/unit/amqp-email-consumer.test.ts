@@ -46,10 +46,23 @@ describe('email consumer', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'authstream-email-'));
     store = await openEmbeddedEventStore(path.join(dir, 'events'), { warn: () => {} });
     const events = [
-      userEvent('UserRegistered', { userId, username: 'bob', email: 'bob@example.com', firstName: '', lastName: '', passwordHash: '$argon2id$h', isActive: false, at }),
+      userEvent('UserRegistered', {
+        userId,
+        username: 'bob',
+        email: 'bob@example.com',
+        firstName: '',
+        lastName: '',
+        passwordHash: '$argon2id$h',
+        isActive: false,
+        at,
+      }),
       userEvent('ActivationEmailRequested', { userId, at }),
     ];
-    await store.append(userStream(userId), events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data })), 'no_stream');
+    await store.append(
+      userStream(userId),
+      events.map((e) => ({ id: randomUUID(), type: e.type, data: e.data })),
+      'no_stream',
+    );
     const recorded: RecordedEvent[] = await store.readStream(userStream(userId));
     activation = toMessage(recorded[1]!, '/authstream')!;
   });
@@ -65,7 +78,9 @@ describe('email consumer', () => {
       config: loadConfig({ SEND_ACTIVATION_EMAIL: 'true' }),
       secretKey: 'k'.repeat(40),
       recipient: async (id) =>
-        id === userId ? { id, active: false, username: 'bob', email: 'bob@example.com', passwordHash: '$argon2id$h', lastLogin: null } : null,
+        id === userId
+          ? { id, active: false, username: 'bob', email: 'bob@example.com', passwordHash: '$argon2id$h', lastLogin: null }
+          : null,
       now: () => new Date(),
       mailer,
       sent,
@@ -76,7 +91,12 @@ describe('email consumer', () => {
     });
     return { mailer, sent, handler };
   };
-  const delivery = (attempt = 1, message = activation): Delivery => ({ messageId: message.messageId, routingKey: message.routingKey, body: message.body, attempt });
+  const delivery = (attempt = 1, message = activation): Delivery => ({
+    messageId: message.messageId,
+    routingKey: message.routingKey,
+    body: message.body,
+    attempt,
+  });
 
   it('sends the email built at send time and acks; a redelivery sends nothing', async () => {
     const { mailer, handler } = setup();

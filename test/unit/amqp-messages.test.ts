@@ -15,13 +15,29 @@ const userId = '6f1d3c3e-8d7a-4f51-9a51-1f3f5e0a0b01';
 const at = '2026-01-02T03:04:05.000Z';
 
 function recorded(streamId: string, type: string, data: Record<string, unknown>): RecordedEvent {
-  return { id: randomUUID(), type, streamId, revision: 0n, position: { commit: 1n, prepare: 1n }, data, metadata: {}, created: new Date(at) };
+  return {
+    id: randomUUID(),
+    type,
+    streamId,
+    revision: 0n,
+    position: { commit: 1n, prepare: 1n },
+    data,
+    metadata: {},
+    created: new Date(at),
+  };
 }
 
 describe('CloudEvents messages', () => {
   it('publishes an account event as a structured CloudEvent with its public form', () => {
     const event = userEvent('UserRegistered', {
-      userId, username: 'alice', email: 'a@example.com', firstName: 'A', lastName: 'L', passwordHash: '$argon2id$v=19$secret', isActive: false, at,
+      userId,
+      username: 'alice',
+      email: 'a@example.com',
+      firstName: 'A',
+      lastName: 'L',
+      passwordHash: '$argon2id$v=19$secret',
+      isActive: false,
+      at,
     });
     const r = recorded(userStream(userId), event.type, event.data);
     const message = toMessage(r, '/authstream')!;
@@ -58,8 +74,12 @@ describe('CloudEvents messages', () => {
     assert.equal(parsed.event.type, 'PasswordChanged');
     assert.equal(parsed.event.data.userId, userId);
     assert.equal(parsed.cloudEvent.id, message.messageId);
-    for (const bad of ['not json', '{}', JSON.stringify({ ...JSON.parse(message.body.toString()), type: 'authstream.user.exploded' }),
-      JSON.stringify({ ...JSON.parse(message.body.toString()), data: { userId: 'x' } })]) {
+    for (const bad of [
+      'not json',
+      '{}',
+      JSON.stringify({ ...JSON.parse(message.body.toString()), type: 'authstream.user.exploded' }),
+      JSON.stringify({ ...JSON.parse(message.body.toString()), data: { userId: 'x' } }),
+    ]) {
       assert.throws(() => parseMessage(Buffer.from(bad)), MalformedMessageError, bad);
     }
   });
@@ -75,13 +95,21 @@ describe('CloudEvents messages', () => {
   });
 
   it('backs off exponentially up to the cap', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map((a) => retryDelay(a, 1_000, 60_000)), [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((a) => retryDelay(a, 1_000, 60_000)),
+      [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000],
+    );
   });
 
   it('binds the email queue only to events that can need an email', () => {
     assert.deepEqual([...emailBindings].sort(), [
-      'user.activated', 'user.activation_email_requested', 'user.password_changed', 'user.password_reset_requested',
-      'user.registered', 'user.username_changed', 'user.username_reset_requested',
+      'user.activated',
+      'user.activation_email_requested',
+      'user.password_changed',
+      'user.password_reset_requested',
+      'user.registered',
+      'user.username_changed',
+      'user.username_reset_requested',
     ]);
   });
 });

@@ -37,7 +37,11 @@ describe('config', () => {
     ];
     for (const env of cases) {
       const name = Object.keys(env)[0]!;
-      assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && e.message.includes(`${name}:`), name);
+      assert.throws(
+        () => loadConfig(env),
+        (e: unknown) => e instanceof ConfigError && e.message.includes(`${name}:`),
+        name,
+      );
     }
   });
 

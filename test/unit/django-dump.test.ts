@@ -68,10 +68,7 @@ describe('the Django-made fixtures', async () => {
       assert.equal(user.isStaff, fields.is_staff);
       assert.equal(user.isSuperuser, fields.is_superuser);
       assert.equal(user.dateJoined?.toISOString(), new Date(fields.date_joined as string).toISOString());
-      assert.equal(
-        user.lastLogin?.toISOString() ?? null,
-        fields.last_login && new Date(fields.last_login as string).toISOString(),
-      );
+      assert.equal(user.lastLogin?.toISOString() ?? null, fields.last_login && new Date(fields.last_login as string).toISOString());
       assert.deepEqual(user.groups, []);
       assert.deepEqual(user.userPermissions, []);
       assert.deepEqual(user.extra, {});
@@ -131,19 +128,14 @@ describe('the Django-made fixtures', async () => {
     assert.deepEqual(emailDump.errors, []);
     assert.deepEqual(
       emailDump.users.map((u) => [u.pk, u.login, u.email, u.extra]),
-      emailRows
-        .filter((r) => r.model === 'accounts.user')
-        .map((r) => [r.pk, r.fields.email, r.fields.email, { name: r.fields.name }]),
+      emailRows.filter((r) => r.model === 'accounts.user').map((r) => [r.pk, r.fields.email, r.fields.email, { name: r.fields.name }]),
     );
     assert.deepEqual(
       emailDump.users.map((u) => u.pk),
       [1, 3, 4, 5, 6, 7],
     );
     const chloe = emailDump.users.find((u) => u.pk === 4)!;
-    assert.deepEqual(
-      [chloe.login, chloe.extra.name, chloe.firstName, chloe.lastName],
-      ['chloé@exämple.com', 'Chloé Ñúñez 山田', '', ''],
-    );
+    assert.deepEqual([chloe.login, chloe.extra.name, chloe.firstName, chloe.lastName], ['chloé@exämple.com', 'Chloé Ñúñez 山田', '', '']);
     assert.deepEqual(emailDump.tokens.map((t) => t.userPk).sort(), [1, 3, 5, 6]);
   });
 
@@ -394,9 +386,7 @@ describe('unreadable files', () => {
     assert.deepEqual(fatal(`[\n${user(1)}\n${user(2)}]`).errors, ["line 3: expected ',' or ']' after an object"]);
     assert.deepEqual(fatal(`[\n${user(1)}\n]\n[]`).errors, ["line 4: unexpected text after the closing ']'"]);
     assert.deepEqual(fatal('[\n  1\n]').errors, ["line 2: expected an object or ']'"]);
-    assert.deepEqual(fatal('Traceback (most recent call last):').errors, [
-      'line 1: expected a JSON array (`[`) or JSON lines (`{`)',
-    ]);
+    assert.deepEqual(fatal('Traceback (most recent call last):').errors, ['line 1: expected a JSON array (`[`) or JSON lines (`{`)']);
     assert.deepEqual(fatal(' \n ').errors, ['line 1: empty file: expected a JSON array or JSON lines']);
   });
 

@@ -124,7 +124,6 @@ const NASTY_RESET = {
   ),
 };
 
-
 // German: djoser's own de translation (django.po) where it has the message; the rest translated in the same style.
 const DE_CLOSING_TEXT = ['Vielen Dank für die Nutzung unserer Seite!', '', 'Das Team von Example'];
 const DE_CLOSING_HTML = ['<p>Vielen Dank für die Nutzung unserer Seite!</p>', '<p>Das Team von Example</p>'];
@@ -177,7 +176,10 @@ const GERMAN: Record<EmailKind, { subject: string; text: string; html: string }>
     'Sie erhalten diese E-Mail, da Sie das Zurücksetzen Ihres Benutzernamens auf Example angefordert haben.',
     'Bitte geben Sie auf der folgenden Seite einen neuen Benutzernamen ein:',
   ),
-  username_changed_confirmation: deConfirmation('Example - Ihr Benutzername wurde erfolgreich geändert!', 'Ihr Benutzername wurde geändert!'),
+  username_changed_confirmation: deConfirmation(
+    'Example - Ihr Benutzername wurde erfolgreich geändert!',
+    'Ihr Benutzername wurde geändert!',
+  ),
 };
 
 // allauth 0.51: these strings are what Django 3.2 renders from allauth's own templates and de translation, with this
@@ -199,18 +201,19 @@ const ALLAUTH = {
       'example.com',
     ].join('\n'),
     resetSubject: '[Example <&>] Password Reset E-mail',
-    resetText: (username: boolean) => [
-      'Hello from Example <&>!',
-      '',
-      "You're receiving this e-mail because you or someone else has requested a password for your user account.",
-      'It can be safely ignored if you did not request a password reset. Click the link below to reset your password.',
-      '',
-      'https://example.com/reset/1-a&b/',
-      ...(username ? ['', 'In case you forgot, your username is <b>&x.'] : []),
-      '',
-      'Thank you for using Example <&>!',
-      'example.com',
-    ].join('\n'),
+    resetText: (username: boolean) =>
+      [
+        'Hello from Example <&>!',
+        '',
+        "You're receiving this e-mail because you or someone else has requested a password for your user account.",
+        'It can be safely ignored if you did not request a password reset. Click the link below to reset your password.',
+        '',
+        'https://example.com/reset/1-a&b/',
+        ...(username ? ['', 'In case you forgot, your username is <b>&x.'] : []),
+        '',
+        'Thank you for using Example <&>!',
+        'example.com',
+      ].join('\n'),
   },
   de: {
     confirmSubject: '[Example <&>] Bitte bestätige deine E-Mail-Adresse',
@@ -225,18 +228,19 @@ const ALLAUTH = {
       'example.com',
     ].join('\n'),
     resetSubject: '[Example <&>] E-Mail zum Zurücksetzen des Passworts',
-    resetText: (username: boolean) => [
-      'Hallo von Example <&>!',
-      '',
-      'Du erhältst diese E-Mail weil du oder jemand anderes die Zurücksetzung des Passwortes für dein Konto gefordert hat.',
-      'Falls es sich dabei nicht um dich handelt, kann diese Nachricht ignoriert werden. Rufe folgende Adresse auf um dein Passwort zurückzusetzen.',
-      '',
-      'https://example.com/reset/1-a&b/',
-      ...(username ? ['', 'Falls du deinen Anmeldenamen vergessen haben solltest; er lautet <b>&x.'] : []),
-      '',
-      'Danke dass du Example <&> nutzt!',
-      'example.com',
-    ].join('\n'),
+    resetText: (username: boolean) =>
+      [
+        'Hallo von Example <&>!',
+        '',
+        'Du erhältst diese E-Mail weil du oder jemand anderes die Zurücksetzung des Passwortes für dein Konto gefordert hat.',
+        'Falls es sich dabei nicht um dich handelt, kann diese Nachricht ignoriert werden. Rufe folgende Adresse auf um dein Passwort zurückzusetzen.',
+        '',
+        'https://example.com/reset/1-a&b/',
+        ...(username ? ['', 'Falls du deinen Anmeldenamen vergessen haben solltest; er lautet <b>&x.'] : []),
+        '',
+        'Danke dass du Example <&> nutzt!',
+        'example.com',
+      ].join('\n'),
   },
 };
 
@@ -308,7 +312,10 @@ describe('email templates: languages without templates fall back to English', ()
   });
 
   it('a fallback language without templates is refused at creation', () => {
-    assert.throws(() => createEmailRenderer({ language: 'de', fallbackLanguage: 'fr' }), /no email templates for the fallback language "fr"/);
+    assert.throws(
+      () => createEmailRenderer({ language: 'de', fallbackLanguage: 'fr' }),
+      /no email templates for the fallback language "fr"/,
+    );
   });
 });
 
@@ -349,7 +356,9 @@ describe('email templates: an override directory', () => {
   });
 
   it('an HTML template adds an HTML part to an allauth email, escaped', async (t) => {
-    const dir = overrideDir(t, { 'en/password_reset_key.html.liquid': '<p>{{ username }}: <a href="{{ password_reset_url | raw }}">reset</a></p>\n' });
+    const dir = overrideDir(t, {
+      'en/password_reset_key.html.liquid': '<p>{{ username }}: <a href="{{ password_reset_url | raw }}">reset</a></p>\n',
+    });
     const r = createEmailRenderer({ templatesDir: dir });
     const mail = await r.render('password_reset_key', RESET_KEY);
     assert.equal(mail.html, '<p>&lt;b&gt;&amp;x: <a href="https://example.com/reset/1-a&b/">reset</a></p>');
@@ -383,7 +392,10 @@ describe("email templates: allauth 0.51's account emails", () => {
     it(`${language}: password reset key, with and without the username line`, async () => {
       assert.deepEqual(await r.render('password_reset_key', RESET_KEY), { subject: expected.resetSubject, text: expected.resetText(true) });
       const { username: _, ...withoutUsername } = RESET_KEY;
-      assert.deepEqual(r.renderSync('password_reset_key', withoutUsername), { subject: expected.resetSubject, text: expected.resetText(false) });
+      assert.deepEqual(r.renderSync('password_reset_key', withoutUsername), {
+        subject: expected.resetSubject,
+        text: expected.resetText(false),
+      });
     });
   }
 

@@ -80,7 +80,13 @@ describe('EventStoreDB adapter: system events', () => {
       await store.append(s, events(1), 'any');
 
       const read = await collect(store.readAll());
-      assert.deepEqual(read.map((e) => [e.streamId, e.revision]), [[s, 0n], [s, 2n]]);
+      assert.deepEqual(
+        read.map((e) => [e.streamId, e.revision]),
+        [
+          [s, 0n],
+          [s, 2n],
+        ],
+      );
 
       const subscription = store.subscribeToAll();
       try {
@@ -88,7 +94,14 @@ describe('EventStoreDB adapter: system events', () => {
         const live = store.append(s, events(1), 'any');
         const seen = await take(iterator, 3, () => true, {});
         await live;
-        assert.deepEqual(seen.map((e) => [e.streamId, e.revision]), [[s, 0n], [s, 2n], [s, 3n]]);
+        assert.deepEqual(
+          seen.map((e) => [e.streamId, e.revision]),
+          [
+            [s, 0n],
+            [s, 2n],
+            [s, 3n],
+          ],
+        );
       } finally {
         await subscription.close();
       }
@@ -108,10 +121,16 @@ describe('EventStoreDB adapter: reading $all in pages', () => {
         writeRaw(server, `$$${s}`, '$metadata');
       }
       const ours = (await collect(store.readAll())).filter((e) => e.streamId === s);
-      assert.deepEqual(ours.map((e) => e.revision), Array.from({ length: 1200 }, (_, i) => BigInt(i)));
+      assert.deepEqual(
+        ours.map((e) => e.revision),
+        Array.from({ length: 1200 }, (_, i) => BigInt(i)),
+      );
 
       const window = await collect(store.readAll({ fromPosition: ours[500]!.position, maxCount: 600 }));
-      assert.deepEqual(window.map((e) => e.id), ours.slice(500, 1100).map((e) => e.id));
+      assert.deepEqual(
+        window.map((e) => e.id),
+        ours.slice(500, 1100).map((e) => e.id),
+      );
 
       // Stopping early leaves no call half-read behind, which would keep close() waiting forever.
       assert.equal((await collect(store.readAll({ maxCount: 1 }))).length, 1);
@@ -157,8 +176,14 @@ describe('EventStoreDB adapter: subscription drops', () => {
         } finally {
           await second.close();
         }
-        assert.deepEqual(received.map((e) => e.revision), [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n]);
-        assert.deepEqual(received.map((e) => e.id), (await store.readStream(s)).map((e) => e.id));
+        assert.deepEqual(
+          received.map((e) => e.revision),
+          [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n],
+        );
+        assert.deepEqual(
+          received.map((e) => e.id),
+          (await store.readStream(s)).map((e) => e.id),
+        );
       });
     });
   }
@@ -199,15 +224,12 @@ describe('EventStoreDB adapter: start-up', () => {
     const port = await listening(probe);
     await new Promise((resolve) => probe.close(resolve)); // the port is now closed
     const started = Date.now();
-    await assert.rejects(
-      openEsdbEventStore(`esdb://admin:s3cret@127.0.0.1:${port}?tls=false`),
-      (err: Error) => {
-        assert.match(err.message, new RegExp(`^EVENTSTORE_URL esdb://admin:\\*\\*\\*@127\\.0\\.0\\.1:${port}\\?tls=false is unreachable: `));
-        assert.match(err.message, /UNAVAILABLE|ECONNREFUSED/);
-        assert.doesNotMatch(err.message, /s3cret/);
-        return true;
-      },
-    );
+    await assert.rejects(openEsdbEventStore(`esdb://admin:s3cret@127.0.0.1:${port}?tls=false`), (err: Error) => {
+      assert.match(err.message, new RegExp(`^EVENTSTORE_URL esdb://admin:\\*\\*\\*@127\\.0\\.0\\.1:${port}\\?tls=false is unreachable: `));
+      assert.match(err.message, /UNAVAILABLE|ECONNREFUSED/);
+      assert.doesNotMatch(err.message, /s3cret/);
+      return true;
+    });
     assert.ok(Date.now() - started < 3_000, 'a refused connection is reported at once');
   });
 
@@ -252,11 +274,17 @@ describe('EventStoreDB adapter: wire details', () => {
       assert.notEqual(stored[1]!.commit, stored[1]!.prepare);
 
       const read = await store.readStream(s);
-      assert.deepEqual(read.map((e) => e.position), stored.map((e) => ({ commit: e.commit, prepare: e.prepare })));
+      assert.deepEqual(
+        read.map((e) => e.position),
+        stored.map((e) => ({ commit: e.commit, prepare: e.prepare })),
+      );
       assert.equal(typeof read[0]!.position.commit, 'bigint');
 
       const fromAll = await collect(store.readAll({ fromPosition: read[1]!.position }));
-      assert.deepEqual(fromAll.map((e) => e.id), [read[1]!.id]);
+      assert.deepEqual(
+        fromAll.map((e) => e.id),
+        [read[1]!.id],
+      );
 
       const subscription = store.subscribeToAll(read[0]!.position);
       try {
@@ -284,7 +312,10 @@ describe('EventStoreDB adapter: wire details', () => {
         assert.equal(err.actual, 'no_stream');
         return true;
       });
-      assert.deepEqual((await store.readStream(s)).map((e) => e.revision), [0n, 1n]);
+      assert.deepEqual(
+        (await store.readStream(s)).map((e) => e.revision),
+        [0n, 1n],
+      );
     } finally {
       await store.close();
       await server.stop();
@@ -306,7 +337,12 @@ describe('EventStoreDB adapter: wire details', () => {
       await store.close();
       await within(waiting, 'the subscription to end at close()');
       await assert.rejects(
-        within((async () => { while (!(await reads.next()).done); })(), 'the read to end at close()'),
+        within(
+          (async () => {
+            while (!(await reads.next()).done);
+          })(),
+          'the read to end at close()',
+        ),
         /closed/,
       );
       await assert.rejects(store.append('s', events(1), 'any'), /closed/);
@@ -326,7 +362,12 @@ describe('EventStoreDB adapter: wire details', () => {
       const subscription = store.subscribeToAll();
       const yielded: string[] = [];
       await assert.rejects(
-        within((async () => { for await (const e of subscription) yielded.push(e.streamId); })(), 'the bad event'),
+        within(
+          (async () => {
+            for await (const e of subscription) yielded.push(e.streamId);
+          })(),
+          'the bad event',
+        ),
         /in foreign: data is not a JSON object/,
       );
       assert.deepEqual(yielded, []);

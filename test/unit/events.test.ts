@@ -20,7 +20,14 @@ describe('user events', () => {
 
   it('public forms omit password hashes and token material', () => {
     const registered = userEvent('UserRegistered', {
-      userId, username: 'alice', email: 'a@example.com', firstName: '', lastName: '', passwordHash: '$argon2id$secret', isActive: true, at,
+      userId,
+      username: 'alice',
+      email: 'a@example.com',
+      firstName: '',
+      lastName: '',
+      passwordHash: '$argon2id$secret',
+      isActive: true,
+      at,
     });
     const token = userEvent('AuthTokenCreated', { userId, tokenId: 'tid', keyHash: 'khash', at });
     const changed = userEvent('PasswordChanged', { userId, passwordHash: '$argon2id$secret2', reason: 'set', at });

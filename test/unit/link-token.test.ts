@@ -125,10 +125,28 @@ describe('makeLinkToken / checkLinkToken', () => {
     const token = make();
     const [ts, mac] = token.split('-');
     const bad: unknown[] = [
-      '', '-', 'abc', `${ts}`, `${ts}-`, `-${mac}`, `${ts}-${mac}-x`, `${ts}-${mac!.slice(1)}`, `${ts}-${mac}0`,
-      `${ts!.toUpperCase()}-${mac}`, `${ts}-${mac!.toUpperCase()}`, ` ${token}`, `${token}\n`,
-      `zzzzzzzzzzzzz-${mac}`, `+${ts}-${mac}`, `${ts}_${mac}`, `${ts}-${'g'.repeat(64)}`,
-      null, undefined, 12345, {}, [token],
+      '',
+      '-',
+      'abc',
+      `${ts}`,
+      `${ts}-`,
+      `-${mac}`,
+      `${ts}-${mac}-x`,
+      `${ts}-${mac!.slice(1)}`,
+      `${ts}-${mac}0`,
+      `${ts!.toUpperCase()}-${mac}`,
+      `${ts}-${mac!.toUpperCase()}`,
+      ` ${token}`,
+      `${token}\n`,
+      `zzzzzzzzzzzzz-${mac}`,
+      `+${ts}-${mac}`,
+      `${ts}_${mac}`,
+      `${ts}-${'g'.repeat(64)}`,
+      null,
+      undefined,
+      12345,
+      {},
+      [token],
     ];
     for (const t of bad) assert.equal(check(t as string), false, `token ${JSON.stringify(t)}`);
   });

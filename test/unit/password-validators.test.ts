@@ -1,13 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  commonPasswords,
-  pyIsDigit,
-  pyStrip,
-  quickRatio,
-  tooShortMessage,
-  validatePassword,
-} from '../../src/auth/password-validators.js';
+import { commonPasswords, pyIsDigit, pyStrip, quickRatio, tooShortMessage, validatePassword } from '../../src/auth/password-validators.js';
 
 const TOO_SHORT = 'This password is too short. It must contain at least 8 characters.';
 const COMMON = 'This password is too common.';
@@ -61,7 +54,11 @@ describe('validatePassword reproduces Django 3.2 validate_password', () => {
     // Observed through djoser's POST users/ and set_password.
     ['johnsmith1', { username: 'johnsmith', email: 'js@example.com' }, ['The password is too similar to the username.']],
     ['example.com', { username: 'x1', email: 'js@example.com' }, ['The password is too similar to the email address.']],
-    ['wonderland', { username: 'alice', firstName: 'Alice', lastName: 'Wonder', email: 'alice@example.com' }, ['The password is too similar to the last name.', COMMON]],
+    [
+      'wonderland',
+      { username: 'alice', firstName: 'Alice', lastName: 'Wonder', email: 'alice@example.com' },
+      ['The password is too similar to the last name.', COMMON],
+    ],
     ['Xyz-long-pass-99', { username: 'bob', email: 'bob@example.com' }, []],
   ];
   for (const [password, user, expected] of cases) {

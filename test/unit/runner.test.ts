@@ -72,19 +72,34 @@ describe('SubscriptionRunner', () => {
     for (let i = 5; i < 20; i++) last = (await store.append(`count-${i}`, [event(i)], 'no_stream')).position;
     await runner.waitFor(last!, 10_000);
     await runner.stop();
-    assert.deepEqual(seen, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.deepEqual(checkpoints.saved.get('counter'), last);
   });
 
   it('resumes from its stored checkpoint after a restart', async () => {
     const checkpoints = memoryCheckpoints();
     const first: number[] = [];
-    const one = new SubscriptionRunner({ name: 'resume', store, checkpoints, handle: async (e) => void first.push(e.data.i as number), log: silentLogger });
+    const one = new SubscriptionRunner({
+      name: 'resume',
+      store,
+      checkpoints,
+      handle: async (e) => void first.push(e.data.i as number),
+      log: silentLogger,
+    });
     await one.start();
     await one.stop();
     const { position } = await store.append('count-late', [event(99)], 'no_stream');
     const second: number[] = [];
-    const two = new SubscriptionRunner({ name: 'resume', store, checkpoints, handle: async (e) => void second.push(e.data.i as number), log: silentLogger });
+    const two = new SubscriptionRunner({
+      name: 'resume',
+      store,
+      checkpoints,
+      handle: async (e) => void second.push(e.data.i as number),
+      log: silentLogger,
+    });
     await two.start();
     await two.waitFor(position, 5_000);
     await two.stop();
@@ -92,10 +107,19 @@ describe('SubscriptionRunner', () => {
   });
 
   it('bounds the wait for a position it never reaches, and the HTTP layer answers 503', async () => {
-    const runner = new SubscriptionRunner({ name: 'idle', store, checkpoints: memoryCheckpoints(), handle: async () => {}, log: silentLogger });
+    const runner = new SubscriptionRunner({
+      name: 'idle',
+      store,
+      checkpoints: memoryCheckpoints(),
+      handle: async () => {},
+      log: silentLogger,
+    });
     await runner.start();
     const never = { commit: 10n ** 12n, prepare: 10n ** 12n };
-    const error = await runner.waitFor(never, 50).then(() => null, (e: unknown) => e);
+    const error = await runner.waitFor(never, 50).then(
+      () => null,
+      (e: unknown) => e,
+    );
     await runner.stop();
     assert.ok(error instanceof ReadYourWritesTimeout, 'timed out');
     const response = toApiError(error, djoserErrors);

@@ -4,14 +4,7 @@
 // decides whether any error aborts the import (a fatal one means the file could not be read to its end).
 import { createReadStream } from 'node:fs';
 import { DumpScanner } from './scan.js';
-import {
-  convert,
-  type DjangoPk,
-  type DjangoTokenRecord,
-  type DjangoUserRecord,
-  type RecordOptions,
-  type UserRef,
-} from './records.js';
+import { convert, type DjangoPk, type DjangoTokenRecord, type DjangoUserRecord, type RecordOptions, type UserRef } from './records.js';
 
 export type { DjangoPk, DjangoTokenRecord, DjangoUserRecord } from './records.js';
 export { parseDjangoDateTime } from './records.js';
@@ -61,10 +54,7 @@ export function parseDjangoDump(input: string | Uint8Array, options: DumpOptions
 
 /** Parses a dump from any byte stream (a file, stdin), holding only the current chunk and the rows. Rejects only
  * when the stream itself fails. */
-export async function parseDjangoDumpStream(
-  source: AsyncIterable<Uint8Array | string>,
-  options: DumpOptions = {},
-): Promise<DjangoDump> {
+export async function parseDjangoDumpStream(source: AsyncIterable<Uint8Array | string>, options: DumpOptions = {}): Promise<DjangoDump> {
   const collector = new Collector(options);
   const scanner = new DumpScanner(collector);
   for await (const chunk of source) scanner.push(chunk);

@@ -54,8 +54,7 @@ export class DumpScanner {
   constructor(private readonly sink: ScanSink) {}
 
   push(chunk: Uint8Array | string): void {
-    let buf =
-      typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     if (!this.started && buf.length > 0) {
       this.started = true;
       if (buf.subarray(0, 3).equals(BOM)) buf = buf.subarray(3);
@@ -101,10 +100,7 @@ export class DumpScanner {
             i = this.finishObject(buf, i, i + 1);
           } else if (c === CLOSE_BRACKET && this.state === 'first') this.state = 'end';
           else {
-            return this.fail(
-              this.line,
-              this.state === 'first' ? "expected an object or ']'" : "expected an object after ','",
-            );
+            return this.fail(this.line, this.state === 'first' ? "expected an object or ']'" : "expected an object after ','");
           }
           continue;
         case 'comma':
@@ -179,8 +175,7 @@ export class DumpScanner {
     this.partBytes = 0;
     if (text !== null && text.trim() === '') return; // a blank JSON line
     this.index++;
-    if (text === null)
-      this.sink.error(this.startLine, `object larger than ${MAX_OBJECT_BYTES} bytes`, false, this.index);
+    if (text === null) this.sink.error(this.startLine, `object larger than ${MAX_OBJECT_BYTES} bytes`, false, this.index);
     else this.sink.object(text, this.startLine, this.index);
   }
 

@@ -54,12 +54,22 @@ export function passwordEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
       methods: {
         POST: method({
           permission: 'allowAny',
-          fields: { uid: charField(), token: charField(), new_password: charField(), ...(confirmRetype ? { re_new_password: charField() } : {}) },
+          fields: {
+            uid: charField(),
+            token: charField(),
+            new_password: charField(),
+            ...(confirmRetype ? { re_new_password: charField() } : {}),
+          },
           async handle(req) {
             const { uid, token, new_password: newPassword } = req.body;
             // djoser's serializer runs the validators and the retype check before it looks at uid and token.
             requireValidPassword('new_password', validatePassword(newPassword!, {}));
-            requireRetyped(confirmRetype, newPassword, (req.body as { re_new_password?: string }).re_new_password, messages.passwordMismatch);
+            requireRetyped(
+              confirmRetype,
+              newPassword,
+              (req.body as { re_new_password?: string }).re_new_password,
+              messages.passwordMismatch,
+            );
             await useCases.password.confirmReset({ uid: uid!, token: token!, newPassword: newPassword! }, req.metadata);
             return { status: 204 };
           },

@@ -31,8 +31,16 @@ export function registrationEndpoints({ config, useCases }: RouteDeps): Endpoint
             await req.check(useCases.registration.checkAvailable({ username, email }));
             req.assertValid();
             requireValidPassword('password', validatePassword(password!, { username: username!, email: normalizeEmail(email ?? '') }));
-            requireRetyped(config.USER_CREATE_PASSWORD_RETYPE, password, (req.body as { re_password?: string }).re_password, messages.passwordMismatch);
-            const account = await useCases.registration.register({ username: username!, email: email ?? '', password: password! }, req.metadata);
+            requireRetyped(
+              config.USER_CREATE_PASSWORD_RETYPE,
+              password,
+              (req.body as { re_password?: string }).re_password,
+              messages.passwordMismatch,
+            );
+            const account = await useCases.registration.register(
+              { username: username!, email: email ?? '', password: password! },
+              req.metadata,
+            );
             return { status: 201, body: { email: account.email, username: account.username, id: account.id } };
           },
         }),

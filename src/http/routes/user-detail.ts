@@ -11,5 +11,12 @@ export function userDetailEndpoints(): Endpoint[] {
       throw new DomainError('not_found');
     },
   });
-  return [{ path: '/users/:id/', errors: djoserErrors, otherMethods: 'authenticated', methods: { GET: hidden, PUT: hidden, PATCH: hidden, DELETE: hidden } }];
+  return [
+    {
+      path: '/users/:id/',
+      errors: djoserErrors,
+      otherMethods: 'authenticated',
+      methods: { GET: hidden, PUT: hidden, PATCH: hidden, DELETE: hidden },
+    },
+  ];
 }

@@ -2,12 +2,7 @@
 // each identified by a correlation id and possibly split over several requests). The client prefers BatchAppend
 // when GetSupportedMethods lists it.
 import { status, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream } from '@grpc/grpc-js';
-import type {
-  AppendReq,
-  AppendResp,
-  BatchAppendReq,
-  BatchAppendResp,
-} from '@eventstore/db-client/generated/streams_pb.js';
+import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp } from '@eventstore/db-client/generated/streams_pb.js';
 import type { UUID } from '@eventstore/db-client/generated/shared_pb.js';
 import { failure } from './errors.js';
 import type { AppendOutcome, Expected, MemoryLog, ProposedEvent } from './log.js';
@@ -66,9 +61,7 @@ function appendResp(outcome: AppendOutcome, expected: Expected): AppendResp {
     else success.setCurrentRevision(outcome.current.toString());
     if (outcome.last) {
       const { commit, prepare } = outcome.last;
-      success.setPosition(
-        new streamsPb.AppendResp.Position().setCommitPosition(commit.toString()).setPreparePosition(prepare.toString()),
-      );
+      success.setPosition(new streamsPb.AppendResp.Position().setCommitPosition(commit.toString()).setPreparePosition(prepare.toString()));
     } else success.setNoPosition(empty());
     return new streamsPb.AppendResp().setSuccess(success);
   }
@@ -146,9 +139,7 @@ function batchResult(
   else success.setCurrentRevision(outcome.current.toString());
   if (outcome.last) {
     const { commit, prepare } = outcome.last;
-    success.setPosition(
-      new sharedPb.AllStreamPosition().setCommitPosition(commit.toString()).setPreparePosition(prepare.toString()),
-    );
+    success.setPosition(new sharedPb.AllStreamPosition().setCommitPosition(commit.toString()).setPreparePosition(prepare.toString()));
   } else success.setNoPosition(empty());
   return resp.setSuccess(success);
 }

@@ -68,7 +68,10 @@ export class Reads {
         from = 0;
     }
     const selected = backwards
-      ? events.slice(0, Math.min(from, events.length - 1) + 1).reverse().slice(0, count)
+      ? events
+          .slice(0, Math.min(from, events.length - 1) + 1)
+          .reverse()
+          .slice(0, count)
       : events.slice(from, from + count);
     for (const event of selected) call.write(readEvent(event));
     call.end();
@@ -168,8 +171,6 @@ function checkpointer(options: Options, send: (at: StoredEvent) => void): (scann
 }
 
 function checkpointResp(at: StoredEvent): ReadResp {
-  const checkpoint = new streamsPb.ReadResp.Checkpoint()
-    .setCommitPosition(at.commit.toString())
-    .setPreparePosition(at.prepare.toString());
+  const checkpoint = new streamsPb.ReadResp.Checkpoint().setCommitPosition(at.commit.toString()).setPreparePosition(at.prepare.toString());
   return new streamsPb.ReadResp().setCheckpoint(checkpoint);
 }
