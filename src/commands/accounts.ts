@@ -79,9 +79,20 @@ export async function verifyCurrentPassword(deps: UseCaseDeps, userId: string, p
 }
 
 /**
- * Runs `command` on every account the read model has with this email, and counts those whose decider accepted it
- * (reset requests: the decider alone says who may get the email). `not_found` from the decider means "not eligible".
+ * The email-request flows (resend activation, password and username reset): runs `command` on every account the
+ * read model has with this address; the decider alone says who may get the email (`not_found`: not eligible).
+ * Where djoser's *_SHOW_EMAIL_NOT_FOUND settings allow, no eligible account is said (email_not_found).
  */
+export async function requestEmail(deps: UseCaseDeps, email: string, command: () => UserCommand, metadata?: EventMetadata): Promise<void> {
+  const requested = await forAccountsWithEmail(deps, email, command, metadata);
+  if (requested === 0 && showEmailNotFound(deps.config)) throw new DomainError('email_not_found');
+}
+
+/** djoser's shared email lookup honours either flag, for resets and resend_activation alike. */
+export const showEmailNotFound = (config: Config): boolean =>
+  config.PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND || config.USERNAME_RESET_SHOW_EMAIL_NOT_FOUND;
+
+/** Runs `command` on every account with this email; counts those whose decider accepted it. */
 export async function anyAccountWithEmail(deps: UseCaseDeps, email: string, test: (state: UserState) => boolean): Promise<boolean> {
   const key = emailKey(email);
   for (const user of key === '' ? [] : await deps.readModel.findUsersByEmail(key)) if (test(await deps.accounts.load(user.id))) return true;

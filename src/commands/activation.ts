@@ -1,7 +1,7 @@
 // Activation (users/activation/, users/resend_activation/): the emailed link activates; a new link can be asked for.
 import { DomainError } from './decider.js';
 import type { EventMetadata } from './command-handler.js';
-import { accountOfUid, anyAccountWithEmail, forAccountsWithEmail, linkToken, type UseCaseDeps } from './accounts.js';
+import { accountOfUid, anyAccountWithEmail, linkToken, requestEmail, showEmailNotFound, type UseCaseDeps } from './accounts.js';
 import { awaitsActivation } from './activation.rules.js';
 
 export function activationUseCases(deps: UseCaseDeps) {
@@ -20,14 +20,9 @@ export function activationUseCases(deps: UseCaseDeps) {
           throw new DomainError('email_not_found');
         throw new DomainError('disabled');
       }
-      const requested = await forAccountsWithEmail(deps, email, () => ({ type: 'RequestActivationEmail', now: deps.now() }), metadata);
-      if (requested === 0 && showEmailNotFound(config)) throw new DomainError('email_not_found');
+      await requestEmail(deps, email, () => ({ type: 'RequestActivationEmail', now: deps.now() }), metadata);
     },
   };
 }
-
-/** djoser's shared email lookup honours either flag, for resets and resend_activation alike. */
-export const showEmailNotFound = (config: UseCaseDeps['config']): boolean =>
-  config.PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND || config.USERNAME_RESET_SHOW_EMAIL_NOT_FOUND;
 
 export type ActivationUseCases = ReturnType<typeof activationUseCases>;

@@ -1,9 +1,7 @@
 // Password (users/set_password/, users/reset_password/, users/reset_password_confirm/).
 import type { EventMetadata } from './command-handler.js';
-import { DomainError } from './decider.js';
 import { checkResetLink } from './password.rules.js';
-import { showEmailNotFound } from './activation.js';
-import { accountOfUid, forAccountsWithEmail, linkToken, verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
+import { accountOfUid, requestEmail, linkToken, verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
 
 export function passwordUseCases(deps: UseCaseDeps) {
   const { config, accounts, hasher } = deps;
@@ -24,8 +22,7 @@ export function passwordUseCases(deps: UseCaseDeps) {
     },
 
     async requestReset(email: string, metadata?: EventMetadata): Promise<void> {
-      const requested = await forAccountsWithEmail(deps, email, () => ({ type: 'RequestPasswordReset', now: deps.now() }), metadata);
-      if (requested === 0 && showEmailNotFound(config)) throw new DomainError('email_not_found');
+      await requestEmail(deps, email, () => ({ type: 'RequestPasswordReset', now: deps.now() }), metadata);
     },
 
     async confirmReset(input: { uid: string; token: string; newPassword: string }, metadata?: EventMetadata): Promise<void> {

@@ -5,11 +5,10 @@ import { DomainError } from './decider.js';
 import { usernameKey } from './normalize.js';
 import { withClaim } from './reservations.js';
 import { checkUsernameResetLink } from './username.rules.js';
-import { showEmailNotFound } from './activation.js';
-import { accountOfUid, forAccountsWithEmail, linkToken, verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
+import { accountOfUid, requestEmail, linkToken, verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
 
 export function usernameUseCases(deps: UseCaseDeps) {
-  const { config, accounts, readModel } = deps;
+  const { accounts, readModel } = deps;
   return {
     verifyCurrent: (userId: string, password: string) => verifyCurrentPassword(deps, userId, password),
 
@@ -26,8 +25,7 @@ export function usernameUseCases(deps: UseCaseDeps) {
     },
 
     async requestReset(email: string, metadata?: EventMetadata): Promise<void> {
-      const requested = await forAccountsWithEmail(deps, email, () => ({ type: 'RequestUsernameReset', now: deps.now() }), metadata);
-      if (requested === 0 && showEmailNotFound(config)) throw new DomainError('email_not_found');
+      await requestEmail(deps, email, () => ({ type: 'RequestUsernameReset', now: deps.now() }), metadata);
     },
 
     async confirmReset(input: { uid: string; token: string; username: string }, metadata?: EventMetadata): Promise<void> {

@@ -1,0 +1,32 @@
+// The shapes most of djoser's UserViewSet actions share.
+import { djoserErrors } from '../errors.js';
+import { method, type Endpoint } from '../endpoint.js';
+import { emailField } from '../fields.js';
+import type { EventMetadata } from '../../commands/command-handler.js';
+
+/** A POST action of the ViewSet; other methods fall back on its default permission, CurrentUserOrAdmin. */
+export const userAction = (
+  path: string,
+  post: NonNullable<Endpoint['methods']['POST']>,
+  options: Pick<Endpoint, 'fieldNames'> = {},
+): Endpoint => ({
+  path,
+  errors: djoserErrors,
+  otherMethods: 'authenticated',
+  methods: { POST: post },
+  ...options,
+});
+
+/** resend_activation, reset_password, reset_username: an email address in, 204 out, whether or not it matched. */
+export const emailRequestAction = (path: string, request: (email: string, metadata: EventMetadata) => Promise<void>): Endpoint =>
+  userAction(
+    path,
+    method({
+      permission: 'allowAny',
+      fields: { email: emailField() },
+      async handle(req) {
+        await request(req.body.email!, req.metadata);
+        return { status: 204 };
+      },
+    }),
+  );
