@@ -39,8 +39,13 @@ export class Fixture {
     return store;
   }
 
-  async cleanup(): Promise<void> {
+  /** Closes the stores opened so far (their directories stay). */
+  async cleanupStores(): Promise<void> {
     for (const store of this.stores.splice(0)) await store.close();
+  }
+
+  async cleanup(): Promise<void> {
+    await this.cleanupStores();
     for (const dir of this.dirs.splice(0)) await rm(dir, { recursive: true, force: true });
     this.warnings.length = 0;
   }

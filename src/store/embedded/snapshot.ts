@@ -133,11 +133,12 @@ export async function loadSnapshot(dir: string, logId: Buffer, dataStart: number
     let position = 0;
     let crc = 0;
     const read = async (into: Uint8Array): Promise<void> => {
-      if ((await readFully(file, into, 0, into.length, position)) !== into.length) throw new Error('the file is cut short');
+      if ((await readFully(file, into, 0, into.length, position)) !== into.length) throw new CutShort();
       crc = crc32(into, crc);
       position += into.length;
     };
     const head = Buffer.alloc(12);
+    if (size < 12) return { ignored: 'it is not an index snapshot' };
     await read(head);
     if (!head.subarray(0, 8).equals(MAGIC)) return { ignored: 'it is not an index snapshot' };
     const metaLength = head.readUInt32BE(8);
@@ -179,7 +180,12 @@ export async function loadSnapshot(dir: string, logId: Buffer, dataStart: number
     index.checksums.end = meta.ackedEnd;
     s.rehash();
     return { index, ackedEnd: meta.ackedEnd };
+  } catch (err) {
+    if (err instanceof CutShort) return { ignored: 'it is cut short' };
+    throw err;
   } finally {
     await file.close();
   }
 }
+
+class CutShort extends Error {}

@@ -75,8 +75,8 @@ export class LogSubscription implements AllSubscription {
   private sleep(ms?: number): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      // Unref: like a writer's subscription, waiting for events does not by itself keep the process alive.
-      const timer = ms === undefined ? undefined : setTimeout(() => this.wake(), ms).unref();
+      // Not unref'd: a process following a log read-only (a CLI) waits for the writer's next append.
+      const timer = ms === undefined ? undefined : setTimeout(() => this.wake(), ms);
       this.sleeping = () => {
         clearTimeout(timer);
         resolve();
