@@ -7,7 +7,7 @@ import type { ProbedRecord } from './format.js';
 import { hashBytes, StreamTable } from './streams.js';
 
 /** Positions are kept as u32 in memory (4 billion events); the file format itself allows 2^48. */
-const MAX_POSITION = 0xffffffff;
+export const MAX_POSITION = 0xffffffff;
 
 export class LogIndex {
   readonly offset = float64s();

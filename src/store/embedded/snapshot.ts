@@ -4,8 +4,9 @@
 //
 //   [magic FF 'A' 'S' 'I' 'D' 'X' CR LF][u32 BE meta length][meta JSON][columns, native byte order][u32 BE CRC-32 of all before]
 //
-// Columns: record offset f64, first position u32, previous record i32 (× records); stream id start f64, id length
-// u16, hash u32, last record i32, event count f64 (× streams); then the used bytes of each id arena page.
+// Columns: record offset f64, first position u32, previous record i32 (× records); stream id start u32, id length
+// u16, hash u32, last record i32, event count u32 (× streams); then the used bytes of each id arena page. The meta
+// JSON also holds the segment checksums of the log (checksums.ts), which a warm open checks the log against.
 // A snapshot that is missing, fails its checksum, or was taken of another log (log id) is ignored: a full scan.
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
@@ -155,7 +156,7 @@ export async function loadSnapshot(dir: string, logId: Buffer, dataStart: number
     if (meta.version !== 2 || meta.littleEndian !== LITTLE_ENDIAN || meta.chunk !== CHUNK || meta.pageBytes !== PAGE_BYTES) {
       return { ignored: 'it was written in another layout' };
     }
-    const expected = 12 + metaLength + meta.records * 16 + meta.streams * 26 + meta.pageUsed.reduce((a, b) => a + b, 0) + 4;
+    const expected = 12 + metaLength + meta.records * 16 + meta.streams * 18 + meta.pageUsed.reduce((a, b) => a + b, 0) + 4;
     if (size !== expected) return { ignored: `it is ${size} bytes where its header describes ${expected}` };
 
     const index = new LogIndex(dataStart);

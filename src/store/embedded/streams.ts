@@ -1,7 +1,7 @@
 // Stream ids → stream numbers without a JS Map: the ids' UTF-8 bytes live in an arena of 1 MiB pages, and an
 // open-addressing hash table of int32 slots points at them. At 2M streams this is ~70 bytes a stream, about half of
 // a Map<string, …> of the same ids, and none of it is objects the garbage collector has to trace.
-import { float64s, int32s, uint16s, uint32s } from './columns.js';
+import { int32s, uint16s, uint32s } from './columns.js';
 
 export const PAGE_BYTES = 1 << 20;
 /** Stream ids are stored with a u16 length; anything longer is refused at append. */
@@ -15,14 +15,14 @@ export function hashBytes(bytes: Uint8Array): number {
 }
 
 export class StreamTable {
-  /** Where each stream's id starts in the arena: page * PAGE_BYTES + offset in page. */
-  readonly idAt = float64s();
+  /** Where each stream's id starts in the arena: page * PAGE_BYTES + offset in page (ids fill at most 4 GiB). */
+  readonly idAt = uint32s();
   readonly idLength = uint16s();
   readonly hash = uint32s();
   /** The stream's last record, or -1 (never, once added). */
   readonly lastRecord = int32s();
-  /** Events in the stream: the revision of its last event + 1. */
-  readonly eventCount = float64s();
+  /** Events in the stream: the revision of its last event + 1 (below 2^32, as positions are). */
+  readonly eventCount = uint32s();
 
   readonly pages: Uint8Array[] = [];
   /** Bytes used in each page. */
@@ -50,6 +50,7 @@ export class StreamTable {
     if (id.length > MAX_STREAM_ID_BYTES) throw new RangeError(`stream id longer than ${MAX_STREAM_ID_BYTES} bytes`);
     let page = this.pages.length - 1;
     if (page < 0 || this.pageUsed[page]! + id.length > PAGE_BYTES) {
+      if ((page + 1) * PAGE_BYTES >= 2 ** 32) throw new RangeError('more stream ids than this store can index (4 GiB)');
       this.pages.push(new Uint8Array(PAGE_BYTES));
       this.pageUsed.push(0);
       page++;

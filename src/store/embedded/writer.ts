@@ -9,7 +9,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ConcurrencyError, type AppendResult, type EventToAppend, type ExpectedRevision } from '../port.js';
 import { encodeEvents, encodeRecord } from './format.js';
-import type { LogIndex } from './log-index.js';
+import { MAX_POSITION, type LogIndex } from './log-index.js';
 import { hashBytes, MAX_STREAM_ID_BYTES } from './streams.js';
 
 /** Bigger batches do not make the fdatasync cheaper, and memory stays bounded. */
@@ -61,6 +61,7 @@ export class GroupCommitWriter {
     if (events.length === 0) return Promise.reject(new RangeError('append needs at least one event'));
     const id = Buffer.from(streamId, 'utf8');
     if (id.length > MAX_STREAM_ID_BYTES) return Promise.reject(new RangeError(`a stream id is limited to ${MAX_STREAM_ID_BYTES} bytes`));
+    if (this.nextPosition + events.length - 1 > MAX_POSITION) return Promise.reject(new RangeError('the log is full: the index holds 2^32 events'));
     const hash = hashBytes(id);
     const pending = this.tentative.get(streamId);
     const s = pending ? -1 : this.index.streams.find(id, hash);
