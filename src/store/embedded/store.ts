@@ -51,6 +51,8 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
   private readonly subscriptions = new Set<LogSubscription>();
   private readonly reads = new Set<Promise<unknown>>();
   private closed = false;
+  /** Set once close() stops reads, just before the file is closed: reads until then still work. */
+  private reading = true;
   private closing: Promise<void> | undefined;
   private snapshotting: Promise<void> | undefined;
   private refreshing: Promise<void> | undefined;
@@ -141,7 +143,6 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
     const source: SubscriptionSource = {
       events: () => this.index.events,
       read: async (position) => {
-        this.assertOpen();
         const { events } = await this.records.span(this.index.recordOf(position), this.index.records);
         const skip = events.findIndex((e) => e.position.commit >= position);
         return skip <= 0 ? events : events.slice(skip);
@@ -187,6 +188,7 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
 
   /** LogAccess: a positional read of the log that close() waits for. */
   read(into: Buffer, at: number, length: number, position: number): Promise<number> {
+    if (!this.reading) return Promise.reject(new Error('embedded event store is closed'));
     if (!this.file) return Promise.resolve(0);
     const reading = readFully(this.file, into, at, length, position);
     this.reads.add(reading);
@@ -212,7 +214,7 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('embedded event store is closed');
+    if (!this.reading) throw new Error('embedded event store is closed');
   }
 
   private committed(): void {
@@ -274,6 +276,7 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
     // Subscribers of a store closed by its owner are shutting down too, so they end rather than fail.
     for (const sub of [...this.subscriptions]) await sub.close();
     await this.refreshing?.catch(() => undefined);
+    this.reading = false;
     await Promise.allSettled([...this.reads]);
     await this.file?.close();
     await this.lock?.release();
