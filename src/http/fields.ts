@@ -20,6 +20,8 @@ interface CharOptions {
   checksFirst?: boolean;
   /** The message for a value that is not a string or number (DRF's `invalid`; EmailField overrides it). */
   invalidMessage?: string;
+  /** Applied to the trimmed string before any check; the result is what is checked and passed on. */
+  normalize?: (value: string) => string;
 }
 
 /** serializers.CharField. Numbers are accepted and turned into strings, as DRF does; objects, lists, booleans are not. */
@@ -36,7 +38,8 @@ export function charField(options: CharOptions = {}) {
     if (typeof input === 'boolean' || !['string', 'number'].includes(typeof input)) return fail(invalid);
     if (typeof input === 'number' && !Number.isFinite(input)) return fail(invalid);
     // Python's str.strip(), not JS trim(): the two disagree on a few characters.
-    const value = trim ? pyStrip(String(input)) : String(input);
+    const stripped = trim ? pyStrip(String(input)) : String(input);
+    const value = options.normalize ? options.normalize(stripped) : stripped;
     if (value === '') return allowBlank ? '' : fail('This field may not be blank.');
     const lengthMessages: string[] = [];
     // Python's len(): code points, not UTF-16 units.
@@ -86,11 +89,13 @@ export const emailField = (options: Omit<CharOptions, 'checks' | 'maxLength' | '
     checks: [(v) => (isEmail(v) ? null : 'Enter a valid email address.')],
   });
 
-// Django's UnicodeUsernameValidator.
+// Django's UnicodeUsernameValidator, run on the NFKC form: Django's create_user stores that form, so checking the
+// raw text let "⑴x" (a number sign) through and stored "(1)x". The field passes the NFKC form on.
 const USERNAME = /^[\p{L}\p{N}_@.+-]+$/u;
 export const usernameField = () =>
   charField({
     maxLength: 150,
+    normalize: (v) => v.normalize('NFKC'),
     // The model's UnicodeUsernameValidator runs before DRF's max-length validator.
     checksFirst: true,
     checks: [
