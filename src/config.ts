@@ -35,6 +35,23 @@ const linkTemplate = (fallback: string) =>
     .transform((v) => v ?? fallback)
     .refine((v) => v.includes('{uid}') && v.includes('{token}'), 'must contain {uid} and {token}');
 
+const isOrigin = (v: string): boolean => {
+  try {
+    return new URL(v).origin === v;
+  } catch {
+    return false;
+  }
+};
+
+const compiles = (v: string): boolean => {
+  try {
+    new RegExp(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const schema = z.object({
   PORT: int(8000, 0, 65535),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -100,10 +117,54 @@ const schema = z.object({
     ),
   UPDATE_LAST_LOGIN: bool(false),
 
+  // JWT signing keys (simplejwt's ALGORITHM; keys from PEM files). HS* sign with SECRET_KEY. RS*/PS*/ES*/EdDSA sign
+  // with SIGNING_KEY_FILE's private key and publish the public keys at /.well-known/jwks.json, each with its kid
+  // (RFC 7638 thumbprint), so other services verify access tokens without a secret. To rotate: put the new key in
+  // SIGNING_KEY_FILE and the old one's (public or private) PEM in VERIFYING_KEY_FILES until the old tokens expired.
+  ALGORITHM: z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA']).default('HS256'),
+  SIGNING_KEY_FILE: optionalString,
+  /** Comma-separated PEM files of keys whose tokens are still accepted (not used to sign). */
+  VERIFYING_KEY_FILES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  /** Verified access tokens remembered until their exp, so a repeated token skips the signature check; 0: none. */
+  JWT_VERIFIED_CACHE_SIZE: int(10_000, 0, 10_000_000),
+
+  // Browser clients (django-cors-headers' names). No origin listed: no CORS headers at all.
+  /** Comma-separated origins (scheme://host[:port]) that may call the API from a browser. */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every(isOrigin), 'must be origins like https://app.example.com, comma-separated'),
+  /** Whitespace-separated regular expressions an origin may match instead (regexes may hold commas). */
+  CORS_ALLOWED_ORIGIN_REGEXES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/\s+/).filter(Boolean))
+    .refine((list) => list.every(compiles), 'must be valid regular expressions, whitespace-separated'),
+  /** Access-Control-Allow-Credentials: browsers send cookies and HTTP auth, and let the page read the answer. */
+  CORS_ALLOW_CREDENTIALS: bool(false),
+  /** How long a browser may cache a preflight's answer (seconds; django-cors-headers' default). */
+  CORS_PREFLIGHT_MAX_AGE: int(86_400, 0),
+
   // Password hashing: argon2id, never below OWASP's minimum (19 MiB, t=2, p=1).
   ARGON2_MEMORY_KIB: int(19_456, 19_456),
   ARGON2_TIME_COST: int(2, 2),
   ARGON2_PARALLELISM: int(1, 1, 16),
+  /** Hashes waiting for a free slot (one runs per core, plus one); beyond them requests get 503 and Retry-After. */
+  ARGON2_MAX_QUEUE: int(64, 0, 100_000),
 
   /** How long a write waits for the read model to show its effect before answering 503. */
   READ_YOUR_WRITES_TIMEOUT_MS: int(5_000, 10),
@@ -126,6 +187,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.LOGIN_FIELD === 'email') config.EMAIL_UNIQUE = true;
   if (config.EMAIL_RETRY_MAX_DELAY_MS < config.EMAIL_RETRY_DELAY_MS) config.EMAIL_RETRY_MAX_DELAY_MS = config.EMAIL_RETRY_DELAY_MS;
   const shared = config.EVENTSTORE_URL ?? config.MONGODB_URI;
+  if (config.ALGORITHM.startsWith('HS') === (config.SIGNING_KEY_FILE !== undefined)) {
+    throw new ConfigError(
+      `invalid configuration:\n  SIGNING_KEY_FILE: ${config.ALGORITHM.startsWith('HS') ? `not used with ALGORITHM=${config.ALGORITHM} (HMAC signs with SECRET_KEY)` : `required with ALGORITHM=${config.ALGORITHM}`}`,
+    );
+  }
   if (shared && !config.SECRET_KEY) {
     throw new ConfigError(
       'invalid configuration:\n  SECRET_KEY: required when EVENTSTORE_URL or MONGODB_URI is set (every instance must share it)',

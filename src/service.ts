@@ -62,7 +62,12 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     opened.push({ close: () => readModel.close() });
     const hasher =
       overrides.hasher ??
-      argon2Hasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM });
+      argon2Hasher({
+        memoryKiB: config.ARGON2_MEMORY_KIB,
+        timeCost: config.ARGON2_TIME_COST,
+        parallelism: config.ARGON2_PARALLELISM,
+        maxQueue: config.ARGON2_MAX_QUEUE,
+      });
     const ctx: ServiceContext = { config, log, now: overrides.now ?? (() => new Date()), secretKey, store, readModel, hasher };
 
     const running: RunningRole[] = [];

@@ -1,7 +1,8 @@
 // Password hashing with argon2id. The argon2 binding runs on libuv's thread pool, so hashing never blocks the
 // event loop. At most one hash per core, plus one, runs at a time: that keeps the cores busy between hashes, while
 // more could not go faster and would take every pool thread, queueing file I/O (the embedded log's fsync) behind
-// seconds of hashing.
+// seconds of hashing. The queue behind them is bounded too (ARGON2_MAX_QUEUE): beyond it a hash or verify fails at
+// once with HashingBusyError (HTTP 503 with Retry-After) rather than piling up requests that would time out anyway.
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 
@@ -16,20 +17,37 @@ export interface Argon2Params {
   readonly memoryKiB: number;
   readonly timeCost: number;
   readonly parallelism: number;
+  /** Hashes and verifies that may wait for a free slot; more fail with HashingBusyError. Default 64. */
+  readonly maxQueue?: number;
 }
 
-/** Runs at most `limit` tasks at once, the rest in arrival order. */
-function limiter(limit: number) {
+export const DEFAULT_MAX_QUEUE = 64;
+
+/** Every hashing slot is taken and the queue is full: answer 503 and let the client come back. */
+export class HashingBusyError extends Error {
+  override name = 'HashingBusyError';
+  /** What Retry-After says (seconds). */
+  readonly retryAfterSeconds = 1;
+  constructor() {
+    super('password hashing is at capacity');
+  }
+}
+
+/** Runs at most `limit` tasks at once and at most `maxQueue` more in arrival order; rejects any beyond that. */
+export function limiter(limit: number, maxQueue = Number.POSITIVE_INFINITY) {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    if (running < limit) running++;
+    else if (waiting.length >= maxQueue) throw new HashingBusyError();
+    // A finishing task hands its slot straight to the first waiter, so no newcomer can slip in between.
+    else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
       return await task();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
@@ -41,7 +59,7 @@ export function argon2Hasher(params: Argon2Params, concurrency = availableParall
     timeCost: params.timeCost,
     parallelism: params.parallelism,
   };
-  const limit = limiter(Math.max(1, concurrency));
+  const limit = limiter(Math.max(1, concurrency), params.maxQueue ?? DEFAULT_MAX_QUEUE);
   let dummy: Promise<string> | null = null;
   const verify = (hash: string, password: string) =>
     limit(async () => {
@@ -54,9 +72,15 @@ export function argon2Hasher(params: Argon2Params, concurrency = availableParall
   return {
     hash: (password) => limit(() => argon2.hash(password, options)),
     verify,
-    async verifyNothing(password) {
-      dummy ??= argon2.hash('authstream timing equaliser', options);
-      await verify(await dummy, password);
-    },
+    // In the same queue as verify, the decision taken at the call: an unknown login is refused when busy exactly
+    // as a known one is (the one-time dummy hash is made inside the slot).
+    verifyNothing: (password) =>
+      limit(async () => {
+        dummy ??= argon2.hash('authstream timing equaliser', options).catch((error: unknown) => {
+          dummy = null;
+          throw error;
+        });
+        await argon2.verify(await dummy, password).catch(() => false);
+      }),
   };
 }

@@ -4,6 +4,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import { DomainError, type DomainErrorCode, type UniqueField } from '../commands/decider.js';
 import { ReadYourWritesTimeout } from '../projections/runner.js';
+import { HashingBusyError } from '../crypto/passwords.js';
 
 export class ApiError extends Error {
   constructor(
@@ -83,6 +84,10 @@ export const jwtErrors: ErrorTable = {
 export function toApiError(error: unknown, table: ErrorTable, names: FieldNames = {}): ApiError | null {
   if (error instanceof ApiError) return error;
   if (error instanceof ReadYourWritesTimeout) return toApiError(new DomainError('read_model_timeout'), table, names);
+  // Every family alike: the password hashing queue is full (a login, registration, password change…).
+  if (error instanceof HashingBusyError) {
+    return new ApiError(503, { detail: 'The server is busy; try again shortly.' }, { 'Retry-After': String(error.retryAfterSeconds) });
+  }
   if (error instanceof DomainError) return table[error.code]?.(error, names) ?? null;
   return null;
 }
