@@ -33,12 +33,6 @@ export class Column<T extends NumberArray = NumberArray> {
     this.count = i + 1;
   }
 
-  /** Drops entries from `length` on (used to forget a record that was indexed but is not durable). */
-  truncate(length: number): void {
-    this.count = Math.min(this.count, length);
-    this.chunks.length = Math.ceil(this.count / CHUNK);
-  }
-
   /**
    * The bytes of entries [0, length) as they are now: full chunks as views when `appendOnly` (they will not change),
    * otherwise every chunk copied; the last, partial chunk always copied.

@@ -14,7 +14,8 @@ import {
   type RecordedEvent,
 } from '../port.js';
 import { EmbeddedLogDamagedError } from './errors.js';
-import { v1, v2, type Codec } from './format.js';
+import { v2, type Codec } from './format.js';
+import { v1 } from './format-v1.js';
 import { identifyOpen, indexSink } from './load.js';
 import { LogIndex } from './log-index.js';
 import type { Lock } from './lock.js';

@@ -144,6 +144,7 @@ export class GroupCommitWriter {
   }
 
   private settle(q: Queued): void {
+    if (this.broken) return q.reject(this.broken);
     if (!q.record) return q.reject(q.refusal);
     const refused = this.index.add(this.index.end, { length: q.record.length, position: q.position!, revision: q.revision!, count: q.count!, streamId: q.id! }, q.hash);
     if (refused) {
