@@ -1,7 +1,13 @@
 // JSON Web Tokens as simplejwt makes them: HS256 signed with the secret key, claims token_type, exp, iat, jti and
-// user_id (in that order); access tokens live 5 minutes and refresh tokens a day by default.
-import { createSecretKey, randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, errors } from 'jose';
+// user_id (in that order); access tokens live 5 minutes and refresh tokens a day by default. With asymmetric keys
+// (ALGORITHM RS*/PS*/ES*/EdDSA, see jwt-keys.ts) tokens name their key in the header's `kid`.
+//
+// Verified access tokens are remembered until their exp (a bounded cache keyed by the token itself), so a client
+// sending the same token on every request costs one signature check per token, not per request. Nothing else is
+// skipped: expiry and simplejwt's claim checks run on every call, and callers check revocation themselves.
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { SignJWT, jwtVerify, errors, type JWK, type JWTHeaderParameters } from 'jose';
+import type { HmacAlgorithm, JwtKeySet } from './jwt-keys.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -22,33 +28,81 @@ export interface JwtService {
   issue(type: TokenType, userId: string, from?: { iat: number }): Promise<string>;
   /** Checks signature and expiry, then (as simplejwt's Token.verify) exp, jti and, when `type` is given, the type. */
   verify(token: string, type?: TokenType): Promise<JwtCheck>;
+  /** The public keys as a JWK Set (/.well-known/jwks.json); null with HMAC, which has none to publish. */
+  jwks?(): { readonly keys: readonly JWK[] } | null;
+  /** The verified-token cache: hits (signature checks skipped), misses, entries held. */
+  cacheStats?(): { readonly hits: number; readonly misses: number; readonly size: number };
+}
+
+export interface JwtOptions {
+  /** Asymmetric keys; without them tokens are HMAC-signed with the secret. */
+  readonly keys?: JwtKeySet | null;
+  /** The HMAC algorithm without keys: HS256 (simplejwt's default), HS384 or HS512. */
+  readonly hmacAlgorithm?: HmacAlgorithm;
+  /** Verified access tokens remembered until their exp; 0 turns the cache off. Default 10 000. */
+  readonly cacheSize?: number;
 }
 
 const INVALID = 'Token is invalid or expired';
+const DEFAULT_CACHE_SIZE = 10_000;
 
-export function jwtService(secret: string, lifetimes: { access: number; refresh: number }, now: () => Date): JwtService {
+export function jwtService(
+  secret: string,
+  lifetimes: { access: number; refresh: number },
+  now: () => Date,
+  options: JwtOptions = {},
+): JwtService {
+  const keys = options.keys ?? null;
   // A KeyObject made once: given raw bytes, jose would import the key again on every sign and verify.
-  const key = createSecretKey(Buffer.from(secret, 'utf8'));
+  const hmacKey = keys ? null : createSecretKey(Buffer.from(secret, 'utf8'));
+  const hmacAlg = options.hmacAlgorithm ?? 'HS256';
+  const header: JWTHeaderParameters = keys ? { alg: keys.signing.alg, typ: 'JWT', kid: keys.signing.kid } : { alg: hmacAlg, typ: 'JWT' };
+  const signingKey = keys ? keys.signing.key : hmacKey!;
+  const algorithms = keys ? [...new Set([...keys.verifying.values()].map((k) => k.alg))] : [hmacAlg];
+  // The key a token's header names; only ours, and only for the algorithm it was made for (no algorithm confusion).
+  const keyFor = (protectedHeader: JWTHeaderParameters): KeyObject => {
+    if (!keys) return hmacKey!;
+    const found = protectedHeader.kid === undefined ? undefined : keys.verifying.get(protectedHeader.kid);
+    if (!found || found.alg !== protectedHeader.alg) throw new errors.JWKSNoMatchingKey();
+    return found.key;
+  };
+  const cache = verifiedCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
+  const seconds = () => Math.floor(now().getTime() / 1000);
+
+  /** The payload of a token whose signature and exp hold (from the cache when seen before), or null. */
+  async function verified(token: string): Promise<Record<string, unknown> | null> {
+    const at = seconds();
+    const cached = cache.get(token, at);
+    if (cached) return cached;
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, keyFor, { algorithms, currentDate: now() }));
+    } catch (error) {
+      if (error instanceof errors.JOSEError || error instanceof TypeError) return null;
+      throw error;
+    }
+    // Only what later calls can check the same way: access tokens with a numeric exp and no nbf.
+    const cacheable = payload.token_type === 'access' && typeof payload.exp === 'number' && payload.nbf === undefined;
+    if (cacheable) cache.set(token, Object.freeze(payload), at);
+    return payload;
+  }
+
   return {
     async issue(type, userId, from) {
-      const seconds = Math.floor(now().getTime() / 1000);
+      const at = seconds();
       const claims = {
         token_type: type,
-        exp: seconds + lifetimes[type],
-        iat: from?.iat ?? seconds,
+        exp: at + lifetimes[type],
+        iat: from?.iat ?? at,
         jti: randomUUID().replaceAll('-', ''),
+        // simplejwt puts an integer pk as a number, anything else as a string.
         user_id: userId,
       };
-      return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key);
+      return new SignJWT(claims).setProtectedHeader(header).sign(signingKey);
     },
     async verify(token, type) {
-      let payload: Record<string, unknown>;
-      try {
-        ({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: now() }));
-      } catch (error) {
-        if (error instanceof errors.JOSEError || error instanceof TypeError) return { error: INVALID };
-        throw error;
-      }
+      const payload = await verified(token);
+      if (!payload) return { error: INVALID };
       if (typeof payload.exp !== 'number') return { error: "Token has no 'exp' claim" };
       if (typeof payload.jti !== 'string') return { error: 'Token has no id' };
       if (payload.token_type === undefined) return { error: 'Token has no type' };
@@ -57,5 +111,40 @@ export function jwtService(secret: string, lifetimes: { access: number; refresh:
       if (payload.user_id !== undefined && typeof payload.user_id !== 'string') return { error: INVALID };
       return { claims: payload as unknown as JwtClaims };
     },
+    jwks: () => keys?.jwks ?? null,
+    cacheStats: () => cache.stats(),
+  };
+}
+
+/**
+ * Verified payloads by token, each until its exp (jose's rule: expired once exp <= now). Bounded: the oldest entry
+ * goes first, and tokens of one lifetime expire in the order they were added, so expired entries leave from the
+ * front as new ones come.
+ */
+function verifiedCache(max: number) {
+  const entries = new Map<string, Record<string, unknown>>();
+  let hits = 0;
+  let misses = 0;
+  const expired = (payload: Record<string, unknown>, at: number) => (payload.exp as number) <= at;
+  return {
+    get(token: string, at: number): Record<string, unknown> | null {
+      const payload = entries.get(token);
+      if (payload && !expired(payload, at)) {
+        hits++;
+        return payload;
+      }
+      if (payload) entries.delete(token);
+      misses++;
+      return null;
+    },
+    set(token: string, payload: Record<string, unknown>, at: number): void {
+      if (max <= 0) return;
+      for (const [oldest, old] of entries) {
+        if (entries.size < max && !expired(old, at)) break;
+        entries.delete(oldest);
+      }
+      entries.set(token, payload);
+    },
+    stats: () => ({ hits, misses, size: entries.size }),
   };
 }

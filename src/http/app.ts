@@ -10,6 +10,7 @@ import { authenticator, type Principal } from './authenticate.js';
 import { errorHandler } from './errors.js';
 import { surfaceRouter } from './pipeline.js';
 import { djoserEndpoints } from './djoser.js';
+import { browserClients, jwksDocument, noStore, securityHeaders } from './browser.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -40,8 +41,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('case sensitive routing', true);
   app.set('etag', false);
   app.disable('x-powered-by');
+  app.use(securityHeaders());
 
   if (deps.health) app.get('/health', (_req, res) => void res.json(deps.health!()));
+
+  // Browser clients: CORS (preflights answered here, before authentication), no caching of /auth/ answers.
+  const corsHandler = browserClients(deps.config);
+  if (corsHandler) app.use('/auth', corsHandler);
+  app.use('/auth', noStore);
+  app.get('/.well-known/jwks.json', jwksDocument(deps.jwt));
 
   const authenticate = authenticator({ readModel: deps.readModel, jwt: deps.jwt, headerTypes: deps.config.AUTH_HEADER_TYPES });
   const djoser = djoserEndpoints({ config: deps.config, useCases: deps.useCases });

@@ -10,6 +10,7 @@ import { lruStateCache } from '../commands/state-cache.js';
 import { useCases } from '../commands/use-cases.js';
 import type { UserState } from '../commands/account.state.js';
 import { jwtService } from '../crypto/jwt.js';
+import { isHmac, loadJwtKeys } from '../crypto/jwt-keys.js';
 import { createApp } from '../http/app.js';
 import { closeServer, listen, type RunningRole, type ServiceContext } from './context.js';
 
@@ -19,6 +20,8 @@ export interface ApiRole extends RunningRole {
 
 export async function startApi(ctx: ServiceContext, health: () => Record<string, unknown>): Promise<ApiRole> {
   const { config, log, now, secretKey, store, readModel, hasher } = ctx;
+  // Before anything starts: a bad key file stops the service with a message naming the setting.
+  const jwtKeys = await loadJwtKeys(config);
   const projections = new SubscriptionRunner({
     name: 'read-model',
     store,
@@ -31,7 +34,11 @@ export async function startApi(ctx: ServiceContext, health: () => Record<string,
   const handler = accountHandler(store, lruStateCache<UserState>(), randomUUID);
   const accounts = accountsOf(handler, (position) => projections.waitFor(position, config.READ_YOUR_WRITES_TIMEOUT_MS));
   const reservations = reservationsOf({ store, accounts, newEventId: randomUUID, now });
-  const jwt = jwtService(secretKey, { access: config.ACCESS_TOKEN_LIFETIME, refresh: config.REFRESH_TOKEN_LIFETIME }, now);
+  const jwt = jwtService(secretKey, { access: config.ACCESS_TOKEN_LIFETIME, refresh: config.REFRESH_TOKEN_LIFETIME }, now, {
+    keys: jwtKeys,
+    ...(isHmac(config.ALGORITHM) ? { hmacAlgorithm: config.ALGORITHM } : {}),
+    cacheSize: config.JWT_VERIFIED_CACHE_SIZE,
+  });
   const cases = useCases({ config, accounts, reservations, readModel, hasher, now, newId: randomUUID, secretKey, jwt });
   const app = createApp({ config, log, useCases: cases, readModel, jwt, health });
 
