@@ -10,6 +10,7 @@ import type { EventStore } from './store/port.js';
 import type { ReadModel } from './readmodel/port.js';
 import { openEventStore, openReadModel } from './adapters.js';
 import { loadSecretKey } from './crypto/secret-key.js';
+import { ensurePrivateDir, securePrivateTree } from './data-dir.js';
 import { argon2Hasher, type PasswordHasher } from './crypto/passwords.js';
 import type { EventBus } from './amqp/bus.js';
 import { createAmqpBus } from './amqp/amqp-bus.js';
@@ -55,6 +56,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     for (const { close } of opened.reverse()) await close();
   };
   try {
+    // DATA_DIR holds secrets (#10.8): 0700, every file in it 0600, narrowed here where they were wider; made here when
+    // the embedded log needs it, before anything could make it with default modes.
+    await securePrivateTree(config.DATA_DIR, log);
+    if (!config.EVENTSTORE_URL) await ensurePrivateDir(config.DATA_DIR);
     const secretKey = config.SECRET_KEY ?? (await loadSecretKey(config.DATA_DIR, log));
     const store = await openEventStore(config);
     opened.push({ close: () => store.close() });

@@ -3,9 +3,9 @@
 // relay's checkpoint never passes an email that was not dealt with: nothing is lost across a crash, as on RabbitMQ.
 // Retries wait in place (holding the relay back, like the old in-process email runner); dead letters are logged
 // and appended to a JSON-lines file.
-import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { ensurePrivateDir, writePrivateFile } from '../data-dir.js';
 import {
   BusClosedError,
   sleep,
@@ -47,7 +47,7 @@ export function createInProcessBus(options: InProcessBusOptions): InProcessBus {
     deadLetters.push({ queue, messageId: message.messageId, reason });
     log.error('message dead-lettered', { queue, messageId: message.messageId, routing: message.routingKey, attempt, reason });
     if (!options.deadLetterFile) return;
-    await mkdir(path.dirname(options.deadLetterFile), { recursive: true });
+    await ensurePrivateDir(path.dirname(options.deadLetterFile));
     const line = {
       at: new Date().toISOString(),
       queue,
@@ -57,7 +57,7 @@ export function createInProcessBus(options: InProcessBusOptions): InProcessBus {
       reason,
       body: message.body.toString('utf8'),
     };
-    await appendFile(options.deadLetterFile, `${JSON.stringify(line)}\n`);
+    await writePrivateFile(options.deadLetterFile, `${JSON.stringify(line)}\n`, 'a');
   }
 
   async function deliver(bound: Bound, message: OutgoingMessage): Promise<void> {

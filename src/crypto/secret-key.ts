@@ -1,9 +1,10 @@
 // On the embedded default SECRET_KEY may be unset: one is generated on first start and kept under DATA_DIR, so
 // tokens, JWTs and emailed links stay valid across restarts. It is never logged.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { ensurePrivateDir, writePrivateFile } from '../data-dir.js';
 
 export async function loadSecretKey(dataDir: string, log: Logger): Promise<string> {
   const file = path.join(dataDir, 'secret_key');
@@ -14,11 +15,11 @@ export async function loadSecretKey(dataDir: string, log: Logger): Promise<strin
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await mkdir(dataDir, { recursive: true });
+  await ensurePrivateDir(dataDir, log);
   const key = randomBytes(48).toString('base64url');
   // 'wx' fails if another process created it meanwhile: then use theirs.
   try {
-    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    await writePrivateFile(file, `${key}\n`, 'wx');
     log.info(`generated a secret key in ${file}`);
     return key;
   } catch (error) {

@@ -1,10 +1,10 @@
 // Delivery with nodemailer: SMTP when SMTP_URL is set, otherwise .eml files under DATA_DIR/mail (and the link
 // logged), so a developer on the embedded default can read every email.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from '../log.js';
 import type { OutgoingEmail } from './consumer.js';
+import { ensurePrivateDir, writePrivateFile } from '../data-dir.js';
 
 export interface Mailer {
   send(email: OutgoingEmail): Promise<void>;
@@ -17,6 +17,13 @@ export function createMailer(options: { smtpUrl?: string | undefined; mailDir: s
   const transport = smtpUrl
     ? nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 })
     : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  // The outbox is made once per process: private (its emails hold live links), with a README saying what it is.
+  let outboxReady: Promise<void> | null = null;
+  const outbox = () =>
+    (outboxReady ??= prepareOutbox(mailDir).catch((error: unknown) => {
+      outboxReady = null;
+      throw error;
+    }));
   return {
     async send(email) {
       const info = await transport.sendMail({
@@ -28,13 +35,30 @@ export function createMailer(options: { smtpUrl?: string | undefined; mailDir: s
         messageId: `<${email.eventId}@authstream>`,
       });
       if (smtpUrl) return;
-      await mkdir(mailDir, { recursive: true });
+      await outbox();
       const file = path.join(mailDir, `${new Date().toISOString().replaceAll(':', '-')}-${email.kind}-${email.eventId}.eml`);
-      await writeFile(file, (info as unknown as { message: Buffer }).message);
+      await writePrivateFile(file, (info as unknown as { message: Buffer }).message);
       log.info(`email written to ${file}`, { kind: email.kind, to: email.to, ...(email.link ? { link: email.link } : {}) });
     },
     close: () => transport.close(),
   };
+}
+
+const OUTBOX_README = `This is authstream's development outbox.
+
+SMTP_URL is not set, so every email the service would send is written here as an .eml file instead of being sent.
+The emails hold working activation and password-reset links: keep this folder private (it is 0700, its files 0600)
+and never use it in production. Set SMTP_URL there; then nothing is written here.
+`;
+
+/** The outbox directory (0700) and its README.txt (0600), written once: an existing one is kept. */
+async function prepareOutbox(mailDir: string): Promise<void> {
+  await ensurePrivateDir(mailDir);
+  try {
+    await writePrivateFile(path.join(mailDir, 'README.txt'), OUTBOX_README, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /**

@@ -5,9 +5,10 @@
 //
 // Adapters: a JSON-lines file under DATA_DIR (embedded default), or a MongoDB collection when MONGODB_URI is set
 // (shared by every worker process).
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MongoClient, type Collection } from 'mongodb';
+import { appendPrivateFileSync, ensurePrivateDirSync } from '../data-dir.js';
 
 export interface SentRecord {
   readonly kind: string;
@@ -27,7 +28,7 @@ export const SENT_FILE = 'emails-sent.jsonl';
  * between the two); read into memory at start. A torn last line (the process died mid-write) is ignored.
  */
 export function openFileSentStore(dir: string): SentStore {
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDirSync(dir);
   const file = path.join(dir, SENT_FILE);
   const sent = new Set<string>();
   let text = '';
@@ -45,12 +46,12 @@ export function openFileSentStore(dir: string): SentStore {
       torn = true; // only the last line can be torn; the next append starts on a fresh line
     }
   }
-  if (torn || (text !== '' && !text.endsWith('\n'))) appendFileSync(file, '\n');
+  if (torn || (text !== '' && !text.endsWith('\n'))) appendPrivateFileSync(file, '\n');
   return {
     has: async (messageId) => sent.has(messageId),
     async record(messageId, info) {
       if (sent.has(messageId)) return;
-      appendFileSync(file, `${JSON.stringify({ id: messageId, kind: info.kind, at: info.at.toISOString() })}\n`);
+      appendPrivateFileSync(file, `${JSON.stringify({ id: messageId, kind: info.kind, at: info.at.toISOString() })}\n`);
       sent.add(messageId);
     },
     close: async () => {},

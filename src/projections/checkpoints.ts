@@ -1,8 +1,9 @@
 // Where runners keep their positions: in the read model (projections, so the checkpoint and the documents live
 // together), or in a small file under DATA_DIR (runners whose effects are outside the read model, e.g. emails,
 // when the read model is rebuilt in memory at every start).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { ensurePrivateDir, writePrivateFile } from '../data-dir.js';
 import type { Position } from '../store/port.js';
 import type { ReadModel } from '../readmodel/port.js';
 import type { CheckpointStore } from './runner.js';
@@ -27,12 +28,13 @@ export function fileCheckpoints(dir: string): CheckpointStore {
     },
     async save(name, position) {
       if (!dirMade) {
-        await mkdir(dir, { recursive: true });
+        await ensurePrivateDir(dir);
         dirMade = true;
       }
-      // Write then rename, so a crash leaves either the old or the new checkpoint, never half of one.
+      // Write then rename, so a crash leaves either the old or the new checkpoint, never half of one. 0600 like
+      // everything under DATA_DIR.
       const tmp = `${file(name)}.tmp`;
-      await writeFile(tmp, JSON.stringify({ commit: String(position.commit), prepare: String(position.prepare) }));
+      await writePrivateFile(tmp, JSON.stringify({ commit: String(position.commit), prepare: String(position.prepare) }));
       await rename(tmp, file(name));
     },
   };
