@@ -5,6 +5,7 @@ import type { UniqueField } from '../commands/decider.js';
 import type { Principal } from './authenticate.js';
 import type { ErrorTable } from './errors.js';
 import type { Fields, Parsed } from './fields.js';
+import type { z } from 'zod';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -45,6 +46,30 @@ export interface MethodSpec<F extends Fields = Fields> {
   /** Hand field errors to the handler, which runs its field-level checks and then calls assertValid(). */
   readonly deferFieldErrors?: boolean;
   readonly handle: (request: EndpointRequest<F>) => Promise<Reply>;
+  /** What the OpenAPI document (src/http/openapi/) says about this method; it changes no behaviour. */
+  readonly doc?: MethodDoc;
+}
+
+/** OpenAPI documentation of one method. Every part is optional; the rest is derived from the declaration. */
+export interface MethodDoc {
+  readonly summary?: string;
+  readonly description?: string;
+  /** Default: the endpoint's tags, else the path's first segment. */
+  readonly tags?: readonly string[];
+  /** Default: derived from path and method as drf-spectacular does (users_me_partial_update). */
+  readonly operationId?: string;
+  /**
+   * Responses by status. A success (1xx–3xx) gives its description and body schema (none: no body); an error status
+   * names when it happens, with the shared DRF error body of that status unless `body` replaces it. Statuses the
+   * declaration implies (400 for fields, 401 for a permission, 415, 503) are added anyway.
+   */
+  readonly responses?: Readonly<Record<number, ResponseDoc>>;
+}
+
+export interface ResponseDoc {
+  readonly description: string;
+  /** The JSON body's schema (its output side is documented). */
+  readonly body?: z.ZodType;
 }
 
 /** Infers the body type of a method from its fields. */
@@ -63,7 +88,16 @@ export interface Endpoint {
   readonly errors: ErrorTable;
   /** This endpoint's names for fields its error bodies mention, where they differ from the domain's. */
   readonly fieldNames?: Readonly<Partial<Record<UniqueField | 'current_password', string>>>;
+  /** OpenAPI documentation shared by the endpoint's methods. */
+  readonly doc?: EndpointDoc;
   // Methods are checked where they are declared (method()); here any fields will do.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly methods: { readonly [M in HttpMethod]?: MethodSpec<any> };
+}
+
+/** OpenAPI documentation of an endpoint (a path). */
+export interface EndpointDoc {
+  readonly tags?: readonly string[];
+  /** Path parameters (`:name`): a description and a schema; default a string. */
+  readonly params?: Readonly<Record<string, { readonly description?: string; readonly schema?: z.ZodType }>>;
 }

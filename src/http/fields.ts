@@ -28,7 +28,7 @@ interface CharOptions {
 export function charField(options: CharOptions = {}) {
   const { required = true, allowBlank = false, maxLength, trim = true, checks = [], checksFirst = false } = options;
   const invalid = options.invalidMessage ?? 'Not a valid string.';
-  return z.unknown().transform((input, ctx): string | undefined => {
+  const field = z.unknown().transform((input, ctx): string | undefined => {
     const fail = (message: string) => {
       ctx.addIssue({ code: 'custom', message });
       return z.NEVER;
@@ -51,7 +51,12 @@ export function charField(options: CharOptions = {}) {
     for (const message of messages) ctx.addIssue({ code: 'custom', message });
     return messages.length ? z.NEVER : value;
   });
+  // What the OpenAPI document shows (the transform itself has no JSON schema); required is probed by parsing.
+  return field.meta({ type: 'string', ...(allowBlank ? {} : { minLength: 1 }), ...(maxLength === undefined ? {} : { maxLength }) });
 }
+
+/** A field with more OpenAPI metadata (format, pattern…) over what it already has. */
+const documented = <T extends z.ZodType>(field: T, meta: Record<string, unknown>): T => field.meta({ ...field.meta(), ...meta });
 
 // Django 3.2's EmailValidator (django/core/validators.py): a dot-atom or quoted local part, then a dotted domain,
 // 'localhost', an [IP literal], or an internationalised domain that is valid once punycoded. Django's quoted local
@@ -82,26 +87,33 @@ export function isEmail(value: string): boolean {
 
 /** serializers.EmailField (max 254, Django's message, which is also its message for non-strings). */
 export const emailField = (options: Omit<CharOptions, 'checks' | 'maxLength' | 'invalidMessage'> = {}) =>
-  charField({
-    ...options,
-    maxLength: 254,
-    invalidMessage: 'Enter a valid email address.',
-    checks: [(v) => (isEmail(v) ? null : 'Enter a valid email address.')],
-  });
+  documented(
+    charField({
+      ...options,
+      maxLength: 254,
+      invalidMessage: 'Enter a valid email address.',
+      checks: [(v) => (isEmail(v) ? null : 'Enter a valid email address.')],
+    }),
+    { format: 'email' },
+  );
 
 // Django's UnicodeUsernameValidator, run on the NFKC form: Django's create_user stores that form, so checking the
 // raw text let "⑴x" (a number sign) through and stored "(1)x". The field passes the NFKC form on.
 const USERNAME = /^[\p{L}\p{N}_@.+-]+$/u;
 export const usernameField = () =>
-  charField({
-    maxLength: 150,
-    normalize: (v) => v.normalize('NFKC'),
-    // The model's UnicodeUsernameValidator runs before DRF's max-length validator.
-    checksFirst: true,
-    checks: [
-      (v) => (USERNAME.test(v) ? null : 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'),
-    ],
-  });
+  documented(
+    charField({
+      maxLength: 150,
+      normalize: (v) => v.normalize('NFKC'),
+      // The model's UnicodeUsernameValidator runs before DRF's max-length validator.
+      checksFirst: true,
+      checks: [
+        (v) =>
+          USERNAME.test(v) ? null : 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.',
+      ],
+    }),
+    { pattern: USERNAME.source, description: 'Letters, digits and @/./+/-/_ only.', examples: ['alice'] },
+  );
 
 export type Fields = Record<string, z.ZodType>;
 export type Parsed<F extends Fields> = { [K in keyof F]: z.output<F[K]> };
