@@ -10,6 +10,7 @@ import { authenticator, type Principal } from './authenticate.js';
 import { errorHandler } from './errors.js';
 import { surfaceRouter } from './pipeline.js';
 import { djoserEndpoints } from './djoser.js';
+import { docsRouter } from './openapi/router.js';
 import { browserClients, jwksDocument, noStore, securityHeaders } from './browser.js';
 
 export interface AppDeps {
@@ -53,6 +54,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   const authenticate = authenticator({ readModel: deps.readModel, jwt: deps.jwt, headerTypes: deps.config.AUTH_HEADER_TYPES });
   const djoser = djoserEndpoints({ config: deps.config, useCases: deps.useCases });
+  // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404.
+  app.use('/auth', docsRouter({ config: deps.config, surfaces: [{ prefix: '/auth', endpoints: djoser }] }));
   app.use('/auth', surfaceRouter(djoser, { authenticate, metadata: requestMetadata }));
 
   app.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
