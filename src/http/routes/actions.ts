@@ -1,6 +1,6 @@
 // The shapes most of djoser's UserViewSet actions share.
 import { djoserErrors } from '../errors.js';
-import { method, type Endpoint } from '../endpoint.js';
+import { method, type Endpoint, type MethodDoc } from '../endpoint.js';
 import { emailField } from '../fields.js';
 import type { EventMetadata } from '../../commands/command-handler.js';
 
@@ -18,12 +18,17 @@ export const userAction = (
 });
 
 /** resend_activation, reset_password, reset_username: an email address in, 204 out, whether or not it matched. */
-export const emailRequestAction = (path: string, request: (email: string, metadata: EventMetadata) => Promise<void>): Endpoint =>
+export const emailRequestAction = (
+  path: string,
+  request: (email: string, metadata: EventMetadata) => Promise<void>,
+  doc: Omit<MethodDoc, 'responses'> = {},
+): Endpoint =>
   userAction(
     path,
     method({
       permission: 'allowAny',
       fields: { email: emailField() },
+      doc: { ...doc, responses: { 204: { description: 'Accepted: the email is sent if the address is that of an account.' } } },
       async handle(req) {
         await request(req.body.email!, req.metadata);
         return { status: 204 };

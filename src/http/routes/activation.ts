@@ -11,12 +11,18 @@ export function activationEndpoints({ useCases }: RouteDeps): Endpoint[] {
       method({
         permission: 'allowAny',
         fields: { uid: charField(), token: charField() },
+        doc: {
+          summary: 'Activate a user (uid and token from the activation email)',
+          responses: { 204: { description: 'Activated.' }, 403: { description: 'Stale token: the user is already active.' } },
+        },
         async handle(req) {
           await useCases.activation.activate({ uid: req.body.uid!, token: req.body.token! }, req.metadata);
           return { status: 204 };
         },
       }),
     ),
-    emailRequestAction('/users/resend_activation/', (email, metadata) => useCases.activation.resendActivation(email, metadata)),
+    emailRequestAction('/users/resend_activation/', (email, metadata) => useCases.activation.resendActivation(email, metadata), {
+      summary: 'Send the activation email again',
+    }),
   ];
 }

@@ -14,6 +14,7 @@ export function deletionEndpoints({ useCases }: RouteDeps): Endpoint[] {
         DELETE: method({
           permission: 'authenticated',
           fields: { current_password: charField() },
+          doc: { summary: 'Delete the authenticated user', responses: { 204: { description: 'Deleted: its credentials stop working.' } } },
           async handle(req) {
             await useCases.deletion.deleteOwn({ userId: req.user().user.id, currentPassword: req.body.current_password! }, req.metadata);
             return { status: 204 };

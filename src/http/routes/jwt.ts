@@ -4,6 +4,7 @@ import { jwtErrors } from '../errors.js';
 import { method, type Endpoint } from '../endpoint.js';
 import { charField } from '../fields.js';
 import type { RouteDeps } from './deps.js';
+import { accessTokenBody, emptyBody, tokenPairBody } from '../openapi/bodies.js';
 
 export function jwtEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
   const login = config.LOGIN_FIELD;
@@ -20,6 +21,13 @@ export function jwtEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
       method({
         permission: 'allowAny',
         fields: { [login]: charField(), password: charField() },
+        doc: {
+          summary: 'Log in: a JWT pair',
+          responses: {
+            200: { description: 'Refresh and access tokens.', body: tokenPairBody },
+            401: { description: 'No active account found with the given credentials.' },
+          },
+        },
         handle: async (req) => ({ status: 200, body: await useCases.tokens.jwtCreate(req.body[login]!, req.body.password!, req.metadata) }),
       }),
     ),
@@ -28,6 +36,13 @@ export function jwtEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
       method({
         permission: 'allowAny',
         fields: { refresh: charField() },
+        doc: {
+          summary: 'A new access token',
+          responses: {
+            200: { description: 'The access token.', body: accessTokenBody },
+            401: { description: 'The refresh token is invalid or expired, or its account is inactive.' },
+          },
+        },
         handle: async (req) => ({ status: 200, body: await useCases.tokens.jwtRefresh(req.body.refresh!) }),
       }),
     ),
@@ -36,6 +51,13 @@ export function jwtEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
       method({
         permission: 'allowAny',
         fields: { token: charField() },
+        doc: {
+          summary: 'Check a token',
+          responses: {
+            200: { description: 'The token is valid.', body: emptyBody },
+            401: { description: 'The token is invalid or expired.' },
+          },
+        },
         handle: async (req) => {
           await useCases.tokens.jwtVerify(req.body.token!);
           return { status: 200, body: {} };

@@ -17,6 +17,7 @@ export function passwordEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
         permission: 'authenticated',
         fields: { new_password: charField(), ...(setRetype ? { re_new_password: charField() } : {}), current_password: charField() },
         deferFieldErrors: true,
+        doc: { summary: 'Change the password', responses: { 204: { description: 'Changed.' } } },
         async handle(req) {
           const { user } = req.user();
           const { new_password: newPassword, current_password: current } = req.body;
@@ -30,7 +31,9 @@ export function passwordEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
         },
       }),
     ),
-    emailRequestAction('/users/reset_password/', (email, metadata) => useCases.password.requestReset(email, metadata)),
+    emailRequestAction('/users/reset_password/', (email, metadata) => useCases.password.requestReset(email, metadata), {
+      summary: 'Email a password reset link',
+    }),
     userAction(
       '/users/reset_password_confirm/',
       method({
@@ -41,6 +44,7 @@ export function passwordEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
           new_password: charField(),
           ...(confirmRetype ? { re_new_password: charField() } : {}),
         },
+        doc: { summary: 'Reset the password (uid and token from the email)', responses: { 204: { description: 'Reset.' } } },
         async handle(req) {
           const { uid, token, new_password: newPassword } = req.body;
           // djoser's serializer runs the validators and the retype check before it looks at uid and token.

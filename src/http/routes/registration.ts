@@ -5,6 +5,7 @@ import { djoserErrors, messages } from '../errors.js';
 import { method, type Endpoint } from '../endpoint.js';
 import { charField, emailField, requireRetyped, requireValidPassword, usernameField } from '../fields.js';
 import type { RouteDeps } from './deps.js';
+import { userBody } from '../openapi/bodies.js';
 
 export function registrationEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
   const fields = {
@@ -25,6 +26,11 @@ export function registrationEndpoints({ config, useCases }: RouteDeps): Endpoint
           permission: 'allowAny',
           fields,
           deferFieldErrors: true,
+          doc: {
+            summary: 'Register a user',
+            ...(config.SEND_ACTIVATION_EMAIL ? { description: 'The account stays inactive until activated (users/activation/).' } : {}),
+            responses: { 201: { description: 'The user was created.', body: userBody } },
+          },
           async handle(req) {
             const { username, email, password } = req.body;
             // DRF's UniqueValidator runs with the field validators; the write side enforces it.

@@ -18,6 +18,7 @@ export function usernameEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
         permission: 'authenticated',
         fields: { current_password: charField(), new_username: usernameField(), ...(setRetype ? { re_new_username: charField() } : {}) },
         deferFieldErrors: true,
+        doc: { summary: 'Change the username', responses: { 204: { description: 'Changed.' } } },
         async handle(req) {
           const { user } = req.user();
           const { current_password: current, new_username: username } = req.body;
@@ -31,13 +32,20 @@ export function usernameEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
       }),
       { fieldNames },
     ),
-    emailRequestAction('/users/reset_username/', (email, metadata) => useCases.username.requestReset(email, metadata)),
+    emailRequestAction('/users/reset_username/', (email, metadata) => useCases.username.requestReset(email, metadata), {
+      summary: 'Email a username reset link',
+    }),
     userAction(
       '/users/reset_username_confirm/',
       method({
         permission: 'allowAny',
         fields: { new_username: usernameField(), ...(confirmRetype ? { re_new_username: charField() } : {}) },
         deferFieldErrors: true,
+        doc: {
+          summary: 'Reset the username (uid and token from the email)',
+          description: '`uid` and `token` are read from the body as sent, beside the fields below.',
+          responses: { 204: { description: 'Reset.' } },
+        },
         async handle(req) {
           const username = req.body.new_username;
           if (username !== undefined) await req.check(useCases.username.checkAvailable(username));
