@@ -6,7 +6,7 @@ import { once } from 'node:events';
 
 export interface Child {
   readonly process: ChildProcess;
-  /** Everything the child wrote to stderr so far (for error reports). */
+  /** Everything the child wrote to stdout and stderr so far, its log included (for error reports). */
   stderr(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child has exited. */
   stop(graceMs?: number): Promise<void>;
@@ -57,11 +57,12 @@ export async function spawnNode<T>(
       settle(() => reject(new Error(`node ${args.join(' ')} not ready after ${options.timeoutMs ?? 30_000} ms\n${errText}`)));
       void child.stop(0);
     }, options.timeoutMs ?? 30_000);
-    const watch = (stream: NodeJS.ReadableStream, isErr: boolean) => {
+    const watch = (stream: NodeJS.ReadableStream) => {
       let buffered = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
-        if (isErr && errText.length < 64_000) errText += chunk;
+        // The access log (a line per request) would crowd out everything else.
+        if (errText.length < 64_000) errText += chunk.replace(/^.*"msg":"request".*\n?/gm, '');
         if (settled) return;
         buffered += chunk;
         let nl: number;
@@ -73,8 +74,8 @@ export async function spawnNode<T>(
         }
       });
     };
-    watch(proc.stdout!, false);
-    watch(proc.stderr!, true);
+    watch(proc.stdout!);
+    watch(proc.stderr!);
     if (options.ipc) proc.once('message', (m: T) => settle(() => resolve(m)));
     proc.on('exit', (code, signal) =>
       settle(() => reject(new Error(`node ${args.join(' ')} exited (${code ?? signal}) before it was ready\n${errText}`))),

@@ -1,6 +1,21 @@
-// Structured logs: one JSON line per record on stderr. Callers pass public data only; as a last guard, fields whose
-// names mark them as secrets are masked.
+// Structured logs with pino: one JSON object per line on stdout (`level`, `time`, `pid`, `hostname`, `msg`, fields),
+// or pino-pretty's lines with LOG_FORMAT=pretty (a devDependency: development only). Lines written while a request is
+// handled carry its `requestId` (and `userId` once authenticated): the access log keeps them in an AsyncLocalStorage
+// that pino's mixin reads.
+//
+// Callers pass public data only; as a last guard every record is scrubbed before it is written: a field whose name
+// marks it as a secret (password, new_password, re_password, token, refresh, access, auth_token, key, uid,
+// authorization, cookie, x-csrftoken, …) is masked at any depth, and in every string (the message included) URL
+// paths, queries and fragments that can carry a uid or a token, URL passwords, JWTs, `Token <key>`-style
+// credentials and long hex strings (DRF keys, HMACs) are cut out.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
+import { pino, stdTimeFunctions, type DestinationStream, type Logger as Pino } from 'pino';
+import { ConfigError } from './config.js';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'pretty';
+
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -8,21 +23,147 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET = /pass|secret|token|key|hash|authorization/i;
-
-function mask(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, SECRET.test(k) ? '[redacted]' : v]));
+/** A logger that can bind fields to every line it writes. */
+export interface StructuredLogger extends Logger {
+  child(bindings: Record<string, unknown>): StructuredLogger;
 }
 
-export function createLogger(minLevel: Level = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const at =
-    (level: Level) =>
-    (msg: string, fields: Record<string, unknown> = {}) => {
-      if (order[level] < order[minLevel]) return;
-      write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...mask(fields) })}\n`);
-    };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+// ---- request context -------------------------------------------------------------------------------------------
+
+/** What every line written while a request is handled says about it. */
+export interface LogContext {
+  readonly requestId: string;
+  userId?: string;
 }
 
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const context = new AsyncLocalStorage<LogContext>();
+
+/** Runs `fn` (and everything it starts) with `ctx` in the log lines. */
+export function runWithLogContext<T>(ctx: LogContext, fn: () => T): T {
+  return context.run(ctx, fn);
+}
+
+/** The context of the request being handled, if any. */
+export function currentLogContext(): LogContext | undefined {
+  return context.getStore();
+}
+
+// ---- redaction -------------------------------------------------------------------------------------------------
+
+export const REDACTED = '[redacted]';
+
+/** Field names that mark a value as secret, anywhere in a record. */
+const SECRET_NAME =
+  /pass|secret|token|key|hash|authori[sz]ation|^auth$|cookie|csrf|session|credential|signature|jwt|^re_|^uid$|^link$|^refresh$|^access$|^code$/i;
+
+/** Path, query or fragment of a URL that may carry link material (djoser's {uid}/{token} links, ?token=…). */
+const LINKISH = /token|uid|key|activat|confirm|reset|passw|secret|signature|code=|[A-Za-z0-9_-]{16,}/i;
+
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>]*)([/?#][^\s"'<>]*)?/gi;
+const JWT_IN_TEXT = /\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g;
+const CREDENTIAL_IN_TEXT = /\b(Token|Bearer|JWT|Basic)\s+[\w.~+/=-]{8,}/g;
+const LONG_HEX = /\b[0-9a-f]{40,}\b/gi;
+
+/** Cuts secrets out of a string: see the top of this file. */
+export function redactText(text: string): string {
+  return text
+    .replace(URL_IN_TEXT, (_m, scheme: string, authority: string, rest: string | undefined) => {
+      const host = authority.replace(/^([^:@]*):[^@]*@/, `$1:${REDACTED}@`);
+      return `${scheme}${host}${rest === undefined ? '' : LINKISH.test(rest) ? `/${REDACTED}` : rest}`;
+    })
+    .replace(JWT_IN_TEXT, REDACTED)
+    .replace(CREDENTIAL_IN_TEXT, (_m, scheme: string) => `${scheme} ${REDACTED}`)
+    .replace(LONG_HEX, REDACTED);
+}
+
+/** A copy of `value` with secret fields masked and every string scrubbed (depth- and cycle-bounded). */
+export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? String(value) : value;
+  if (seen.has(value) || depth > 8) return '[…]';
+  seen.add(value);
+  if (value instanceof Error) {
+    return { type: value.name, message: redactText(value.message), ...(value.stack ? { stack: redactText(value.stack) } : {}) };
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1, seen));
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value))
+    out[k] = SECRET_NAME.test(k) && v !== undefined && v !== null ? REDACTED : redact(v, depth + 1, seen);
+  return out;
+}
+
+// ---- loggers ---------------------------------------------------------------------------------------------------
+
+export interface LoggerOptions {
+  /** `json` (default) or `pretty` (needs the devDependency pino-pretty). */
+  readonly format?: LogFormat;
+  /** Where lines go; default stdout. Tests pass a function that collects them. */
+  readonly write?: (line: string) => void;
+}
+
+/** `options` may also be the `write` function alone (the original signature). */
+export function createLogger(level: Level = 'info', optionsOrWrite: LoggerOptions | ((line: string) => void) = {}): StructuredLogger {
+  const options: LoggerOptions = typeof optionsOrWrite === 'function' ? { write: optionsOrWrite } : optionsOrWrite;
+  const pretty = options.format === 'pretty';
+  const destination: DestinationStream | undefined = options.write ? { write: options.write } : pretty ? prettyStream() : undefined;
+  const base = pino(
+    {
+      level,
+      timestamp: stdTimeFunctions.isoTime,
+      // Records are redacted before pino sees them; its `err` serializer would only rename what redact() made.
+      serializers: { err: (v: unknown) => v },
+      // Level names rather than numbers in JSON ("level":"warn"); pino-pretty wants the numbers.
+      ...(pretty ? {} : { formatters: { level: (label: string) => ({ level: label }) } }),
+      mixin() {
+        const ctx = context.getStore();
+        if (!ctx) return {};
+        return ctx.userId === undefined ? { requestId: ctx.requestId } : { requestId: ctx.requestId, userId: ctx.userId };
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+  return wrap(base);
+}
+
+function wrap(p: Pino): StructuredLogger {
+  const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
+    if (!p.isLevelEnabled(level)) return;
+    p[level](fields ? (redact(fields) as object) : {}, redactText(msg));
+  };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (bindings) => wrap(p.child(redact(bindings) as Record<string, unknown>)),
+  };
+}
+
+function prettyStream(): DestinationStream {
+  let build: (options: Record<string, unknown>) => DestinationStream;
+  try {
+    build = createRequire(import.meta.url)('pino-pretty') as typeof build;
+  } catch {
+    throw new ConfigError(
+      'invalid configuration:\n  LOG_FORMAT: pretty needs the development dependency pino-pretty, which is not installed ' +
+        '(production installs log JSON only: unset LOG_FORMAT or set it to json)',
+    );
+  }
+  return build({
+    colorize: Boolean(process.stdout.isTTY),
+    sync: true,
+    destination: 1,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+}
+
+export const silentLogger: StructuredLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};

@@ -1,5 +1,5 @@
-// Delivery with nodemailer: SMTP when SMTP_URL is set, otherwise .eml files under DATA_DIR/mail (and the link
-// logged), so a developer on the embedded default can read every email.
+// Delivery with nodemailer: SMTP when SMTP_URL is set, otherwise .eml files under DATA_DIR/mail (where the file is
+// logged, never the link in it: a link is a credential), so a developer on the embedded default can read every email.
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from '../log.js';
@@ -38,7 +38,7 @@ export function createMailer(options: { smtpUrl?: string | undefined; mailDir: s
       await outbox();
       const file = path.join(mailDir, `${new Date().toISOString().replaceAll(':', '-')}-${email.kind}-${email.eventId}.eml`);
       await writePrivateFile(file, (info as unknown as { message: Buffer }).message);
-      log.info(`email written to ${file}`, { kind: email.kind, to: email.to, ...(email.link ? { link: email.link } : {}) });
+      log.info(`email written to ${file}`, { kind: email.kind, eventId: email.eventId, file });
     },
     close: () => transport.close(),
   };

@@ -9,7 +9,7 @@ const LISTENING = /authstream listening on (http:\/\/\S+?)"/;
 export interface ServiceProcess {
   readonly url: string;
   readonly child: ChildProcess;
-  /** Everything the process wrote to stderr so far (its log). */
+  /** Everything the process wrote so far (its log is on stdout; stderr holds what failed before it existed). */
   log(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
