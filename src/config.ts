@@ -58,7 +58,6 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./var'),
   /** Unset on the embedded default: generated once and kept under DATA_DIR. Required with shared servers. */
   SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 
   EVENTSTORE_URL: url(['esdb', 'esdb+discover', 'kurrentdb', 'kurrent']),
   MONGODB_URI: url(['mongodb', 'mongodb+srv']),
@@ -168,6 +167,18 @@ const schema = z.object({
 
   /** How long a write waits for the read model to show its effect before answering 503. */
   READ_YOUR_WRITES_TIMEOUT_MS: int(5_000, 10),
+
+  // Logs and metrics (src/log.ts, src/observability/).
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `json`: one JSON object per line on stdout; `pretty`: pino-pretty's lines (a devDependency: development only). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /** Set: GET /metrics on the API's (and a worker's) port, behind `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  /** Set: GET /metrics without a token on a listener of its own at HOST:METRICS_PORT (0: any free port). */
+  METRICS_PORT: optionalString
+    .refine((v) => v === undefined || /^\d+$/.test(v), 'must be a whole number')
+    .transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(z.number().int().min(0).max(65535).optional()),
 });
 
 export type Config = z.output<typeof schema>;

@@ -3,6 +3,7 @@
 // runs all three; `api` and `worker` (relay + email) run apart, see main.ts. With AMQP_URL the bus is RabbitMQ,
 // otherwise an in-process bus carrying the same relay and consumer code.
 import { createServer } from 'node:http';
+import express from 'express';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
@@ -20,16 +21,24 @@ import { closeServer, listen, type RunningRole, type ServiceContext } from './ro
 import { startApi } from './roles/api.js';
 import { emailQueueSpec, startEmailConsumer } from './roles/email.js';
 import { startRelay } from './roles/relay.js';
+import { accessLog } from './http/access-log.js';
+import { brokerCheck, eventStoreCheck, readiness, type Readiness } from './observability/health.js';
+import { metrics } from './observability/metrics.js';
+import { metricsServer, observabilityRouter } from './observability/routes.js';
+import { timedEventStore } from './observability/timed-store.js';
 
 export interface RunningService {
-  /** The HTTP API; in a worker (no `http` role), a server answering only GET /health. */
+  /** The HTTP API; in a worker (no `http` role), a server answering only GET /health/* (and /metrics). */
   readonly url: string;
+  /** The METRICS_PORT listener, when configured. */
+  readonly metricsUrl?: string;
   readonly store: EventStore;
   readonly readModel: ReadModel;
   /** The relay, when this process runs the `relay` role. */
   readonly relay?: Relay;
   readonly bus?: EventBus;
-  close(): Promise<void>;
+  /** Closes the roles and the adapters; `reason` (e.g. the signal) goes into the `shutting down` log line. */
+  close(reason?: string): Promise<void>;
 }
 
 /** http: the API (and the read-model projections); relay: events → bus; email: the email consumer. */
@@ -46,7 +55,7 @@ export interface ServiceOverrides {
 }
 
 export async function startService(config: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
-  const log = overrides.log ?? createLogger(config.LOG_LEVEL);
+  const log = overrides.log ?? createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
   const roles = new Set(overrides.roles ?? ALL_ROLES);
   if (!config.AMQP_URL && roles.has('relay') !== roles.has('email')) {
     throw new Error('without AMQP_URL the relay and the email consumer share an in-process bus: run them in one process');
@@ -61,7 +70,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     await securePrivateTree(config.DATA_DIR, log);
     if (!config.EVENTSTORE_URL) await ensurePrivateDir(config.DATA_DIR);
     const secretKey = config.SECRET_KEY ?? (await loadSecretKey(config.DATA_DIR, log));
-    const store = await openEventStore(config);
+    const store = timedEventStore(await openEventStore(config));
     opened.push({ close: () => store.close() });
     const readModel = await openReadModel(config);
     opened.push({ close: () => readModel.close() });
@@ -77,15 +86,19 @@ export async function startService(config: Config, overrides: ServiceOverrides =
 
     const running: RunningRole[] = [];
     const health = () => Object.assign({ status: 'ok', roles: [...roles] }, ...running.map((r) => r.health()), bus ? bus.status() : {});
+    // Checked at each GET /health/ready: the store, each role's own checks, the broker where RabbitMQ is used.
+    const ready = (): Promise<Readiness> =>
+      readiness([eventStoreCheck(store), ...running.flatMap((r) => r.checks ?? []), ...(bus?.kind === 'amqp' ? [brokerCheck(bus)] : [])]);
+    if (config.METRICS_TOKEN || config.METRICS_PORT !== undefined) metrics.enableProcessMetrics();
 
     let url: string;
     if (roles.has('http')) {
-      const api = await startApi(ctx, health);
+      const api = await startApi(ctx, health, ready);
       opened.push(api);
       running.push(api);
       url = api.url;
     } else {
-      url = await startWorkerHealth(config, health, opened);
+      url = await startWorkerHealth(config, log, { health, ready }, opened);
     }
 
     let bus: EventBus | undefined;
@@ -93,6 +106,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     if (roles.has('relay') || roles.has('email')) {
       bus = openBus(config, log, [...roles]);
       opened.push({ close: () => bus!.close() });
+      const amqp = bus.kind === 'amqp' ? bus : undefined;
+      if (amqp) opened.push({ close: metrics.watchBroker(() => amqp.status().connected === true) });
       // The consumer first, so the in-process bus has it bound before the relay publishes anything.
       if (roles.has('email')) {
         const email = await startEmailConsumer(ctx, bus);
@@ -107,13 +122,26 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       }
     }
 
+    let metricsUrl: string | undefined;
+    if (config.METRICS_PORT !== undefined) {
+      const server = metricsServer();
+      metricsUrl = await listen({ ...config, PORT: config.METRICS_PORT }, server);
+      opened.push({ close: () => closeServer(server) });
+    }
+
     log.info(`authstream listening on ${url}`, {
       roles: [...roles],
       eventStore: config.EVENTSTORE_URL ? 'eventstoredb' : 'embedded',
       readModel: config.MONGODB_URI ? 'mongodb' : 'memory',
       bus: bus?.kind ?? 'none',
+      ...(metricsUrl ? { metrics: `${metricsUrl}/metrics` } : {}),
     });
-    return { url, store, readModel, ...(relay ? { relay } : {}), ...(bus ? { bus } : {}), close: closeAll };
+    const close = async (reason?: string) => {
+      log.info('shutting down', reason ? { reason } : {});
+      await closeAll();
+      log.info('stopped');
+    };
+    return { url, ...(metricsUrl ? { metricsUrl } : {}), store, readModel, ...(relay ? { relay } : {}), ...(bus ? { bus } : {}), close };
   } catch (error) {
     await closeAll().catch(() => {});
     throw error;
@@ -131,17 +159,20 @@ function openBus(config: Config, log: Logger, roles: readonly Role[]): EventBus 
   });
 }
 
-/** A worker serves only its health, for orchestrators. */
+/** A worker serves only its health (and, with METRICS_TOKEN, its metrics), for orchestrators. */
 async function startWorkerHealth(
   config: Config,
-  health: () => Record<string, unknown>,
+  log: Logger,
+  deps: { health: () => Record<string, unknown>; ready: () => Promise<Readiness> },
   opened: { close(): Promise<void> | void }[],
 ): Promise<string> {
-  const server = createServer((req, res) => {
-    const ok = req.method === 'GET' && (req.url === '/health' || req.url === '/health/');
-    res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(ok ? health() : { detail: 'Not found.' }));
-  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(accessLog(log));
+  app.use(observabilityRouter({ ...deps, metricsToken: config.METRICS_TOKEN }));
+  app.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
+  const server = createServer(app);
   const url = await listen(config, server);
   opened.push({ close: () => closeServer(server) });
   return url;

@@ -7,7 +7,7 @@
 // consumers deduplicate on it.
 import type { EventStore, Position } from '../store/port.js';
 import type { Logger } from '../log.js';
-import { SubscriptionRunner, type CheckpointStore } from '../projections/runner.js';
+import { SubscriptionRunner, type Blocked, type CheckpointStore, type Lag } from '../projections/runner.js';
 import { BusClosedError, sleep, type EventBus } from './bus.js';
 import { toMessage } from './cloudevents.js';
 
@@ -47,6 +47,17 @@ export class Relay {
   /** Whether this process holds the lease and is relaying. */
   get active(): boolean {
     return this.holding;
+  }
+
+  /** The event the relay is stuck on while it holds the lease (a publish failing or waiting), or null. */
+  get blocked(): Blocked | null {
+    return this.holding ? (this.runner?.blocked ?? null) : null;
+  }
+
+  /** How far the relay trails the log; null while it does not hold the lease (a standby). */
+  async lag(maxEvents?: number): Promise<Lag | null> {
+    const runner = this.holding ? this.runner : null;
+    return runner ? runner.lag(maxEvents) : null;
   }
 
   async stop(): Promise<void> {

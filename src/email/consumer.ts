@@ -12,6 +12,7 @@ import { retryDelay, type DeliveryHandler, type Verdict } from '../amqp/bus.js';
 import { MalformedMessageError, parseMessage } from '../amqp/cloudevents.js';
 import { isPermanentSmtpError, type Mailer } from './mailer.js';
 import type { SentStore } from './sent.js';
+import { metrics } from '../observability/metrics.js';
 import { encodeUid, makeLinkToken, type LinkPurpose } from '../crypto/link-token.js';
 import { renderEmail, type EmailKind, type RenderedEmail } from './templates.js';
 
@@ -20,7 +21,7 @@ export interface OutgoingEmail extends RenderedEmail {
   readonly kind: EmailKind;
   /** The event that caused it: the Message-ID derives from it, so a resend is recognisable downstream. */
   readonly eventId: string;
-  /** The link in the email, if any (logged on the embedded default so a developer can follow it). */
+  /** The link in the email, if any (never logged: it carries the uid and token). */
   readonly link?: string;
 }
 
@@ -161,6 +162,7 @@ export function emailDeliveryHandler(deps: EmailHandlerDeps): DeliveryHandler {
       log.error('email sent but not recorded as sent', { messageId, error: String(error) });
     }
     log.info('email sent', { kind: email.kind, userId: event.data.userId, eventId, attempt });
+    metrics.emailSent(email.kind);
     return { action: 'ack' };
   }
 
@@ -175,7 +177,9 @@ export function emailDeliveryHandler(deps: EmailHandlerDeps): DeliveryHandler {
     try {
       parsed = parseMessage(delivery.body);
     } catch (error) {
-      if (error instanceof MalformedMessageError) return { action: 'dead-letter', reason: `malformed message: ${error.message}` };
+      if (error instanceof MalformedMessageError) {
+        return metrics.emailVerdict({ action: 'dead-letter', reason: `malformed message: ${error.message}` });
+      }
       throw error;
     }
     const messageId = delivery.messageId || parsed.cloudEvent.id;
@@ -183,7 +187,7 @@ export function emailDeliveryHandler(deps: EmailHandlerDeps): DeliveryHandler {
     const result = handle(messageId, parsed.event, parsed.cloudEvent.id, delivery.attempt);
     inFlight.set(messageId, result);
     try {
-      return await result;
+      return metrics.emailVerdict(await result);
     } finally {
       if (inFlight.get(messageId) === result) inFlight.delete(messageId);
     }

@@ -1,5 +1,4 @@
-// The express app: the djoser surface under /auth/, with DRF's conventions, and the health endpoint.
-import { randomUUID } from 'node:crypto';
+// The express app: the djoser surface under /auth/, with DRF's conventions, the access log, health and metrics.
 import express, { type Request } from 'express';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -10,6 +9,9 @@ import { authenticator, type Principal } from './authenticate.js';
 import { errorHandler } from './errors.js';
 import { surfaceRouter } from './pipeline.js';
 import { djoserEndpoints } from './djoser.js';
+import { accessLog, requestId, withUserInLog } from './access-log.js';
+import { observabilityRouter } from '../observability/routes.js';
+import type { Readiness } from '../observability/health.js';
 import { docsRouter } from './openapi/router.js';
 import { browserClients, jwksDocument, noStore, securityHeaders } from './browser.js';
 
@@ -21,15 +23,15 @@ export interface AppDeps {
   readonly jwt: JwtService;
   /** Answers GET /health (e.g. whether projections have caught up). */
   readonly health?: () => Record<string, unknown>;
+  /** Answers GET /health/ready: 200 when every readiness check passes, else 503 naming the failed ones. */
+  readonly ready?: () => Promise<Readiness>;
 }
-
-const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
 /** What events record about the request that caused them. */
 function requestMetadata(req: Request, principal: Principal | null) {
-  const sent = req.headers['x-request-id'];
   return {
-    correlationId: typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID(),
+    // The client's sane X-Request-Id or a new one: the access log's id, echoed in the X-Request-Id header.
+    correlationId: requestId(req),
     actor: principal ? `user:${principal.user.id}` : 'anonymous',
     ...(req.ip ? { ip: req.ip } : {}),
     ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'].slice(0, 256) } : {}),
@@ -44,7 +46,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.use(securityHeaders());
 
-  if (deps.health) app.get('/health', (_req, res) => void res.json(deps.health!()));
+  app.use(accessLog(deps.log));
+  app.use(observabilityRouter({ health: deps.health, ready: deps.ready, metricsToken: deps.config.METRICS_TOKEN }));
 
   // Browser clients: CORS (preflights answered here, before authentication), no caching of /auth/ answers.
   const corsHandler = browserClients(deps.config);
@@ -52,7 +55,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/auth', noStore);
   app.get('/.well-known/jwks.json', jwksDocument(deps.jwt));
 
-  const authenticate = authenticator({ readModel: deps.readModel, jwt: deps.jwt, headerTypes: deps.config.AUTH_HEADER_TYPES });
+  const authenticate = withUserInLog(
+    authenticator({ readModel: deps.readModel, jwt: deps.jwt, headerTypes: deps.config.AUTH_HEADER_TYPES }),
+  );
   const djoser = djoserEndpoints({ config: deps.config, useCases: deps.useCases });
   // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404.
   app.use('/auth', docsRouter({ config: deps.config, surfaces: [{ prefix: '/auth', endpoints: djoser }] }));

@@ -21,12 +21,34 @@ export class ReadYourWritesTimeout extends Error {
   override name = 'ReadYourWritesTimeout';
 }
 
+/** How far a runner trails the log: events not handled yet (counted up to a limit) and the age of the oldest. */
+export interface Lag {
+  readonly events: number;
+  /** More than `events` are pending: counting stopped at the limit. */
+  readonly capped: boolean;
+  readonly seconds: number;
+}
+
+/** The event a runner is stuck on: its handler keeps failing (retried), or it has been handling it for long. */
+export interface Blocked {
+  readonly since: Date;
+  readonly eventType: string;
+  readonly eventId: string;
+  /** The last failure; null while the first attempt is still running. */
+  readonly error: string | null;
+  readonly failures: number;
+}
+
+/** A handler still running after this long counts as blocked (an in-process email retry holds the relay). */
+export const HANDLING_STUCK_MS = 10_000;
+
 export class SubscriptionRunner {
   private applied: Position | null = null;
   private waiters: { target: Position; resolve: () => void }[] = [];
   private stopped = false;
   private subscription: { close(): Promise<void> } | null = null;
   private loop: Promise<void> | null = null;
+  private handling: { event: RecordedEvent; since: Date; failures: number; error: string | null } | null = null;
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -44,6 +66,29 @@ export class SubscriptionRunner {
   /** The position of the last event handled. */
   get position(): Position | null {
     return this.applied;
+  }
+
+  /** The event this runner is stuck on, or null (for /health/ready and the metrics). */
+  get blocked(): Blocked | null {
+    const h = this.handling;
+    if (!h || (h.failures === 0 && Date.now() - h.since.getTime() < HANDLING_STUCK_MS)) return null;
+    return { since: h.since, eventType: h.event.type, eventId: h.event.id, error: h.error, failures: h.failures };
+  }
+
+  /** Reads the log after the last event handled: how many events are pending (up to `maxEvents`), and since when. */
+  async lag(maxEvents = 1_000): Promise<Lag> {
+    const applied = this.applied;
+    let events = 0;
+    let oldest: Date | undefined;
+    for await (const event of this.options.store.readAll(
+      applied ? { fromPosition: applied, maxCount: maxEvents + 2 } : { maxCount: maxEvents + 1 },
+    )) {
+      if (applied && comparePositions(event.position, applied) <= 0) continue; // readAll is inclusive
+      oldest ??= event.created;
+      if (++events > maxEvents) break;
+    }
+    const seconds = oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0;
+    return { events: Math.min(events, maxEvents), capped: events > maxEvents, seconds };
   }
 
   /** Waits until the event at `target` has been handled; throws ReadYourWritesTimeout after `timeoutMs`. */
@@ -94,17 +139,25 @@ export class SubscriptionRunner {
 
   private async apply(event: RecordedEvent): Promise<void> {
     // A failing handler (the read model is down) is retried until it succeeds: skipping would lose the effect.
+    const handling = { event, since: new Date(), failures: 0, error: null as string | null };
+    this.handling = handling;
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 5_000)) {
       try {
         await this.options.handle(event);
         await this.options.checkpoints.save(this.options.name, event.position);
         break;
       } catch (error) {
-        if (this.stopped) throw error;
+        if (this.stopped) {
+          this.handling = null;
+          throw error;
+        }
+        handling.failures++;
+        handling.error = String(error);
         this.options.log.error(`${this.options.name}: handling ${event.type} ${event.id} failed, retrying`, { error: String(error) });
         await new Promise((r) => setTimeout(r, delayMs));
       }
     }
+    this.handling = null;
     this.applied = event.position;
     const ready = this.waiters.filter((w) => comparePositions(event.position, w.target) >= 0);
     if (ready.length === 0) return;

@@ -12,13 +12,19 @@ import type { UserState } from '../commands/account.state.js';
 import { jwtService } from '../crypto/jwt.js';
 import { isHmac, loadJwtKeys } from '../crypto/jwt-keys.js';
 import { createApp } from '../http/app.js';
+import { MAX_LAG_EVENTS, readModelCheck, subscriptionCheck, type Readiness } from '../observability/health.js';
+import { metrics } from '../observability/metrics.js';
 import { closeServer, listen, type RunningRole, type ServiceContext } from './context.js';
 
 export interface ApiRole extends RunningRole {
   readonly url: string;
 }
 
-export async function startApi(ctx: ServiceContext, health: () => Record<string, unknown>): Promise<ApiRole> {
+export async function startApi(
+  ctx: ServiceContext,
+  health: () => Record<string, unknown>,
+  ready?: () => Promise<Readiness>,
+): Promise<ApiRole> {
   const { config, log, now, secretKey, store, readModel, hasher } = ctx;
   // Before anything starts: a bad key file stops the service with a message naming the setting.
   const jwtKeys = await loadJwtKeys(config);
@@ -30,6 +36,7 @@ export async function startApi(ctx: ServiceContext, health: () => Record<string,
     log,
   });
   await projections.start();
+  const unwatch = metrics.watchSubscription('read-model', projections);
 
   const handler = accountHandler(store, lruStateCache<UserState>(), randomUUID);
   const accounts = accountsOf(handler, (position) => projections.waitFor(position, config.READ_YOUR_WRITES_TIMEOUT_MS));
@@ -40,14 +47,20 @@ export async function startApi(ctx: ServiceContext, health: () => Record<string,
     cacheSize: config.JWT_VERIFIED_CACHE_SIZE,
   });
   const cases = useCases({ config, accounts, reservations, readModel, hasher, now, newId: randomUUID, secretKey, jwt });
-  const app = createApp({ config, log, useCases: cases, readModel, jwt, health });
+  const app = createApp({ config, log, useCases: cases, readModel, jwt, health, ...(ready ? { ready } : {}) });
 
   const server = createServer(app);
   const url = await listen(config, server);
   return {
     url,
     health: () => ({ readModelPosition: String(projections.position?.commit ?? 'none') }),
+    // Beyond READ_YOUR_WRITES_TIMEOUT_MS of lag, writes would answer 503: not ready.
+    checks: [
+      readModelCheck(() => readModel.loadCheckpoint('read-model')),
+      subscriptionCheck('readModelProjection', projections, { events: MAX_LAG_EVENTS, seconds: config.READ_YOUR_WRITES_TIMEOUT_MS / 1000 }),
+    ],
     async close() {
+      unwatch();
       await closeServer(server);
       await projections.stop();
     },

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { EventStore } from '../store/port.js';
 import type { ReadModel } from '../readmodel/port.js';
 import type { PasswordHasher } from '../crypto/passwords.js';
+import type { ReadinessCheck } from '../observability/health.js';
 
 export interface ServiceContext {
   readonly config: Config;
@@ -20,6 +21,8 @@ export interface RunningRole {
   close(): Promise<void>;
   /** What /health reports of it. */
   health(): Record<string, unknown>;
+  /** What /health/ready checks of it. */
+  readonly checks?: readonly ReadinessCheck[];
 }
 
 /** Starts an HTTP server on PORT/HOST; resolves with it and its URL. */

@@ -2,6 +2,8 @@
 import type { EventBus } from '../amqp/bus.js';
 import { Relay } from '../amqp/relay.js';
 import { fileCheckpoints, readModelCheckpoints } from '../projections/checkpoints.js';
+import { subscriptionCheck } from '../observability/health.js';
+import { metrics } from '../observability/metrics.js';
 import type { RunningRole, ServiceContext } from './context.js';
 
 export interface RelayRole extends RunningRole {
@@ -23,10 +25,13 @@ export function startRelay(ctx: ServiceContext, bus: EventBus): RelayRole {
     log,
   });
   relay.start();
+  const unwatch = metrics.watchSubscription('relay', relay);
   return {
     relay,
     health: () => ({ relayPosition: String(relay.position?.commit ?? 'none'), relayActive: relay.active, published: relay.published }),
+    checks: [subscriptionCheck('relay', relay)],
     async close() {
+      unwatch();
       const stopped = relay.stop();
       // An in-process retry wait holds the relay's publish: closing that bus interrupts it.
       if (bus.kind === 'in-process') await bus.close();

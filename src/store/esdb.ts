@@ -121,6 +121,12 @@ class EsdbEventStore implements EventStore {
     }
   }
 
+  /** One event of $all read on the server, bounded in time (the start-up check, for /health/ready). */
+  probe(timeoutMs: number): Promise<void> {
+    this.assertOpen();
+    return probe(this.client, timeoutMs);
+  }
+
   subscribeToAll(from?: Position): AllSubscription {
     this.assertOpen();
     const client = this.client.subscribeToAll({

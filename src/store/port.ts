@@ -94,4 +94,9 @@ export interface EventStore {
   /** `from` is exclusive; undefined = from the very start (every event). System events are never yielded. */
   subscribeToAll(from?: Position): AllSubscription;
   close(): Promise<void>;
+  /**
+   * Optional: a cheap check that the store answers (health checks); rejects when it does not within `timeoutMs`.
+   * Without it, /health/ready reads one event of $all.
+   */
+  probe?(timeoutMs: number): Promise<void>;
 }
