@@ -13,6 +13,7 @@ import { accessLog, requestId, withUserInLog } from './access-log.js';
 import { observabilityRouter } from '../observability/routes.js';
 import type { Readiness } from '../observability/health.js';
 import { docsRouter } from './openapi/router.js';
+import type { Surface } from './openapi/document.js';
 import { browserClients, jwksDocument, noStore, securityHeaders } from './browser.js';
 
 export interface AppDeps {
@@ -38,6 +39,11 @@ function requestMetadata(req: Request, principal: Principal | null) {
   };
 }
 
+/** The REST surfaces and where they are mounted: what the pipeline serves and the OpenAPI document describes. */
+export function restSurfaces(deps: Pick<AppDeps, 'config' | 'useCases'>): Surface[] {
+  return [{ prefix: '/auth', endpoints: djoserEndpoints({ config: deps.config, useCases: deps.useCases }) }];
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.set('strict routing', true);
@@ -58,10 +64,10 @@ export function createApp(deps: AppDeps): express.Express {
   const authenticate = withUserInLog(
     authenticator({ readModel: deps.readModel, jwt: deps.jwt, headerTypes: deps.config.AUTH_HEADER_TYPES }),
   );
-  const djoser = djoserEndpoints({ config: deps.config, useCases: deps.useCases });
-  // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404.
-  app.use('/auth', docsRouter({ config: deps.config, surfaces: [{ prefix: '/auth', endpoints: djoser }] }));
-  app.use('/auth', surfaceRouter(djoser, { authenticate, metadata: requestMetadata }));
+  const surfaces = restSurfaces(deps);
+  // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404s.
+  app.use('/auth', docsRouter({ config: deps.config, surfaces }));
+  for (const { prefix, endpoints } of surfaces) app.use(prefix, surfaceRouter(endpoints, { authenticate, metadata: requestMetadata }));
 
   app.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
   app.use(errorHandler(deps.log));

@@ -7,7 +7,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { buildAsyncApi } from '../../src/amqp/asyncapi.js';
-import { djoserEndpoints } from '../../src/http/djoser.js';
+import { restSurfaces } from '../../src/http/app.js';
 import type { Endpoint } from '../../src/http/endpoint.js';
 import { useService, type TestService } from '../support/service.js';
 import { PASSWORD, auth, register, unique } from './helpers.js';
@@ -19,7 +19,13 @@ const REQUIRED = 'This field is required.';
 /** The djoser surface as the app declares it for this configuration (the handlers are never run here). */
 function declarations(env: Record<string, string>): Endpoint[] {
   const inert: any = new Proxy(() => inert, { get: () => inert, apply: () => inert });
-  return djoserEndpoints({ config: loadConfig({ PORT: '0', DATA_DIR: '/nonexistent', ...env }), useCases: inert });
+  const surfaces = restSurfaces({ config: loadConfig({ PORT: '0', DATA_DIR: '/nonexistent', ...env }), useCases: inert });
+  assert.deepEqual(
+    surfaces.map((s) => s.prefix),
+    ['/auth'],
+    'one surface, under /auth/ (a second one needs its prefix below)',
+  );
+  return surfaces.flatMap((s) => s.endpoints);
 }
 
 /** `METHOD /auth/path/` of every declared method, path parameters as OpenAPI spells them. */

@@ -123,13 +123,18 @@ export function openApiPath(path: string): { path: string; params: string[] } {
   return { path: converted, params };
 }
 
-/** drf-spectacular's operation ids: the path's words and the ViewSet action (users_me_partial_update). */
-function defaultOperationId(path: string, method: HttpMethod): string {
+/**
+ * drf-spectacular's operation ids: the path's words and the ViewSet action (users_me_partial_update). GET is `list` on
+ * a collection, a path that some declared path extends with a parameter (users/ beside users/:id/), else `retrieve`.
+ */
+function defaultOperationId(path: string, method: HttpMethod, paths: readonly string[]): string {
   const words = path
     .split('/')
     .filter((s) => s && !/^[:*{]/.test(s))
     .map((s) => s.replace(/[^A-Za-z0-9]+/g, '_'));
-  const action = { GET: 'retrieve', POST: 'create', PUT: 'update', PATCH: 'partial_update', DELETE: 'destroy' }[method];
+  const collection = paths.some((p) => p.startsWith(path) && /^[:*]/.test(p.slice(path.length)));
+  const get = collection ? 'list' : 'retrieve';
+  const action = { GET: get, POST: 'create', PUT: 'update', PATCH: 'partial_update', DELETE: 'destroy' }[method];
   return [...words, action].join('_');
 }
 
@@ -233,8 +238,15 @@ export function buildOpenApi(options: OpenApiOptions): Json {
 
   const operation = (surface: Surface, endpoint: Endpoint, m: HttpMethod, spec: MethodSpec, params: string[]): Json => {
     const doc = spec.doc ?? {};
-    let operationId = doc.operationId ?? defaultOperationId(endpoint.path, m);
-    for (let n = 2; operationIds.has(operationId); n++) operationId = `${doc.operationId ?? defaultOperationId(endpoint.path, m)}_${n}`;
+    const wanted =
+      doc.operationId ??
+      defaultOperationId(
+        endpoint.path,
+        m,
+        surface.endpoints.map((e) => e.path),
+      );
+    let operationId = wanted;
+    for (let n = 2; operationIds.has(operationId); n++) operationId = `${wanted}_${n}`;
     operationIds.add(operationId);
     const firstSegment = endpoint.path.split('/').find(Boolean) ?? surface.prefix.replace(/^\//, '');
     const opTags = [...(doc.tags ?? endpoint.doc?.tags ?? [firstSegment])];
