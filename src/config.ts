@@ -220,3 +220,76 @@ export function emailQueue(config: Config): string {
 export function siteDomain(config: Config): string {
   return config.DOMAIN ?? `localhost:${config.PORT}`;
 }
+
+// `authstream config check`: environment variables that look like settings but are none (a typo, or a setting of
+// djoser's or dj-rest-auth's that authstream does not have), so they do not go silently unused.
+
+/** Every variable loadConfig reads, in the schema's order. */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
+/** Variables authstream reads outside the schema: not settings loadConfig parses, but not unknown either. */
+export const OTHER_KNOWN_VARIABLES: readonly string[] = [];
+
+/** A variable starting with one of these is meant for authstream (or for djoser, dj-rest-auth, allauth, simplejwt). */
+export const SETTING_PREFIXES: readonly string[] = (
+  'REST_AUTH_ ACCOUNT_ SOCIALACCOUNT_ DJOSER_ SIMPLE_JWT_ JWT_ SEND_ PASSWORD_ USERNAME_ EMAIL_ USER_ LOGIN_ LOGOUT_ ' +
+  'ACTIVATION_ ACCESS_TOKEN_ REFRESH_TOKEN_ AMQP_ MONGODB_ EVENTSTORE_ ARGON2_ SMTP_ SECRET_ CLOUDEVENTS_ READ_YOUR_WRITES_ AUTHSTREAM_'
+).split(' ');
+
+export interface UnknownSetting {
+  readonly name: string;
+  /** The setting it is probably a misspelling of. */
+  readonly suggestion?: string;
+  /** `SEND_ACTIVATON_EMAIL is not a setting; did you mean SEND_ACTIVATION_EMAIL?` */
+  readonly message: string;
+}
+
+/**
+ * The variables of `env` that are not settings but look like one: within edit distance 2 of a setting (1 for
+ * names of up to 5 characters, so HOME is not taken for HOST; case ignored), or starting with a settings prefix.
+ */
+export function unknownSettings(env: NodeJS.ProcessEnv = process.env): UnknownSetting[] {
+  const known = new Set([...SETTING_NAMES, ...OTHER_KNOWN_VARIABLES]);
+  const found: UnknownSetting[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (known.has(name)) continue;
+    let best: { setting: string; distance: number } | undefined;
+    for (const setting of SETTING_NAMES) {
+      const limit = Math.min(name.length, setting.length) <= 5 ? 1 : 2;
+      const distance = editDistance(name.toUpperCase(), setting, limit);
+      if (distance <= limit && (!best || distance < best.distance)) best = { setting, distance };
+    }
+    if (best) {
+      found.push({ name, suggestion: best.setting, message: `${name} is not a setting; did you mean ${best.setting}?` });
+      continue;
+    }
+    const prefix = /^[A-Z0-9_]+$/.test(name) ? SETTING_PREFIXES.find((p) => name.startsWith(p)) : undefined;
+    if (!prefix) continue;
+    const related = SETTING_NAMES.filter((s) => s.startsWith(prefix));
+    const hint = related.length > 0 ? ` (settings starting with ${prefix}: ${related.join(', ')})` : '';
+    found.push({ name, message: `${name} is not a setting${hint}` });
+  }
+  return found;
+}
+
+/** Optimal string alignment distance (a swap of two neighbours counts 1); anything above `limit` is limit + 1. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before = new Array<number>(b.length + 1).fill(0);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      current.push(d);
+      rowMin = Math.min(rowMin, d);
+    }
+    if (rowMin > limit) return limit + 1;
+    before = previous;
+    previous = current;
+  }
+  return Math.min(previous[b.length]!, limit + 1);
+}
