@@ -1,0 +1,22 @@
+// The registry: every `authstream` command, in the order `authstream --help` lists them. Adding a command is one
+// file in this folder (default-exporting defineCommand(...), see ../command.ts) and one line here.
+import type { CliCommand } from '../command.js';
+import start from './start.js';
+import configCheck from './config-check.js';
+import audit from './audit.js';
+import rebuild from './rebuild.js';
+import eventsTail from './events-tail.js';
+import log from './log.js';
+
+export const commands: readonly CliCommand[] = [
+  start,
+  configCheck,
+  audit,
+  rebuild,
+  eventsTail,
+  log,
+  // Registration points for the commands other engineers add (the logic is theirs; see ../main.ts):
+  //   importDjango,     // ./import-django.ts   `authstream import-django <dump.json>`  (src/commands/import-django/)
+  //   createsuperuser,  // ./createsuperuser.ts `authstream createsuperuser`
+  //   erase,            // ./erase.ts           `authstream erase <user>`
+];

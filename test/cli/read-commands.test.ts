@@ -1,0 +1,58 @@
+// `authstream audit` and `authstream rebuild` against the log of a running service (both open it read-only).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestService, type TestService } from '../support/service.js';
+import { startMongoTestServer, type MongoTestServer } from '../support/mongo-server.js';
+import { cli } from './run.js';
+
+describe('authstream audit / rebuild', () => {
+  let service: TestService;
+  let mongo: MongoTestServer;
+  const password = 'Audit-secret-pw-1';
+  before(async () => {
+    [service, mongo] = await Promise.all([startTestService(), startMongoTestServer()]);
+    assert.equal((await service.call('POST', '/auth/users/', { username: 'audited', email: 'audited@example.com', password })).status, 201);
+    await service.call('POST', '/auth/token/login/', { username: 'audited', password });
+  });
+  after(() => Promise.all([service.dispose(), mongo.stop()]));
+
+  it('audit <user> prints the account’s history as JSON lines, public fields only', async () => {
+    const ids = new Set<string>();
+    for (const who of ['audited', 'audited@example.com']) {
+      const { code, stdout, stderr } = await cli(['audit', who], { DATA_DIR: service.dataDir });
+      assert.equal(code, 0, stderr);
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.deepEqual(
+        lines.map((l) => l.type),
+        ['UserRegistered', 'AuthTokenCreated', 'UserLoggedIn'],
+      );
+      assert.deepEqual(Object.keys(lines[0]), ['userId', 'revision', 'position', 'recorded', 'eventId', 'type', 'data']);
+      assert.ok(lines.every((l) => l.userId === lines[0].userId && l.data.userId === l.userId));
+      assert.doesNotMatch(stdout, /passwordHash|tokenId|keyHash|argon2/);
+      ids.add(lines[0].userId);
+    }
+    assert.equal(ids.size, 1);
+    const byId = await cli(['audit', [...ids][0]!], { DATA_DIR: service.dataDir });
+    assert.equal(byId.code, 0, byId.stderr);
+    assert.equal(byId.stdout.trim().split('\n').length, 3);
+  });
+
+  it('audit of nobody exits 1', async () => {
+    const { code, stderr } = await cli(['audit', 'nobody'], { DATA_DIR: service.dataDir });
+    assert.equal(code, 1);
+    assert.match(stderr, /no account found for nobody/);
+  });
+
+  it('rebuild replays the log into MongoDB (and has nothing to do without MONGODB_URI)', async () => {
+    const rebuilt = await cli(['rebuild'], { DATA_DIR: service.dataDir, MONGODB_URI: mongo.uri, SECRET_KEY: 's'.repeat(40) });
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
+    assert.match(rebuilt.stderr, /rebuild: \d+ events replayed/);
+    assert.match(rebuilt.stdout, /read model rebuilt in \d+ ms/); // the log, on stdout
+    const nothing = await cli(['rebuild'], { DATA_DIR: service.dataDir });
+    assert.equal(nothing.code, 0);
+    assert.match(nothing.stdout, /nothing to do/);
+  });
+});
