@@ -2,6 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestService, type TestService } from '../support/service.js';
+import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-server/index.js';
 import { cli, spawnCli, type RunningCli } from './run.js';
 
 const SECRETS = /passwordHash|tokenId|keyHash|sealedKey|argon2/;
@@ -76,3 +77,40 @@ async function waitForStderr(tail: RunningCli): Promise<void> {
   }
   throw new Error(`the tail did not start following:\n${tail.stderr()}`);
 }
+
+describe('authstream events tail on EventStoreDB (EVENTSTORE_URL)', () => {
+  let esdb: EsdbTestServer;
+  let service: TestService;
+  let env: Record<string, string>;
+  const password = 'Tail-secret-pw-2';
+  before(async () => {
+    esdb = await startEsdbTestServer();
+    env = { EVENTSTORE_URL: esdb.url, SECRET_KEY: 's'.repeat(40) };
+    service = await startTestService(env);
+    assert.equal((await service.call('POST', '/auth/users/', { username: 'esdb-user', email: 'esdb@example.com', password })).status, 201);
+  });
+  after(async () => {
+    await service.dispose();
+    await esdb.stop();
+  });
+
+  it('prints the log from the start, and follows it from now on', async () => {
+    const all = await cli(['events', 'tail', '--from-start', '--no-follow'], env);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(types(all.stdout.split('\n').filter(Boolean)), ['UserRegistered']);
+    assert.doesNotMatch(all.stdout, SECRETS);
+
+    const tail = spawnCli(['events', 'tail'], env);
+    try {
+      await waitForStderr(tail);
+      assert.equal(
+        (await service.call('POST', '/auth/users/', { username: 'esdb-later', email: 'later@example.com', password })).status,
+        201,
+      );
+      const lines = await tail.waitForLines((l) => types(l).includes('UserRegistered'));
+      assert.deepEqual(lines.map((l) => JSON.parse(l).data.username).filter(Boolean), ['esdb-later']);
+    } finally {
+      assert.equal((await tail.stop('SIGINT')).code, 0);
+    }
+  });
+});
