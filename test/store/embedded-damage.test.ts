@@ -126,7 +126,12 @@ describe('embedded log damage', () => {
           bytes.fill(0, starts[RECORDS - 1]! + from);
           await writeFile(log, bytes);
         });
-        await expectTornDropped(dir, RECORDS - 1, layout.starts[RECORDS - 1]!, from === 0 ? /zero-filled tail/ : /the file is zeros from byte/);
+        await expectTornDropped(
+          dir,
+          RECORDS - 1,
+          layout.starts[RECORDS - 1]!,
+          from === 0 ? /zero-filled tail/ : /the file is zeros from byte/,
+        );
       }
     });
 

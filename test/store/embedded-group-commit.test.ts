@@ -16,10 +16,16 @@ describe('embedded log group commit', () => {
     const dir = await fx.dir();
     const store = await fx.open(dir);
     const results = await Promise.all(Array.from({ length: 64 }, (_, n) => store.append(`s${n}`, [event({ n })], 'no_stream')));
-    assert.deepEqual(results.map((r) => r.position.commit), Array.from({ length: 64 }, (_, n) => BigInt(n + 1)));
+    assert.deepEqual(
+      results.map((r) => r.position.commit),
+      Array.from({ length: 64 }, (_, n) => BigInt(n + 1)),
+    );
     assert.ok(store.stats.writes <= 4, `64 appends took ${store.stats.writes} writes`);
     await store.close();
-    assert.deepEqual(await ns(await fx.open(dir)), Array.from({ length: 64 }, (_, n) => n));
+    assert.deepEqual(
+      await ns(await fx.open(dir)),
+      Array.from({ length: 64 }, (_, n) => n),
+    );
   });
 
   it('gives appends made one after another a write each (no waiting for company)', async () => {
@@ -36,7 +42,10 @@ describe('embedded log group commit', () => {
       store.append('a', [event({ n: 3 })], 2n),
       store.append('a', [event({ n: 4 })], 'stream_exists'),
     ]);
-    assert.deepEqual(chain.map((r) => r.nextExpectedRevision), [0n, 2n, 3n, 4n]);
+    assert.deepEqual(
+      chain.map((r) => r.nextExpectedRevision),
+      [0n, 2n, 3n, 4n],
+    );
     assert.equal(store.stats.writes, 1);
 
     const raced = await Promise.allSettled([
@@ -46,12 +55,19 @@ describe('embedded log group commit', () => {
       store.append('c', [event()], 0n),
     ]);
     assert.equal(raced[0]!.status, 'fulfilled');
-    for (const [i, actual] of [[1, 0n], [2, 0n], [3, 'no_stream']] as const) {
+    for (const [i, actual] of [
+      [1, 0n],
+      [2, 0n],
+      [3, 'no_stream'],
+    ] as const) {
       const outcome = raced[i]!;
       assert.ok(outcome.status === 'rejected' && outcome.reason instanceof ConcurrencyError, `append ${i} is refused`);
       assert.equal(outcome.reason.actual, actual);
     }
-    assert.deepEqual((await store.readStream('a')).map((e) => e.data['n']), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      (await store.readStream('a')).map((e) => e.data['n']),
+      [0, 1, 2, 3, 4],
+    );
     assert.equal((await store.readStream('b')).length, 1);
   });
 
@@ -89,8 +105,14 @@ describe('embedded log group commit', () => {
       store.append('x'.repeat(70_000), [event()], 'any'),
       store.append('s', [event({ n: 1 })], 0n),
     ]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
-    assert.deepEqual((await store.readStream('s')).map((e) => e.data['n']), [0, 1]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(
+      (await store.readStream('s')).map((e) => e.data['n']),
+      [0, 1],
+    );
   });
 
   it('loses no acknowledged append when the process is killed mid-stream (kill -9)', async () => {
@@ -99,7 +121,11 @@ describe('embedded log group commit', () => {
     // 16 writers, each appending to its own stream, printing every acknowledged append.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e',
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
         `const { openEmbeddedEventStore } = await import(${JSON.stringify(storeModule)});
          const store = await openEmbeddedEventStore(${JSON.stringify(dir)}, { warn: () => {} });
          await Promise.all(Array.from({ length: 16 }, async (_, w) => {
@@ -107,7 +133,8 @@ describe('embedded log group commit', () => {
              const { position } = await store.append('w' + w, [{ id: crypto.randomUUID(), type: 'T', data: { w, r } }], r === 0 ? 'no_stream' : BigInt(r - 1));
              process.stdout.write('ack ' + w + ' ' + r + ' ' + position.commit + '\\n');
            }
-         }));`],
+         }));`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -117,7 +144,10 @@ describe('embedded log group commit', () => {
       if (out.split('\n').length > 400) child.kill('SIGKILL');
     });
     await once(child, 'exit');
-    const acked = out.split('\n').filter((line) => /^ack \d+ \d+ \d+$/.test(line)).map((line) => line.split(' ').slice(1).map(Number));
+    const acked = out
+      .split('\n')
+      .filter((line) => /^ack \d+ \d+ \d+$/.test(line))
+      .map((line) => line.split(' ').slice(1).map(Number));
     assert.ok(acked.length >= 400, `${acked.length} acknowledged appends`);
 
     const store = await fx.open(dir);

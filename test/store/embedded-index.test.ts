@@ -18,12 +18,17 @@ describe('embedded log index', () => {
     assert.equal(column.get(CHUNK * 2 + 4), (CHUNK * 2 + 4) * 7 + 2 ** 33);
     const bytes = column.bytes(true);
     assert.equal(bytes.length, 3);
-    assert.equal(bytes.reduce((n, b) => n + b.length, 0), (CHUNK * 2 + 5) * 8);
+    assert.equal(
+      bytes.reduce((n, b) => n + b.length, 0),
+      (CHUNK * 2 + 5) * 8,
+    );
   });
 
   it('the stream table finds every id it holds, multi-byte and long ones too, and only those', () => {
     const table = new StreamTable();
-    const ids = Array.from({ length: 50_000 }, (_, i) => (i % 7 === 0 ? `ünï-${i}-🔐` : i % 11 === 0 ? `long-${'x'.repeat(3000)}-${i}` : `user-${i}`));
+    const ids = Array.from({ length: 50_000 }, (_, i) =>
+      i % 7 === 0 ? `ünï-${i}-🔐` : i % 11 === 0 ? `long-${'x'.repeat(3000)}-${i}` : `user-${i}`,
+    );
     ids.forEach((id, i) => assert.equal(table.add(utf8(id)), i));
     ids.forEach((id, i) => assert.equal(table.find(utf8(id)), i));
     assert.equal(table.find(utf8('user-50000')), -1);
@@ -55,14 +60,24 @@ describe('embedded log index', () => {
     add('a', 2, 3); // record 2: a@2..4
     add('a', 5, 1); // record 3: a@5
     const a = index.streams.find(utf8('a'));
-    assert.deepEqual(index.streamRecords(a, 0, 6), [{ record: 0, revision: 0 }, { record: 2, revision: 2 }, { record: 3, revision: 5 }]);
+    assert.deepEqual(index.streamRecords(a, 0, 6), [
+      { record: 0, revision: 0 },
+      { record: 2, revision: 2 },
+      { record: 3, revision: 5 },
+    ]);
     assert.deepEqual(index.streamRecords(a, 3, 4), [{ record: 2, revision: 2 }]);
     assert.deepEqual(index.streamRecords(a, 5, 6), [{ record: 3, revision: 5 }]);
     assert.equal(index.recordOf(1), 0);
     assert.equal(index.recordOf(3), 1);
     assert.equal(index.recordOf(7), 3);
-    assert.match(index.add(at, { length: 10, position: 8, revision: 5, count: 1, streamId: utf8('a') }) ?? '', /revision 5 .* revision 6 comes next/);
-    assert.match(index.add(at, { length: 10, position: 9, revision: 6, count: 1, streamId: utf8('a') }) ?? '', /position 9 .* position 8 comes next/);
+    assert.match(
+      index.add(at, { length: 10, position: 8, revision: 5, count: 1, streamId: utf8('a') }) ?? '',
+      /revision 5 .* revision 6 comes next/,
+    );
+    assert.match(
+      index.add(at, { length: 10, position: 9, revision: 6, count: 1, streamId: utf8('a') }) ?? '',
+      /position 9 .* position 8 comes next/,
+    );
   });
 
   it('segment checksums split bytes at segment boundaries', () => {

@@ -60,9 +60,17 @@ describe('embedded log, version-1 logs', () => {
     assert.equal((await readFile(logOf(dir)))[0], 0xff, 'events.log is format 2');
 
     const events = await all(store);
-    assert.deepEqual(events.map((e) => e.data['n']), Array.from({ length: 24 }, (_, n) => n));
-    const expected = batches.flatMap((b) => b.e.map((e, i) => [e.id, b.s, BigInt(Number(b.r) + i), BigInt(Number(b.p) + i), e.metadata, Date.parse(b.t)]));
-    assert.deepEqual(events.map((e) => [e.id, e.streamId, e.revision, e.position.commit, e.metadata, e.created.getTime()]), expected);
+    assert.deepEqual(
+      events.map((e) => e.data['n']),
+      Array.from({ length: 24 }, (_, n) => n),
+    );
+    const expected = batches.flatMap((b) =>
+      b.e.map((e, i) => [e.id, b.s, BigInt(Number(b.r) + i), BigInt(Number(b.p) + i), e.metadata, Date.parse(b.t)]),
+    );
+    assert.deepEqual(
+      events.map((e) => [e.id, e.streamId, e.revision, e.position.commit, e.metadata, e.created.getTime()]),
+      expected,
+    );
     assert.equal((await store.append('user-0', [event({ n: 24 })], 7n)).position.commit, 25n);
     await store.close();
 
@@ -102,7 +110,11 @@ describe('embedded log, version-1 logs', () => {
   for (const [what, damage, kind] of [
     // The incident from the issue: a flipped bit in a length in the middle of the log.
     ['a flipped length bit in the middle', (b: Buffer, starts: number[]) => (b[starts[4]! + 2]! ^= 0x10), 'incomplete-record'],
-    ['a damaged length of the last record (the record is whole)', (b: Buffer, starts: number[]) => b.writeUInt32BE(b.readUInt32BE(starts[11]!) + 1, starts[11]!), 'incomplete-record'],
+    [
+      'a damaged length of the last record (the record is whole)',
+      (b: Buffer, starts: number[]) => b.writeUInt32BE(b.readUInt32BE(starts[11]!) + 1, starts[11]!),
+      'incomplete-record',
+    ],
     ['a flipped bit in a payload', (b: Buffer, starts: number[]) => (b[starts[6]! + 20]! ^= 0x01), 'body-checksum'],
   ] as const) {
     it(`refuses ${what}: no migration, nothing written`, async () => {

@@ -28,10 +28,16 @@ describe('embedded log read-only', () => {
     await writer.append('s', [event({ n: 1 })], 0n);
     await writer.append('t', [event({ n: 2 }), event({ n: 3 })], 'no_stream');
     assert.deepEqual(await ns(reader), [0, 1, 2, 3]);
-    assert.deepEqual((await reader.readStream('t')).map((e) => e.revision), [0n, 1n]);
+    assert.deepEqual(
+      (await reader.readStream('t')).map((e) => e.revision),
+      [0n, 1n],
+    );
     const delivered: RecordedEvent[] = [];
     for (let i = 0; i < 3; i++) delivered.push((await live.next()).value as RecordedEvent);
-    assert.deepEqual(delivered.map((e) => e.data['n']), [1, 2, 3]);
+    assert.deepEqual(
+      delivered.map((e) => e.data['n']),
+      [1, 2, 3],
+    );
     await writer.append('t', [event({ n: 4 })], 1n);
     assert.equal(((await live.next()).value as RecordedEvent).data['n'], 4, 'a caught-up subscription polls the file');
     await live.return?.();
@@ -44,7 +50,10 @@ describe('embedded log read-only', () => {
     const layout = await writeRecords(fx, torn, 4);
     await asIfCrashed(torn);
     await truncate(logOf(torn), layout.end - 5);
-    for (const [dir, events] of [[clean, [0, 1, 2, 3]], [torn, [0, 1, 2]]] as const) {
+    for (const [dir, events] of [
+      [clean, [0, 1, 2, 3]],
+      [torn, [0, 1, 2]],
+    ] as const) {
       const before = await dirState(dir);
       const reader = await fx.open(dir, { readOnly: true });
       assert.deepEqual(await ns(reader), events);

@@ -1,7 +1,8 @@
 // The index snapshot: a warm open reads it and scans only the log after it; one that is missing, stale, damaged or
 // of another log falls back to a scan; either way the store holds exactly what a full scan finds.
 import assert from 'node:assert/strict';
-import { copyFile, readFile, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { checkEmbeddedLog, EmbeddedLogDamagedError, type EmbeddedEventStore } from '../../src/store/embedded.js';
 import type { RecordedEvent } from '../../src/store/port.js';
@@ -9,7 +10,8 @@ import { all, event, Fixture, flipBit, logOf, snapshotOf, writeRecords } from '.
 
 /** Everything a store holds, stream by stream, both directions. */
 async function contents(store: EmbeddedEventStore, streams: string[]): Promise<unknown> {
-  const brief = (events: RecordedEvent[]) => events.map((e) => [e.id, e.streamId, e.revision, e.position.commit, e.data, e.created.getTime()]);
+  const brief = (events: RecordedEvent[]) =>
+    events.map((e) => [e.id, e.streamId, e.revision, e.position.commit, e.data, e.created.getTime()]);
   const out: unknown[] = [brief(await all(store))];
   for (const s of streams) {
     out.push(brief(await store.readStream(s)), brief(await store.readStream(s, { direction: 'backwards', maxCount: 2 })));
@@ -93,6 +95,17 @@ describe('embedded log index snapshot', () => {
     assert.deepEqual((await checkEmbeddedLog(dir)).snapshot, { state: 'valid', ackedEnd: store.index.end });
   });
 
+  it('removes what a crash left half-written (a snapshot, a migration) when opened for writing, not when read-only', async () => {
+    const dir = await fx.dir();
+    await writeRecords(fx, dir, 2);
+    const leftovers = ['events.idx.0a1b2c3d.tmp', 'events.log.migrating', 'events.log.new'];
+    for (const name of leftovers) await writeFile(join(dir, name), 'half');
+    await (await fx.open(dir, { readOnly: true })).close();
+    assert.deepEqual((await readdir(dir)).filter((n) => leftovers.includes(n)).sort(), [...leftovers].sort());
+    await fx.open(dir);
+    assert.deepEqual((await readdir(dir)).filter((n) => leftovers.includes(n)), []);
+  });
+
   it("with verify: 'tail', trusts the snapshot at open; a read still finds damage under it", async () => {
     const dir = await fx.dir();
     const layout = await writeRecords(fx, dir, 6);
@@ -125,7 +138,10 @@ describe('embedded log index snapshot', () => {
     assert.equal(warm.opened.snapshot, 'loaded');
     const scanned = await fx.open(`${dir}`, { fullScan: true, readOnly: true });
     for (const s of sample) {
-      assert.deepEqual((await warm.readStream(s)).map((e) => e.id), (await scanned.readStream(s)).map((e) => e.id));
+      assert.deepEqual(
+        (await warm.readStream(s)).map((e) => e.id),
+        (await scanned.readStream(s)).map((e) => e.id),
+      );
       assert.equal((await warm.readStream(s)).length, 10);
     }
     assert.equal((await warm.append(ids[42]!, [event()], 9n)).nextExpectedRevision, 10n);

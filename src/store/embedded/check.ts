@@ -37,17 +37,46 @@ export async function checkEmbeddedLog(dir: string): Promise<CheckReport> {
     file = await open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    return { path, format: 'missing', size: 0, records: 0, events: 0, streams: 0, lastGoodOffset: 0, verdict: 'ok', snapshot: { state: 'missing' } };
+    return {
+      path,
+      format: 'missing',
+      size: 0,
+      records: 0,
+      events: 0,
+      streams: 0,
+      lastGoodOffset: 0,
+      verdict: 'ok',
+      snapshot: { state: 'missing' },
+    };
   }
   try {
     const format = await identifyOpen(file);
     const base = { path, size: format.size };
     if (format.format === 'empty') {
-      return { ...base, format: 'empty', records: 0, events: 0, streams: 0, lastGoodOffset: 0, verdict: 'ok', snapshot: { state: 'missing' } };
+      return {
+        ...base,
+        format: 'empty',
+        records: 0,
+        events: 0,
+        streams: 0,
+        lastGoodOffset: 0,
+        verdict: 'ok',
+        snapshot: { state: 'missing' },
+      };
     }
     if (format.format === 'damaged') {
       const problem: Problem = { offset: 0, kind: 'bad-header', detail: format.detail, torn: false };
-      return { ...base, format: 2, records: 0, events: 0, streams: 0, lastGoodOffset: 0, problem, verdict: 'refuses', snapshot: { state: 'missing' } };
+      return {
+        ...base,
+        format: 2,
+        records: 0,
+        events: 0,
+        streams: 0,
+        lastGoodOffset: 0,
+        problem,
+        verdict: 'refuses',
+        snapshot: { state: 'missing' },
+      };
     }
     const codec: Codec = format.format === 'v1' ? v1 : v2;
     const found = format.format === 'v2' ? await loadSnapshot(dir, format.logId, codec.dataStart) : undefined;
@@ -57,16 +86,23 @@ export async function checkEmbeddedLog(dir: string): Promise<CheckReport> {
         ? { state: 'ignored', detail: found.ignored }
         : { state: 'valid', ackedEnd: found.ackedEnd };
     const index = new LogIndex(codec.dataStart);
-    const result = await scanLog(file, codec, codec.dataStart, format.size, (at, record, buf, bufAt) => {
-      const refused = index.add(at, record);
-      if (refused) return { kind: 'out-of-order', detail: refused };
-      try {
-        codec.decode(buf, bufAt, record.length);
-      } catch (err) {
-        return { kind: 'bad-body', detail: `the record does not decode (${(err as Error).message})` };
-      }
-      return undefined;
-    }, { ackedEnd: snapshot.ackedEnd ?? 0 });
+    const result = await scanLog(
+      file,
+      codec,
+      codec.dataStart,
+      format.size,
+      (at, record, buf, bufAt) => {
+        const refused = index.add(at, record);
+        if (refused) return { kind: 'out-of-order', detail: refused };
+        try {
+          codec.decode(buf, bufAt, record.length);
+        } catch (err) {
+          return { kind: 'bad-body', detail: `the record does not decode (${(err as Error).message})` };
+        }
+        return undefined;
+      },
+      { ackedEnd: snapshot.ackedEnd ?? 0 },
+    );
     return {
       ...base,
       format: codec.version,
@@ -97,16 +133,24 @@ export interface RepairResult {
  * copying the whole log to `events.log.backup-<time>` beside it. Takes the writer's lock, so it refuses to run
  * while a service has the log open. The index snapshot describes the uncut log, so it is removed.
  */
-export async function repairEmbeddedLog(dir: string, options: { readonly cutAt: number; readonly warn?: (m: string) => void }): Promise<RepairResult> {
+export async function repairEmbeddedLog(
+  dir: string,
+  options: { readonly cutAt: number; readonly warn?: (m: string) => void },
+): Promise<RepairResult> {
   const { cutAt } = options;
   if (!Number.isSafeInteger(cutAt) || cutAt < 0) throw new RangeError('repair needs cutAt: the byte offset to cut the log at');
   const lock = await acquireLock(join(dir, LOCK_FILE), options.warn ?? ((m) => console.warn(m)));
   try {
     const before = await checkEmbeddedLog(dir);
-    if (before.format === 'missing' || before.format === 'empty') throw new Error(`embedded event store: there is no log to repair in ${dir}`);
-    if (before.problem?.offset === 0) throw new Error(`embedded event store: ${before.path}: the file header is damaged; restore the log from a backup`);
+    if (before.format === 'missing' || before.format === 'empty')
+      throw new Error(`embedded event store: there is no log to repair in ${dir}`);
+    if (before.format === 2 && before.problem?.offset === 0) {
+      throw new Error(`embedded event store: ${before.path}: the file header is damaged; restore the log from a backup`);
+    }
     if (cutAt > before.lastGoodOffset) {
-      throw new RangeError(`embedded event store: cannot cut ${before.path} at byte ${cutAt}: past the last sound record, which ends at byte ${before.lastGoodOffset}`);
+      throw new RangeError(
+        `embedded event store: cannot cut ${before.path} at byte ${cutAt}: past the last sound record, which ends at byte ${before.lastGoodOffset}`,
+      );
     }
     if (!(await isBoundary(dir, before, cutAt))) {
       throw new RangeError(`embedded event store: cannot cut ${before.path} at byte ${cutAt}: not where a record starts`);

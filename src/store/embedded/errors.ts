@@ -11,9 +11,7 @@ export class EmbeddedLogDamagedError extends Error {
   ) {
     super(
       `embedded event store: ${path} is damaged at byte ${problem.offset} (${problem.kind}): ${problem.detail}. ` +
-        (found === 'opening'
-          ? 'Refusing to open it; the file was not changed. '
-          : 'Found reading it; the file was not changed. ') +
+        (found === 'opening' ? 'Refusing to open it; the file was not changed. ' : 'Found reading it; the file was not changed. ') +
         'Inspect it with the log check; then restore it from a backup, or cut it at a record boundary with the ' +
         'log repair (which keeps a copy of the whole file first).',
     );

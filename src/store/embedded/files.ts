@@ -15,7 +15,7 @@ export async function writeFileAtomically(dir: string, path: string, data: Uint8
   const temporary = `${path}.new`;
   const file = await open(temporary, 'w');
   try {
-    for (let done = 0; done < data.length; ) done += (await file.write(data, done, data.length - done, done)).bytesWritten;
+    for (let done = 0; done < data.length;) done += (await file.write(data, done, data.length - done, done)).bytesWritten;
     await file.datasync();
   } finally {
     await file.close();

@@ -51,7 +51,14 @@ export const v1: Codec = {
     if (crc32(payload) !== buf.readUInt32BE(at + 4)) return problem('body-checksum', length, 'the record checksum does not match');
     const parsed = parseV1(payload);
     if (!parsed) return problem('bad-body', length, 'the record does not decode');
-    return { kind: 'record', length, position: Number(parsed.p), revision: Number(parsed.r), count: parsed.e.length, streamId: Buffer.from(parsed.s) };
+    return {
+      kind: 'record',
+      length,
+      position: Number(parsed.p),
+      revision: Number(parsed.r),
+      count: parsed.e.length,
+      streamId: Buffer.from(parsed.s),
+    };
   },
 
   candidate(buf, from, to) {

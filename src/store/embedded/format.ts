@@ -75,7 +75,8 @@ export function identify(head: Buffer, size: number): FileFormat {
   if (head[0] !== 0xff) return { format: 'v1' };
   if (size < FILE_HEADER_BYTES) return { format: 'damaged', detail: `the file header is cut short (${size} bytes)` };
   if (!head.subarray(0, 8).equals(FILE_MAGIC)) return { format: 'damaged', detail: 'the file header has a wrong magic number' };
-  if (crc32(head.subarray(0, 32)) !== head.readUInt32BE(32)) return { format: 'damaged', detail: 'the file header checksum does not match' };
+  if (crc32(head.subarray(0, 32)) !== head.readUInt32BE(32))
+    return { format: 'damaged', detail: 'the file header checksum does not match' };
   const version = head.readUInt32BE(8);
   if (version !== FORMAT_VERSION) {
     return { format: 'damaged', detail: `format version ${version} is not supported by this authstream (it reads ${FORMAT_VERSION})` };
@@ -246,5 +247,7 @@ export const v2: Codec = {
 
 /** The JSON array of a record's events, in the short keys above; metadata only when given. */
 export function encodeEvents(events: readonly { id: string; type: string; data: unknown; metadata?: unknown }[]): string {
-  return JSON.stringify(events.map((e) => (e.metadata === undefined ? { i: e.id, y: e.type, d: e.data } : { i: e.id, y: e.type, d: e.data, m: e.metadata })));
+  return JSON.stringify(
+    events.map((e) => (e.metadata === undefined ? { i: e.id, y: e.type, d: e.data } : { i: e.id, y: e.type, d: e.data, m: e.metadata })),
+  );
 }

@@ -19,10 +19,12 @@ export interface LoadedIndex {
   readonly scannedBytes: number;
 }
 
-export const indexSink = (index: LogIndex): Sink => (at, record) => {
-  const refused = index.add(at, record);
-  return refused ? { kind: 'out-of-order', detail: refused } : undefined;
-};
+export const indexSink =
+  (index: LogIndex): Sink =>
+  (at, record) => {
+    const refused = index.add(at, record);
+    return refused ? { kind: 'out-of-order', detail: refused } : undefined;
+  };
 
 /** What a log file is, from its first bytes; undefined if it does not exist. */
 export async function inspectLog(path: string): Promise<(FileFormat & { size: number }) | undefined> {
@@ -55,7 +57,14 @@ export interface LoadOptions {
   readonly warn: (m: string) => void;
 }
 
-export async function loadIndex(dir: string, file: FileHandle, codec: Codec, logId: Buffer | undefined, size: number, options: LoadOptions): Promise<LoadedIndex> {
+export async function loadIndex(
+  dir: string,
+  file: FileHandle,
+  codec: Codec,
+  logId: Buffer | undefined,
+  size: number,
+  options: LoadOptions,
+): Promise<LoadedIndex> {
   const found = logId ? await loadSnapshot(dir, logId, codec.dataStart) : undefined;
   let snapshot = 'missing';
   let ackedEnd = 0;
@@ -72,7 +81,9 @@ export async function loadIndex(dir: string, file: FileHandle, codec: Codec, log
       if (bad) {
         // The scan finds the record that is not sound and says where.
         snapshot = `ignored: bytes ${bad.start}..${bad.end} of the log do not match their checksum`;
-        options.warn(`embedded event store: bytes ${bad.start}..${bad.end} of the log in ${dir} changed since they were written; scanning the whole log`);
+        options.warn(
+          `embedded event store: bytes ${bad.start}..${bad.end} of the log in ${dir} changed since they were written; scanning the whole log`,
+        );
       } else {
         snapshot = 'loaded';
         index = found.index;
@@ -96,5 +107,7 @@ async function lastRecordMatches(file: FileHandle, codec: Codec, index: LogIndex
   const buf = Buffer.allocUnsafe(length);
   if ((await readFully(file, buf, 0, length, offset)) !== length) return false;
   const probe = codec.probe(buf, 0, length, length);
-  return probe.kind === 'record' && probe.length === length && probe.position === index.firstPosition.get(r) && probe.count === index.count(r);
+  return (
+    probe.kind === 'record' && probe.length === length && probe.position === index.firstPosition.get(r) && probe.count === index.count(r)
+  );
 }

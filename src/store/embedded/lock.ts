@@ -31,16 +31,24 @@ export async function acquireLock(path: string, warn: (m: string) => void): Prom
     await writeFile(draft, JSON.stringify({ ...me, since: new Date().toISOString() }));
     try {
       for (let attempt = 0; ; attempt++) {
-        const created = await link(draft, path).then(() => true, (err: NodeJS.ErrnoException) => {
-          if (err.code === 'EEXIST') return false;
-          throw err;
-        });
+        const created = await link(draft, path).then(
+          () => true,
+          (err: NodeJS.ErrnoException) => {
+            if (err.code === 'EEXIST') return false;
+            throw err;
+          },
+        );
         if (created) return lock;
-        const holder: { pid?: number; host?: string } = await readFile(path, 'utf8').then((text) => JSON.parse(text), () => ({}));
+        const holder: { pid?: number; host?: string } = await readFile(path, 'utf8').then(
+          (text) => JSON.parse(text),
+          () => ({}),
+        );
         const stale = holder.host === me.host && typeof holder.pid === 'number' && (holder.pid === me.pid || !isAlive(holder.pid));
         if (!stale || attempt > 0) {
-          throw new Error(`embedded event store: ${path} is locked by process ${String(holder.pid)} on host ` +
-            `${String(holder.host)}; another authstream is using this directory. If that process is gone, delete the lock file.`);
+          throw new Error(
+            `embedded event store: ${path} is locked by process ${String(holder.pid)} on host ` +
+              `${String(holder.host)}; another authstream is using this directory. If that process is gone, delete the lock file.`,
+          );
         }
         warn(`embedded event store: taking over stale lock ${path} left by dead process ${holder.pid}`);
         await unlink(path).catch(() => undefined);

@@ -35,7 +35,11 @@ export class LogIndex {
    * Adds the record found at `at`, or says why it does not follow: the n-th event of the log must have position n,
    * and a stream's events consecutive revisions from 0.
    */
-  add(at: number, record: Pick<ProbedRecord, 'length' | 'position' | 'revision' | 'count' | 'streamId'>, h = hashBytes(record.streamId)): string | undefined {
+  add(
+    at: number,
+    record: Pick<ProbedRecord, 'length' | 'position' | 'revision' | 'count' | 'streamId'>,
+    h = hashBytes(record.streamId),
+  ): string | undefined {
     if (at !== this.end) return `a record at byte ${at} where the previous one ends at byte ${this.end}`;
     if (record.position !== this.events + 1) {
       return `the record holds position ${record.position} where position ${this.events + 1} comes next`;

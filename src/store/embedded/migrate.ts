@@ -29,7 +29,7 @@ export async function migrateV1(dir: string, warn: (m: string) => void): Promise
       const data = Buffer.concat(pending);
       pending = [];
       pendingBytes = 0;
-      for (let done = 0; done < data.length; ) done += (await target.write(data, done, data.length - done, written + done)).bytesWritten;
+      for (let done = 0; done < data.length;) done += (await target.write(data, done, data.length - done, written + done)).bytesWritten;
       written += data.length;
     };
     const index = new LogIndex(0);
@@ -39,7 +39,10 @@ export async function migrateV1(dir: string, warn: (m: string) => void): Promise
       if (refused) return { kind: 'out-of-order', detail: refused };
       const d = v1.decode(buf, bufAt, record.length);
       const streamId = Buffer.from(d.streamId);
-      const encoded = encodeRecord({ position: d.position, revision: d.revision, created: d.created, streamId, count: d.events.length }, encodeEvents(d.events.map((e) => ({ id: e.i, type: e.y, data: e.d, metadata: e.m }))));
+      const encoded = encodeRecord(
+        { position: d.position, revision: d.revision, created: d.created, streamId, count: d.events.length },
+        encodeEvents(d.events.map((e) => ({ id: e.i, type: e.y, data: e.d, metadata: e.m }))),
+      );
       pending.push(encoded);
       pendingBytes += encoded.length;
       return pendingBytes >= FLUSH_BYTES ? flush().then(() => undefined) : undefined;
@@ -54,8 +57,10 @@ export async function migrateV1(dir: string, warn: (m: string) => void): Promise
     await link(path, backup).catch(() => copyFile(path, backup));
     await rename(temporary, path);
     await syncDir(dir);
-    warn(`embedded event store: migrated ${path} from format 1 to format 2 (${index.events} events); the original is kept as ${backup}` +
-      (result.problem ? `; its torn last write at byte ${result.problem.offset} (${result.problem.detail}) was not carried over` : ''));
+    warn(
+      `embedded event store: migrated ${path} from format 1 to format 2 (${index.events} events); the original is kept as ${backup}` +
+        (result.problem ? `; its torn last write at byte ${result.problem.offset} (${result.problem.detail}) was not carried over` : ''),
+    );
   } catch (err) {
     await target.close().catch(() => undefined);
     await source.close().catch(() => undefined);
@@ -67,6 +72,12 @@ export async function migrateV1(dir: string, warn: (m: string) => void): Promise
 async function freeName(base: string): Promise<string> {
   for (let i = 0; ; i++) {
     const name = i === 0 ? base : `${base}.${i}`;
-    if (!(await stat(name).then(() => true, () => false))) return name;
+    if (
+      !(await stat(name).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return name;
   }
 }

@@ -1,11 +1,11 @@
 // Opening the embedded event store: for writing (takes the directory's lock, creates or migrates the log, drops a
 // torn last write) or read-only (no lock, no writes of any kind, stops before an unfinished last write).
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmbeddedLogDamagedError } from './errors.js';
 import { writeFileAtomically } from './files.js';
-import { encodeFileHeader, LOCK_FILE, LOG_FILE, v2 } from './format.js';
+import { encodeFileHeader, LOCK_FILE, LOG_FILE, SNAPSHOT_FILE, v2 } from './format.js';
 import { v1 } from './format-v1.js';
 import { identifyOpen, inspectLog, loadIndex } from './load.js';
 import { acquireLock, type Lock } from './lock.js';
@@ -56,6 +56,7 @@ async function openWriter(settings: StoreSettings, options: EmbeddedOptions, sta
   const lock: Lock = await acquireLock(join(dir, LOCK_FILE), warn);
   let file: FileHandle | undefined;
   try {
+    await removeLeftovers(dir);
     const before = await inspectLog(path);
     if (!before || before.format === 'empty') await writeFileAtomically(dir, path, encodeFileHeader(randomBytes(16)));
     else if (before.format === 'v1') await migrateV1(dir, warn);
@@ -71,19 +72,30 @@ async function openWriter(settings: StoreSettings, options: EmbeddedOptions, sta
       const { problem } = loaded;
       if (!problem.torn) throw new EmbeddedLogDamagedError(path, problem, 'opening');
       droppedBytes = format.size - problem.offset;
-      warn(`embedded event store: ${path}: dropping a torn last write at byte ${problem.offset} (${problem.detail}; ` +
-        `${droppedBytes} bytes); appends are acknowledged only once durable, so it never was`);
+      warn(
+        `embedded event store: ${path}: dropping a torn last write at byte ${problem.offset} (${problem.detail}; ` +
+          `${droppedBytes} bytes); appends are acknowledged only once durable, so it never was`,
+      );
       await file.truncate(problem.offset);
       await file.datasync();
     }
-    const store = new EmbeddedEventStore(settings, file, v2, loaded.index, format.logId, {
-      readOnly: false,
-      format: 2,
-      snapshot: loaded.snapshot,
-      scannedBytes: loaded.scannedBytes,
-      droppedBytes,
-      milliseconds: performance.now() - started,
-    }, lock, loaded.snapshot === 'loaded' ? loaded.index.end - loaded.scannedBytes : -1);
+    const store = new EmbeddedEventStore(
+      settings,
+      file,
+      v2,
+      loaded.index,
+      format.logId,
+      {
+        readOnly: false,
+        format: 2,
+        snapshot: loaded.snapshot,
+        scannedBytes: loaded.scannedBytes,
+        droppedBytes,
+        milliseconds: performance.now() - started,
+      },
+      lock,
+      loaded.snapshot === 'loaded' ? loaded.index.end - loaded.scannedBytes : -1,
+    );
     // A long scan is worth not doing again: snapshot now rather than after the next 64 MiB of appends.
     if (loaded.scannedBytes >= 4 * 1024 * 1024) {
       store.snapshot().catch((err: unknown) => warn(`embedded event store: could not write the index snapshot: ${String(err)}`));
@@ -94,6 +106,13 @@ async function openWriter(settings: StoreSettings, options: EmbeddedOptions, sta
     await lock.release();
     throw err;
   }
+}
+
+/** Temporary files a crash can leave behind: snapshots being written, a log being created or migrated. */
+async function removeLeftovers(dir: string): Promise<void> {
+  const leftover = (name: string) =>
+    (name.startsWith(`${SNAPSHOT_FILE}.`) && name.endsWith('.tmp')) || name === `${LOG_FILE}.new` || name === `${LOG_FILE}.migrating`;
+  for (const name of await readdir(dir)) if (leftover(name)) await unlink(join(dir, name)).catch(() => undefined);
 }
 
 async function openReader(settings: StoreSettings, options: EmbeddedOptions, started: number): Promise<EmbeddedEventStore> {
@@ -113,12 +132,31 @@ async function openReader(settings: StoreSettings, options: EmbeddedOptions, sta
     milliseconds: performance.now() - started,
   });
   // No log yet: an empty store, which looks for the log again when read.
-  if (!file) return new EmbeddedEventStore(settings, undefined, v2, new LogIndex(v2.dataStart), undefined, report('none', 'missing', 0), undefined, -1);
+  if (!file)
+    return new EmbeddedEventStore(
+      settings,
+      undefined,
+      v2,
+      new LogIndex(v2.dataStart),
+      undefined,
+      report('none', 'missing', 0),
+      undefined,
+      -1,
+    );
   try {
     const format = await identifyOpen(file);
     if (format.format === 'empty') {
       await file.close();
-      return new EmbeddedEventStore(settings, undefined, v2, new LogIndex(v2.dataStart), undefined, report('none', 'missing', 0), undefined, -1);
+      return new EmbeddedEventStore(
+        settings,
+        undefined,
+        v2,
+        new LogIndex(v2.dataStart),
+        undefined,
+        report('none', 'missing', 0),
+        undefined,
+        -1,
+      );
     }
     if (format.format === 'damaged') {
       throw new EmbeddedLogDamagedError(path, { offset: 0, kind: 'bad-header', detail: format.detail, torn: false }, 'opening');
@@ -133,7 +171,16 @@ async function openReader(settings: StoreSettings, options: EmbeddedOptions, sta
     if (loaded.problem && !loaded.problem.torn) {
       warn(`embedded event store: reading ${path} up to byte ${loaded.problem.offset} only: ${loaded.problem.detail}`);
     }
-    return new EmbeddedEventStore(settings, file, codec, loaded.index, logId, report(codec.version, loaded.snapshot, loaded.scannedBytes), undefined, -1);
+    return new EmbeddedEventStore(
+      settings,
+      file,
+      codec,
+      loaded.index,
+      logId,
+      report(codec.version, loaded.snapshot, loaded.scannedBytes),
+      undefined,
+      -1,
+    );
   } catch (err) {
     await file.close();
     throw err;

@@ -110,7 +110,14 @@ export interface ScanOptions {
 }
 
 /** Scans [from, size) record by record. */
-export async function scanLog(file: FileHandle, codec: Codec, from: number, size: number, sink: Sink, options: ScanOptions = {}): Promise<ScanResult> {
+export async function scanLog(
+  file: FileHandle,
+  codec: Codec,
+  from: number,
+  size: number,
+  sink: Sink,
+  options: ScanOptions = {},
+): Promise<ScanResult> {
   const { ackedEnd = 0, checksums } = options;
   const w = new FileWindow(file, size);
   let off = from;
@@ -148,11 +155,23 @@ export async function scanLog(file: FileHandle, codec: Codec, from: number, size
   return done();
 }
 
-async function classify(w: FileWindow, codec: Codec, at: number, p: Extract<Probe, { kind: 'problem' }>, ackedEnd: number): Promise<Problem> {
+async function classify(
+  w: FileWindow,
+  codec: Codec,
+  at: number,
+  p: Extract<Probe, { kind: 'problem' }>,
+  ackedEnd: number,
+): Promise<Problem> {
   const size = w.size;
   const validRecordAt = await findRecord(w, codec, at + 1);
   if (validRecordAt !== undefined) {
-    return { offset: at, kind: p.problem, detail: `${p.detail}, and a sound record follows at byte ${validRecordAt}`, torn: false, validRecordAt };
+    return {
+      offset: at,
+      kind: p.problem,
+      detail: `${p.detail}, and a sound record follows at byte ${validRecordAt}`,
+      torn: false,
+      validRecordAt,
+    };
   }
   const zeroFrom = await zeroRunStart(w, at, size);
   let detail = p.detail;
@@ -177,7 +196,7 @@ async function classify(w: FileWindow, codec: Codec, at: number, p: Extract<Prob
 
 /** The first offset at or after `from` where a sound record starts. */
 async function findRecord(w: FileWindow, codec: Codec, from: number): Promise<number | undefined> {
-  for (let pos = from; pos < w.size; ) {
+  for (let pos = from; pos < w.size;) {
     const bufAt = await w.load(pos, Math.min(BLOCK, w.size - pos));
     const i = codec.candidate(w.buf, bufAt, w.length);
     if (i < 0) {

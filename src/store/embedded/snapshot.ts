@@ -101,7 +101,7 @@ export async function persistSnapshot(dir: string, snapshot: CapturedSnapshot): 
     let position = 0;
     for (const part of snapshot.parts) {
       crc = crc32(part, crc);
-      for (let done = 0; done < part.length; ) done += (await file.write(part, done, part.length - done, position + done)).bytesWritten;
+      for (let done = 0; done < part.length;) done += (await file.write(part, done, part.length - done, position + done)).bytesWritten;
       position += part.length;
     }
     const trailer = Buffer.alloc(4);

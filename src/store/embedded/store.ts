@@ -171,12 +171,14 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
       this.snapshotEnd = captured.ackedEnd;
     });
     // What others wait on never rejects: the failure is this call's to report.
-    this.snapshotting = writing.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      this.snapshotting = undefined;
-    });
+    this.snapshotting = writing
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        this.snapshotting = undefined;
+      });
     await writing;
   }
 
@@ -222,7 +224,9 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
     for (const sub of this.subscriptions) sub.wake();
     const due = Math.max(this.settings.snapshotBytes, this.index.byteSize);
     if (!this.snapshotting && !this.closed && this.index.end - Math.max(0, this.snapshotEnd) >= due) {
-      this.snapshot().catch((err: unknown) => this.settings.warn(`embedded event store: could not write the index snapshot: ${String(err)}`));
+      this.snapshot().catch((err: unknown) =>
+        this.settings.warn(`embedded event store: could not write the index snapshot: ${String(err)}`),
+      );
     }
   }
 
@@ -230,12 +234,16 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
     if (!this.file && !(await this.openLateLog())) return;
     const size = (await this.file!.stat()).size;
     if (size < this.index.end) {
-      throw new Error(`embedded event store: ${this.path} is now shorter (${size} bytes) than what was read of it ` +
-        `(${this.index.end}); it was cut by a repair or replaced: reopen the store`);
+      throw new Error(
+        `embedded event store: ${this.path} is now shorter (${size} bytes) than what was read of it ` +
+          `(${this.index.end}); it was cut by a repair or replaced: reopen the store`,
+      );
     }
     if (size === this.seenSize) return;
     this.seenSize = size;
-    const { problem } = await scanLog(this.file!, this.codec, this.index.end, size, indexSink(this.index), { checksums: this.index.checksums });
+    const { problem } = await scanLog(this.file!, this.codec, this.index.end, size, indexSink(this.index), {
+      checksums: this.index.checksums,
+    });
     if (!problem) return;
     // Damage before the end is damage; at the end it may be the write in progress: stop before it, look again later.
     if (problem.validRecordAt !== undefined) throw new EmbeddedLogDamagedError(this.path, problem, 'reading');
@@ -272,7 +280,9 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
   private async shutdown(): Promise<void> {
     await this.writer?.idle();
     if (this.writer) {
-      await this.snapshot().catch((err: unknown) => this.settings.warn(`embedded event store: could not write the index snapshot: ${String(err)}`));
+      await this.snapshot().catch((err: unknown) =>
+        this.settings.warn(`embedded event store: could not write the index snapshot: ${String(err)}`),
+      );
     }
     // Subscribers of a store closed by its owner are shutting down too, so they end rather than fail.
     for (const sub of [...this.subscriptions]) await sub.close();

@@ -85,8 +85,15 @@ export class StreamTable {
   }
 
   get byteSize(): number {
-    return this.idAt.byteSize + this.idLength.byteSize + this.hash.byteSize + this.lastRecord.byteSize +
-      this.eventCount.byteSize + this.pages.length * PAGE_BYTES + this.slots.byteLength;
+    return (
+      this.idAt.byteSize +
+      this.idLength.byteSize +
+      this.hash.byteSize +
+      this.lastRecord.byteSize +
+      this.eventCount.byteSize +
+      this.pages.length * PAGE_BYTES +
+      this.slots.byteLength
+    );
   }
 
   private place(s: number): void {

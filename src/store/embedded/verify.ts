@@ -32,7 +32,7 @@ async function checkHere(path: string, ranges: readonly Range[]): Promise<Set<nu
     const buf = Buffer.allocUnsafe(BLOCK);
     for (const r of ranges) {
       let crc = 0;
-      for (let at = r.start; at < r.end; ) {
+      for (let at = r.start; at < r.end;) {
         const got = await readFully(file, buf, 0, Math.min(BLOCK, r.end - at), at);
         if (got === 0) break;
         crc = crc32(buf.subarray(0, got), crc);

@@ -61,7 +61,8 @@ export class GroupCommitWriter {
     if (events.length === 0) return Promise.reject(new RangeError('append needs at least one event'));
     const id = Buffer.from(streamId, 'utf8');
     if (id.length > MAX_STREAM_ID_BYTES) return Promise.reject(new RangeError(`a stream id is limited to ${MAX_STREAM_ID_BYTES} bytes`));
-    if (this.nextPosition + events.length - 1 > MAX_POSITION) return Promise.reject(new RangeError('the log is full: the index holds 2^32 events'));
+    if (this.nextPosition + events.length - 1 > MAX_POSITION)
+      return Promise.reject(new RangeError('the log is full: the index holds 2^32 events'));
     const hash = hashBytes(id);
     const pending = this.tentative.get(streamId);
     const s = pending ? -1 : this.index.streams.find(id, hash);
@@ -83,7 +84,10 @@ export class GroupCommitWriter {
       let record: Buffer;
       try {
         // Serialized now: what is written is the events as they were when append was called.
-        record = encodeRecord({ position, revision: current, created: Date.now(), streamId: id, count: events.length }, encodeEvents(events));
+        record = encodeRecord(
+          { position, revision: current, created: Date.now(), streamId: id, count: events.length },
+          encodeEvents(events),
+        );
       } catch (err) {
         return reject(err);
       }
@@ -146,7 +150,11 @@ export class GroupCommitWriter {
   private settle(q: Queued): void {
     if (this.broken) return q.reject(this.broken);
     if (!q.record) return q.reject(q.refusal);
-    const refused = this.index.add(this.index.end, { length: q.record.length, position: q.position!, revision: q.revision!, count: q.count!, streamId: q.id! }, q.hash);
+    const refused = this.index.add(
+      this.index.end,
+      { length: q.record.length, position: q.position!, revision: q.revision!, count: q.count!, streamId: q.id! },
+      q.hash,
+    );
     if (refused) {
       // Cannot happen unless the checks above are wrong; the record is durable, so nothing more may be appended.
       this.fail(new Error(`embedded event store: internal error, appended record refused by the index: ${refused}`), []);
@@ -167,7 +175,7 @@ export class GroupCommitWriter {
 }
 
 async function writeAll(file: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < data.length; ) {
+  for (let done = 0; done < data.length;) {
     done += (await file.write(data, done, data.length - done, position + done)).bytesWritten;
   }
 }
