@@ -140,7 +140,9 @@ function run(mode: string, dir: string, arg?: string): Promise<Measured> {
       proc.stdin.end();
     });
     proc.on('error', reject);
-    proc.on('exit', (code) => (measured && code === 0 ? resolve(measured) : reject(new Error(`child ${mode} exited with ${code}: ${out}`))));
+    proc.on('exit', (code) =>
+      measured && code === 0 ? resolve(measured) : reject(new Error(`child ${mode} exited with ${code}: ${out}`)),
+    );
   });
 }
 
@@ -162,7 +164,7 @@ interface Row {
   appendsPerSecond64: number;
 }
 
-async function measure(events: number, startupMs: number): Promise<Row> {
+async function measure(events: number): Promise<Row> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'authstream-bench-log-'));
   const log = (m: string) => process.stderr.write(`[${events}] ${m}\n`);
   try {
@@ -230,13 +232,15 @@ async function main(): Promise<void> {
   const sizes = process.env.BENCH_LOG_SIZES
     ? process.env.BENCH_LOG_SIZES.split(',').map(Number)
     : [10_000, 100_000, 1_000_000, ...(process.env.BENCH_LOG_10M === '1' ? [10_000_000] : [])];
-  // What a child costs before it opens anything (node, tsx, our modules): taken off the wall times.
+  // What a child costs before it opens anything (node, tsx, our modules): for reference, the open times exclude it.
   const startups = [await run('noop', os.tmpdir()), await run('noop', os.tmpdir()), await run('noop', os.tmpdir())];
   const startupMs = Math.min(...startups.map((s) => s.wallMs));
   const rows: Row[] = [];
   process.stderr.write(`child start-up (node, tsx, modules): ${startupMs.toFixed(0)} ms\n`);
-  for (const events of sizes) rows.push(await measure(events, startupMs));
-  console.log(`Embedded log, ${os.cpus().length} CPUs, Node ${process.version}; RSS in MiB (peak, VmHWM); open ms: the store's own (and as timed from outside the child)`);
+  for (const events of sizes) rows.push(await measure(events));
+  console.log(
+    `Embedded log, ${os.cpus().length} CPUs, Node ${process.version}; RSS in MiB (peak, VmHWM); open ms: the store's own (and as timed from outside the child)`,
+  );
   console.log(table(rows));
   console.log(`BENCH_LOG ${JSON.stringify({ cpus: os.cpus().length, node: process.version, startupMs, rows })}`);
 }

@@ -67,8 +67,14 @@ describe('embedded event store', () => {
   }
 
   async function expectFirstTwoBatches(store: EventStore): Promise<void> {
-    assert.deepEqual((await all(store)).map((e) => e.data['n']), [0, 1, 2]);
-    assert.deepEqual((await store.readStream('s')).map((e) => e.revision), [0n, 1n]);
+    assert.deepEqual(
+      (await all(store)).map((e) => e.data['n']),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      (await store.readStream('s')).map((e) => e.revision),
+      [0n, 1n],
+    );
     const result = await store.append('s', [event({ n: 5 })], 1n);
     assert.equal(result.position.commit, 4n, 'positions continue right after the surviving events');
   }
@@ -96,7 +102,10 @@ describe('embedded event store', () => {
     await second.close();
 
     const third = await openStore(dir);
-    assert.deepEqual((await all(third)).map((e) => e.data['n']), [0, 1, 2, 3]);
+    assert.deepEqual(
+      (await all(third)).map((e) => e.data['n']),
+      [0, 1, 2, 3],
+    );
     assert.deepEqual(warnings, []);
   });
 
@@ -145,11 +154,16 @@ describe('embedded event store', () => {
     const storeModule = fileURLToPath(new URL('../../src/store/embedded.ts', import.meta.url));
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e',
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
         `const { openEmbeddedEventStore } = await import(${JSON.stringify(storeModule)});
          await openEmbeddedEventStore(${JSON.stringify(dir)});
          console.log('ready');
-         setInterval(() => {}, 1000);`],
+         setInterval(() => {}, 1000);`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
@@ -188,7 +202,10 @@ describe('embedded event store', () => {
     await store.append('s', [{ ...event(), type: '$Internal' }, event({ n: 1 })], 'no_stream');
     await store.append('$system', [event({ n: 2 })], 'no_stream');
     await store.append('s', [event({ n: 3 })], 1n);
-    assert.deepEqual((await all(store)).map((e) => e.data['n']), [1, 3]);
+    assert.deepEqual(
+      (await all(store)).map((e) => e.data['n']),
+      [1, 3],
+    );
     assert.equal((await store.readStream('s')).length, 3);
     const seen: unknown[] = [];
     const subscription = store.subscribeToAll();

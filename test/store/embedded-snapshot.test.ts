@@ -103,7 +103,10 @@ describe('embedded log index snapshot', () => {
     await (await fx.open(dir, { readOnly: true })).close();
     assert.deepEqual((await readdir(dir)).filter((n) => leftovers.includes(n)).sort(), [...leftovers].sort());
     await fx.open(dir);
-    assert.deepEqual((await readdir(dir)).filter((n) => leftovers.includes(n)), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => leftovers.includes(n)),
+      [],
+    );
   });
 
   it("with verify: 'tail', trusts the snapshot at open; a read still finds damage under it", async () => {

@@ -240,13 +240,14 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
       );
     }
     if (size === this.seenSize) return;
-    this.seenSize = size;
     const { problem } = await scanLog(this.file!, this.codec, this.index.end, size, indexSink(this.index), {
       checksums: this.index.checksums,
     });
-    if (!problem) return;
     // Damage before the end is damage; at the end it may be the write in progress: stop before it, look again later.
-    if (problem.validRecordAt !== undefined) throw new EmbeddedLogDamagedError(this.path, problem, 'reading');
+    if (problem?.validRecordAt !== undefined) throw new EmbeddedLogDamagedError(this.path, problem, 'reading');
+    // Only now: damage found is reported again at every read, not only at the first.
+    this.seenSize = size;
+    if (!problem) return;
     if (!problem.torn && this.warnedAt !== problem.offset) {
       this.warnedAt = problem.offset;
       this.settings.warn(`embedded event store: reading ${this.path} up to byte ${problem.offset} only: ${problem.detail}`);
