@@ -78,9 +78,36 @@ const schema = z.object({
   SMTP_URL: url(['smtp', 'smtps']),
   DEFAULT_FROM_EMAIL: z.string().min(3).default('webmaster@localhost'),
 
+  // The user model, as Django's settings and the model class define it.
+  /** Django's USERNAME_FIELD: `username` (Django's default user) or `email` (a custom user with no username). */
+  USERNAME_FIELD: z.enum(['username', 'email']).default('username'),
+  /**
+   * The model's own fields besides username, email, first_name and last_name: `name:255:required,phone:32`
+   * (a CharField each, with its max_length; `required` = blank=False).
+   */
+  USER_FIELDS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => parseUserFields(v, ctx)),
+  /** Django's REQUIRED_FIELDS: what djoser's serializers show and take besides the login field and id. */
+  REQUIRED_FIELDS: optionalString.transform((v) => (v === undefined ? undefined : splitList(v))),
+  /** `integer` (Django's AutoField: 1, 2, 3 …) or `uuid`. */
+  USER_ID_TYPE: z.enum(['integer', 'uuid']).default('integer'),
+
   // djoser
-  LOGIN_FIELD: z.enum(['username', 'email']).default('username'),
+  /** Defaults to USERNAME_FIELD; `email` over the username model logs in by email beside a required username. */
+  LOGIN_FIELD: z.enum(['username', 'email']).optional(),
   EMAIL_UNIQUE: bool(false),
+  /** A regular user sees only themself in users/, and others' users/<id>/ answer 404 (djoser's HIDE_USERS). */
+  HIDE_USERS: bool(true),
+  /** DRF's PAGE_SIZE: set, users/ answers pages (DEFAULT_PAGINATION_CLASS below); unset, a plain list. */
+  PAGE_SIZE: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .optional()
+    .transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(z.number().int().min(1).max(10_000).optional()),
+  DEFAULT_PAGINATION_CLASS: z.enum(['PageNumberPagination', 'LimitOffsetPagination']).default('PageNumberPagination'),
   SEND_ACTIVATION_EMAIL: bool(false),
   SEND_CONFIRMATION_EMAIL: bool(false),
   USER_CREATE_PASSWORD_RETYPE: bool(false),
@@ -95,7 +122,11 @@ const schema = z.object({
   LOGOUT_ON_PASSWORD_CHANGE: bool(false),
   ACTIVATION_URL: linkTemplate('#/activate/{uid}/{token}'),
   PASSWORD_RESET_CONFIRM_URL: linkTemplate('#/password/reset/confirm/{uid}/{token}'),
-  USERNAME_RESET_CONFIRM_URL: linkTemplate('#/username/reset/confirm/{uid}/{token}'),
+  /** Default: `#/username/reset/confirm/{uid}/{token}`, or `#/email/reset/confirm/…` on the email model. */
+  USERNAME_RESET_CONFIRM_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || (v.includes('{uid}') && v.includes('{token}')), 'must contain {uid} and {token}'),
   DOMAIN: optionalString,
   SITE_NAME: optionalString,
   PROTOCOL: z.enum(['http', 'https']).default('http'),
@@ -181,7 +212,14 @@ const schema = z.object({
     .pipe(z.number().int().min(0).max(65535).optional()),
 });
 
-export type Config = z.output<typeof schema>;
+type Parsed = z.output<typeof schema>;
+
+/** The configuration, with the defaults that depend on other settings filled in. */
+export type Config = Omit<Parsed, 'LOGIN_FIELD' | 'REQUIRED_FIELDS' | 'USERNAME_RESET_CONFIRM_URL'> & {
+  LOGIN_FIELD: 'username' | 'email';
+  REQUIRED_FIELDS: readonly string[];
+  USERNAME_RESET_CONFIRM_URL: string;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -193,9 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  const config = parsed.data;
-  // With email as the login field it identifies the account, so it must be unique.
-  if (config.LOGIN_FIELD === 'email') config.EMAIL_UNIQUE = true;
+  const config = withModelDefaults(parsed.data);
   if (config.EMAIL_RETRY_MAX_DELAY_MS < config.EMAIL_RETRY_DELAY_MS) config.EMAIL_RETRY_MAX_DELAY_MS = config.EMAIL_RETRY_DELAY_MS;
   const shared = config.EVENTSTORE_URL ?? config.MONGODB_URI;
   if (config.ALGORITHM.startsWith('HS') === (config.SIGNING_KEY_FILE !== undefined)) {
@@ -209,6 +245,80 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return config;
+}
+
+function withModelDefaults(parsed: Parsed): Config {
+  const problems: string[] = [];
+  const emailModel = parsed.USERNAME_FIELD === 'email';
+  const loginField = parsed.LOGIN_FIELD ?? parsed.USERNAME_FIELD;
+  if (emailModel && loginField === 'username') problems.push('LOGIN_FIELD: the email user model has no username to log in with');
+  const known = ['email', 'first_name', 'last_name', ...parsed.USER_FIELDS.map((f) => f.name)];
+  // Django's default user: REQUIRED_FIELDS = ['email']; a custom email model: its required fields.
+  const required = parsed.REQUIRED_FIELDS ?? (emailModel ? parsed.USER_FIELDS.filter((f) => f.required).map((f) => f.name) : ['email']);
+  for (const name of required) {
+    if (name === parsed.USERNAME_FIELD) problems.push(`REQUIRED_FIELDS: must not contain USERNAME_FIELD (${name})`);
+    else if (!known.includes(name)) problems.push(`REQUIRED_FIELDS: ${name} is not a field of the user model (${known.join(', ')})`);
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  return {
+    ...parsed,
+    LOGIN_FIELD: loginField,
+    REQUIRED_FIELDS: required,
+    // The email identifies the account when it is the model's username or the login field: it must be unique.
+    EMAIL_UNIQUE: parsed.EMAIL_UNIQUE || emailModel || loginField === 'email',
+    USERNAME_RESET_CONFIRM_URL: parsed.USERNAME_RESET_CONFIRM_URL ?? `#/${parsed.USERNAME_FIELD}/reset/confirm/{uid}/{token}`,
+  };
+}
+
+export interface UserFieldSpec {
+  readonly name: string;
+  readonly maxLength: number;
+  /** blank=False: required by the create serializer and by PUT. */
+  readonly required: boolean;
+}
+
+const RESERVED_FIELDS = [
+  'id',
+  'username',
+  'email',
+  'password',
+  'first_name',
+  'last_name',
+  'is_active',
+  'is_staff',
+  'is_superuser',
+  'last_login',
+  'date_joined',
+];
+
+function parseUserFields(value: string, ctx: z.RefinementCtx): UserFieldSpec[] {
+  const fields: UserFieldSpec[] = [];
+  for (const item of splitList(value)) {
+    const [name = '', length = '', flag, ...rest] = item.split(':');
+    const maxLength = Number(length);
+    if (
+      !/^[a-z][a-z0-9_]{0,62}$/.test(name) ||
+      RESERVED_FIELDS.includes(name) ||
+      !Number.isInteger(maxLength) ||
+      maxLength < 1 ||
+      maxLength > 10_000 ||
+      (flag !== undefined && flag !== 'required') ||
+      rest.length
+    ) {
+      ctx.addIssue({ code: 'custom', message: `${item}: expected name:max_length[:required], e.g. name:255:required` });
+      continue;
+    }
+    if (fields.some((f) => f.name === name)) ctx.addIssue({ code: 'custom', message: `${name} is declared twice` });
+    fields.push({ name, maxLength, required: flag === 'required' });
+  }
+  return fields;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** The email consumer's queue: EMAIL_QUEUE, else `<AMQP_EXCHANGE>.email`. */

@@ -19,6 +19,7 @@ import { createInProcessBus } from './amqp/in-process.js';
 import type { Relay } from './amqp/relay.js';
 import { closeServer, listen, type RunningRole, type ServiceContext } from './roles/context.js';
 import { startApi } from './roles/api.js';
+import type { UseCases } from './commands/use-cases.js';
 import { emailQueueSpec, startEmailConsumer } from './roles/email.js';
 import { startRelay } from './roles/relay.js';
 import { accessLog } from './http/access-log.js';
@@ -36,6 +37,8 @@ export interface RunningService {
   readonly readModel: ReadModel;
   /** The relay, when this process runs the `relay` role. */
   readonly relay?: Relay;
+  /** The use cases, when this process runs the `http` role. */
+  readonly useCases?: UseCases;
   readonly bus?: EventBus;
   /** Closes the roles and the adapters; `reason` (e.g. the signal) goes into the `shutting down` log line. */
   close(reason?: string): Promise<void>;
@@ -91,12 +94,14 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       readiness([eventStoreCheck(store), ...running.flatMap((r) => r.checks ?? []), ...(bus?.kind === 'amqp' ? [brokerCheck(bus)] : [])]);
     if (config.METRICS_TOKEN || config.METRICS_PORT !== undefined) metrics.enableProcessMetrics();
 
+    let useCases: UseCases | undefined;
     let url: string;
     if (roles.has('http')) {
       const api = await startApi(ctx, health, ready);
       opened.push(api);
       running.push(api);
       url = api.url;
+      useCases = api.useCases;
     } else {
       url = await startWorkerHealth(config, log, { health, ready }, opened);
     }
@@ -141,7 +146,16 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       await closeAll();
       log.info('stopped');
     };
-    return { url, ...(metricsUrl ? { metricsUrl } : {}), store, readModel, ...(relay ? { relay } : {}), ...(bus ? { bus } : {}), close };
+    return {
+      url,
+      ...(metricsUrl ? { metricsUrl } : {}),
+      store,
+      readModel,
+      ...(relay ? { relay } : {}),
+      ...(bus ? { bus } : {}),
+      ...(useCases ? { useCases } : {}),
+      close,
+    };
   } catch (error) {
     await closeAll().catch(() => {});
     throw error;

@@ -7,18 +7,22 @@ import { CLOUDEVENTS_CONTENT_TYPE, cloudEventEnvelope, cloudEventType } from './
 
 const summaries: Record<UserEventType, string> = {
   UserRegistered: 'An account was created (inactive until activated when activation emails are on).',
+  UserImported: 'An account was brought across from Django with its id, flags and dates (no hash is published).',
   RegistrationVoided: 'A registration that never completed was fenced out; the account id is never used.',
   ClaimVoided: 'A rename or email change of this account that never completed was fenced out; nothing changed.',
   UserActivated: 'The account was activated.',
-  UserDeactivated: 'The account was deactivated (e.g. its email changed and must be confirmed again).',
+  UserDeactivated: 'The account was deactivated (its email changed and must be confirmed again, or by staff).',
   ActivationEmailRequested: 'An activation email is due (at registration, or on resend_activation).',
   UserProfileUpdated: 'Profile fields changed; only the changed ones are present.',
+  EmailChanged: 'The email address changed (the previous one is included, so it can be told).',
   UserDeleted: 'The account was deleted.',
   UserLoggedIn: 'A login recorded last_login.',
   AuthTokenCreated: 'A DRF-style auth token was issued (no token material is published).',
+  AuthTokenImported: 'A DRF auth token was brought across from Django (no token material is published).',
   AuthTokenDestroyed: 'The auth token was destroyed (logout).',
   PasswordChanged: 'The password was set or reset (no hash is published).',
   PasswordResetRequested: 'A password reset email is due.',
+  PasswordRehashed: 'The same password was hashed again with the current algorithm (no hash is published).',
   UsernameChanged: 'The username was set or reset.',
   UsernameResetRequested: 'A username reset email is due.',
 };

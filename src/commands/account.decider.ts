@@ -5,21 +5,31 @@ import type { UserEvent } from '../events/user.events.js';
 import type { Decider } from './decider.js';
 import { initialState, type UserState } from './account.state.js';
 import type { Evolvers } from './evolvers.js';
-import { registerUser, registrationEvolvers, voidClaim, type RegistrationCommand } from './registration.rules.js';
+import { importUser, registerUser, registrationEvolvers, voidClaim, type RegistrationCommand } from './registration.rules.js';
 import { activateUser, activationEvolvers, requestActivationEmail, type ActivationCommand } from './activation.rules.js';
 import { profileEvolvers, updateProfile, type ProfileCommand } from './profile.rules.js';
 import { passwordEvolvers, requestPasswordReset, resetPassword, setPassword, type PasswordCommand } from './password.rules.js';
-import { requestUsernameReset, resetUsername, setUsername, usernameEvolvers, type UsernameCommand } from './username.rules.js';
+import { requestUsernameReset, resetLoginName, setLoginName, usernameEvolvers, type UsernameCommand } from './username.rules.js';
+import { deactivateUser, reactivateUser, type AdminCommand } from './admin.rules.js';
 import { logIn, logOut, tokenEvolvers, type TokenCommand } from './tokens.rules.js';
 import { deleteUser, deletionEvolvers, type DeletionCommand } from './deletion.rules.js';
 
 export type UserCommand =
-  RegistrationCommand | ActivationCommand | ProfileCommand | PasswordCommand | UsernameCommand | TokenCommand | DeletionCommand;
+  | RegistrationCommand
+  | ActivationCommand
+  | ProfileCommand
+  | PasswordCommand
+  | UsernameCommand
+  | TokenCommand
+  | DeletionCommand
+  | AdminCommand;
 
 export function decide(command: UserCommand, state: UserState): UserEvent[] {
   switch (command.type) {
     case 'RegisterUser':
       return registerUser(command, state);
+    case 'ImportUser':
+      return importUser(command, state);
     case 'VoidClaim':
       return voidClaim(command, state);
     case 'ActivateUser':
@@ -34,18 +44,22 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       return requestPasswordReset(command, state);
     case 'ResetPassword':
       return resetPassword(command, state);
-    case 'SetUsername':
-      return setUsername(command, state);
+    case 'SetLoginName':
+      return setLoginName(command, state);
     case 'RequestUsernameReset':
       return requestUsernameReset(command, state);
-    case 'ResetUsername':
-      return resetUsername(command, state);
+    case 'ResetLoginName':
+      return resetLoginName(command, state);
     case 'LogIn':
       return logIn(command, state);
     case 'LogOut':
       return logOut(command, state);
     case 'DeleteUser':
       return deleteUser(command, state);
+    case 'DeactivateUser':
+      return deactivateUser(command, state);
+    case 'ReactivateUser':
+      return reactivateUser(command, state);
   }
 }
 

@@ -13,6 +13,8 @@ import { isAccount, type Account, type UserState } from './account.state.js';
 import { DomainError } from './decider.js';
 import type { LinkToken } from './shared.rules.js';
 import type { Reservations } from './reservations.js';
+import type { UserModel } from '../user-model.js';
+import type { UserIds } from './user-ids.js';
 import { emailKey } from './normalize.js';
 
 export type AccountHandler = CommandHandler<UserState, UserCommand, UserEvent>;
@@ -47,7 +49,10 @@ export interface UseCaseDeps {
   readonly readModel: ReadModel;
   readonly hasher: PasswordHasher;
   readonly now: () => Date;
-  readonly newId: () => string;
+  /** The configured user model (USERNAME_FIELD, REQUIRED_FIELDS, USER_FIELDS …). */
+  readonly model: UserModel;
+  /** New account ids. */
+  readonly ids: UserIds;
   /** SECRET_KEY: derives auth-token keys and link-token keys. */
   readonly secretKey: string;
 }

@@ -32,6 +32,10 @@ export type DomainErrorCode =
   | 'read_model_timeout'
   /** What was asked for is switched off by the configuration (resend_activation without SEND_ACTIVATION_EMAIL). */
   | 'disabled'
+  /** The stream already holds what this command would create (an import run twice). */
+  | 'already_exists'
+  /** The actor may not do this to this account (staff deactivating themself, a non-superuser acting on a superuser). */
+  | 'forbidden'
   /** A JWT failed simplejwt's checks; `message` says which. */
   | 'token_not_valid'
   /** A valid refresh token whose account is gone or inactive. */

@@ -1,4 +1,5 @@
-// Deletion rules: the user deletes their own account with their verified current password.
+// Deletion rules: the user deletes their own account with their verified current password, or staff delete it
+// (djoser checks the staff member's own password, which the use case verified).
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import type { UserState } from './account.state.js';
 import { requireAccount, requireVerifiedPassword } from './shared.rules.js';
@@ -6,7 +7,8 @@ import { onAccount, type Evolvers } from './evolvers.js';
 
 export interface DeleteUser {
   readonly type: 'DeleteUser';
-  readonly verifiedHash: string;
+  /** own: the hash the account's own password was verified against; staff: who deletes it. */
+  readonly authority: { readonly kind: 'own'; readonly verifiedHash: string } | { readonly kind: 'staff'; readonly actorId: string };
   readonly now: Date;
 }
 
@@ -14,7 +16,7 @@ export type DeletionCommand = DeleteUser;
 
 export function deleteUser(command: DeleteUser, state: UserState): UserEvent[] {
   const account = requireAccount(state);
-  requireVerifiedPassword(account, command.verifiedHash);
+  if (command.authority.kind === 'own') requireVerifiedPassword(account, command.authority.verifiedHash);
   return [userEvent('UserDeleted', { userId: account.id, at: command.now.toISOString() })];
 }
 

@@ -1,4 +1,5 @@
-// Deletion (users/me/ DELETE): the account is gone and its username and email are free again.
+// Deletion (users/me/ DELETE, users/<id>/ DELETE): the account is gone and its username and email are free again.
+// The caller's own current password is what djoser checks, for a staff member deleting someone else too.
 import type { EventMetadata } from './command-handler.js';
 import { isAccount } from './account.state.js';
 import { emailKey, usernameKey } from './normalize.js';
@@ -6,14 +7,30 @@ import { verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
 
 export function deletionUseCases(deps: UseCaseDeps) {
   const { accounts, reservations } = deps;
+
+  async function remove(
+    userId: string,
+    authority: { kind: 'own'; verifiedHash: string } | { kind: 'staff'; actorId: string },
+    metadata?: EventMetadata,
+  ) {
+    const before = await accounts.load(userId);
+    await accounts.execute(userId, { type: 'DeleteUser', authority, now: deps.now() }, metadata);
+    if (!isAccount(before)) return;
+    await reservations.release('username', usernameKey(before.username), userId);
+    await reservations.release('email', emailKey(before.email), userId);
+  }
+
   return {
-    async deleteOwn(input: { userId: string; currentPassword: string }, metadata?: EventMetadata): Promise<void> {
-      const before = await accounts.load(input.userId);
-      const { verifiedHash } = await verifyCurrentPassword(deps, input.userId, input.currentPassword);
-      await accounts.execute(input.userId, { type: 'DeleteUser', verifiedHash, now: deps.now() }, metadata);
-      if (!isAccount(before)) return;
-      await reservations.release('username', usernameKey(before.username), input.userId);
-      await reservations.release('email', emailKey(before.email), input.userId);
+    /** Verifies the caller's current password; its result is the fact the deletion carries. */
+    verifyCurrent: (userId: string, password: string) => verifyCurrentPassword(deps, userId, password),
+
+    /** The caller deletes `userId`: themself (their verified hash), or, as staff, someone else. */
+    async delete(input: { callerId: string; userId: string; verifiedHash: string }, metadata?: EventMetadata): Promise<void> {
+      const authority =
+        input.callerId === input.userId
+          ? ({ kind: 'own', verifiedHash: input.verifiedHash } as const)
+          : ({ kind: 'staff', actorId: input.callerId } as const);
+      await remove(input.userId, authority, metadata);
     },
   };
 }

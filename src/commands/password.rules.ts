@@ -59,4 +59,5 @@ export function resetPassword(command: Extract<PasswordCommand, { type: 'ResetPa
 export const passwordEvolvers: Evolvers = {
   PasswordChanged: onAccount((account, { data }) => ({ ...account, passwordHash: data.passwordHash })),
   PasswordResetRequested: unchanged,
+  PasswordRehashed: onAccount((account, { data }) => ({ ...account, passwordHash: data.passwordHash })),
 };

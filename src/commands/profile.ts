@@ -1,4 +1,5 @@
-// Profile (users/me/ PUT, PATCH): the user changes their own fields. A unique email is claimed like a username.
+// Profile (users/me/ PUT, PATCH, and users/<id>/ by its owner or staff): the writable REQUIRED_FIELDS change. A
+// unique email is claimed like a username.
 import type { Account } from './account.state.js';
 import type { EventMetadata } from './command-handler.js';
 import { emailKey } from './normalize.js';
@@ -7,6 +8,9 @@ import type { UseCaseDeps } from './accounts.js';
 
 export interface ProfileChanges {
   readonly email?: string;
+  readonly firstName?: string;
+  readonly lastName?: string;
+  readonly profile?: Readonly<Record<string, string>>;
 }
 
 export function profileUseCases(deps: UseCaseDeps) {

@@ -1,4 +1,5 @@
-// Registration rules: a stream holds at most one account, and a claim that never finished can be fenced out.
+// Registration rules: a stream holds at most one account (registered here, or imported from Django), and a claim
+// that never finished can be fenced out.
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import { DomainError, type UniqueField } from './decider.js';
 import { isAccount } from './account.state.js';
@@ -6,19 +7,35 @@ import type { UserState } from './account.state.js';
 import { heldKey } from './normalize.js';
 import { onAccount, type Evolvers } from './evolvers.js';
 
+interface AccountFields {
+  readonly userId: string;
+  readonly username: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly profile: Readonly<Record<string, string>>;
+  readonly isStaff: boolean;
+  readonly isSuperuser: boolean;
+}
+
 export type RegistrationCommand =
-  | {
+  | (AccountFields & {
       readonly type: 'RegisterUser';
-      readonly userId: string;
-      readonly username: string;
-      readonly email: string;
-      readonly firstName: string;
-      readonly lastName: string;
       readonly passwordHash: string | null;
       /** SEND_ACTIVATION_EMAIL: the account starts inactive and an activation email is requested. */
       readonly requireActivation: boolean;
       readonly now: Date;
-    }
+    })
+  | (AccountFields & {
+      readonly type: 'ImportUser';
+      /** As Django stored it. */
+      readonly passwordHash: string | null;
+      readonly isActive: boolean;
+      readonly dateJoined: Date;
+      readonly lastLogin: Date | null;
+      readonly token?: { readonly keyHash: string; readonly sealedKey: string; readonly created: Date };
+      readonly now: Date;
+    })
   /** Fences out this account's unfinished claim on `key` (see reservation.rules.ts). */
   | { readonly type: 'VoidClaim'; readonly userId: string; readonly field: UniqueField; readonly key: string; readonly now: Date };
 
@@ -27,8 +44,26 @@ export function registerUser(command: Extract<RegistrationCommand, { type: 'Regi
   if (state.status !== 'none') throw new DomainError('stale_facts');
   const { type: _type, now, requireActivation, ...fields } = command;
   const at = now.toISOString();
-  const registered = userEvent('UserRegistered', { ...fields, isActive: !requireActivation, at });
+  const registered = userEvent('UserRegistered', { ...fields, profile: { ...fields.profile }, isActive: !requireActivation, at });
   return requireActivation ? [registered, userEvent('ActivationEmailRequested', { userId: command.userId, at })] : [registered];
+}
+
+export function importUser(command: Extract<RegistrationCommand, { type: 'ImportUser' }>, state: UserState): UserEvent[] {
+  // Importing twice imports nothing: the account (or whatever holds its id) is there already.
+  if (state.status !== 'none') throw new DomainError('already_exists');
+  const { type: _type, now, dateJoined, lastLogin, token, ...fields } = command;
+  const at = now.toISOString();
+  const imported = userEvent('UserImported', {
+    ...fields,
+    profile: { ...fields.profile },
+    dateJoined: dateJoined.toISOString(),
+    lastLogin: lastLogin?.toISOString() ?? null,
+    source: 'django',
+    at,
+  });
+  if (!token) return [imported];
+  const { keyHash, sealedKey, created } = token;
+  return [imported, userEvent('AuthTokenImported', { userId: command.userId, keyHash, sealedKey, created: created.toISOString(), at })];
 }
 
 export function voidClaim(command: Extract<RegistrationCommand, { type: 'VoidClaim' }>, state: UserState): UserEvent[] {
@@ -48,9 +83,28 @@ export const registrationEvolvers: Evolvers = {
     email: data.email,
     firstName: data.firstName,
     lastName: data.lastName,
+    profile: data.profile,
+    isStaff: data.isStaff,
+    isSuperuser: data.isSuperuser,
     passwordHash: data.passwordHash,
     dateJoined: data.at,
     lastLogin: null,
+    token: null,
+    claimsVoided: 0,
+  }),
+  UserImported: (_state, { data }) => ({
+    status: data.isActive ? 'active' : 'inactive',
+    id: data.userId,
+    username: data.username,
+    email: data.email,
+    firstName: data.firstName,
+    lastName: data.lastName,
+    profile: data.profile,
+    isStaff: data.isStaff,
+    isSuperuser: data.isSuperuser,
+    passwordHash: data.passwordHash,
+    dateJoined: data.dateJoined,
+    lastLogin: data.lastLogin,
     token: null,
     claimsVoided: 0,
   }),

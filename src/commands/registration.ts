@@ -1,5 +1,5 @@
-// Registration (POST users/): the username (and the email, where unique) is claimed on the write side, then the
-// account is created on a fresh stream.
+// Registration (POST users/, and `authstream createsuperuser`): the username (and the email, where unique) is
+// claimed on the write side, then the account is created on a fresh stream.
 import { DomainError, isDomainError, type UniqueField } from './decider.js';
 import type { Account } from './account.state.js';
 import type { EventMetadata } from './command-handler.js';
@@ -7,15 +7,67 @@ import { emailKey, normalizeEmail, usernameKey } from './normalize.js';
 import type { UseCaseDeps } from './accounts.js';
 
 export interface Registration {
+  /** The username; '' on the email user model. */
   readonly username: string;
   readonly email: string;
-  readonly password: string;
+  /** null: an unusable password (Django's set_unusable_password). */
+  readonly password: string | null;
+  readonly firstName?: string;
+  readonly lastName?: string;
+  /** The model's own fields (USER_FIELDS). */
+  readonly profile?: Readonly<Record<string, string>>;
 }
 
-const MAX_IDS = 5;
+/** Ids tried before giving up; each collision is another process taking the id first. */
+const MAX_IDS = 10;
 
 export function registrationUseCases(deps: UseCaseDeps) {
-  const { config, readModel, accounts, reservations } = deps;
+  const { config, readModel, accounts, reservations, model } = deps;
+
+  /** What a registration claims: the username (on the username model) and the email where it is unique. */
+  const claimsOf = (username: string, email: string): [UniqueField, string][] => [
+    ...(model.usernameField === 'username' ? [['username', usernameKey(username)] as [UniqueField, string]] : []),
+    ...(config.EMAIL_UNIQUE && emailKey(email) !== '' ? [['email', emailKey(email)] as [UniqueField, string]] : []),
+  ];
+
+  async function create(input: Registration, flags: { staff: boolean; requireActivation: boolean }, metadata?: EventMetadata) {
+    // Django's create_user stores the NFKC username and normalize_email's address.
+    const username = input.username.normalize('NFKC');
+    const email = normalizeEmail(input.email);
+    // Hashed before claiming, so a claim is backed by its account as soon as possible.
+    const passwordHash = input.password === null ? null : await deps.hasher.hash(input.password);
+    const claims = claimsOf(username, email);
+    for (let attempt = 1; attempt <= MAX_IDS; attempt++) {
+      const userId = await deps.ids.next({ afterCollision: attempt > 1 });
+      try {
+        for (const [field, key] of claims) await reservations.claim(field, key, userId);
+        const command = {
+          type: 'RegisterUser',
+          userId,
+          username,
+          email,
+          firstName: input.firstName ?? '',
+          lastName: input.lastName ?? '',
+          profile: { ...input.profile },
+          passwordHash,
+          isStaff: flags.staff,
+          isSuperuser: flags.staff,
+          requireActivation: flags.requireActivation,
+          now: deps.now(),
+        } as const;
+        return (await accounts.execute(userId, command, metadata)).state as Account;
+      } catch (error) {
+        // The id was taken (another process registered it, or a claim of ours was fenced): start over with another.
+        if (!isDomainError(error, 'stale_facts')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      } finally {
+        // Safe after success too: release keeps a value the account holds.
+        for (const [field, key] of claims) await reservations.release(field, key, userId);
+      }
+    }
+    throw new DomainError('write_conflict');
+  }
+
   return {
     /**
      * DRF's UniqueValidator: the values another account already holds, said before any work. The claim in
@@ -23,46 +75,24 @@ export function registrationUseCases(deps: UseCaseDeps) {
      */
     async checkAvailable(input: { username?: string | undefined; email?: string | undefined }): Promise<void> {
       const fields: UniqueField[] = [];
-      if (input.username !== undefined && (await readModel.findUserByUsername(usernameKey(input.username)))) fields.push('username');
+      if (
+        model.usernameField === 'username' &&
+        input.username !== undefined &&
+        (await readModel.findUserByUsername(usernameKey(input.username)))
+      ) {
+        fields.push('username');
+      }
       if (config.EMAIL_UNIQUE && input.email && (await readModel.findUsersByEmail(emailKey(input.email))).length) fields.push('email');
       if (fields.length) throw new DomainError('taken', { fields });
     },
 
     /** Creates the account; DomainError('taken') when the username (or unique email) went to someone else. */
-    async register(input: Registration, metadata?: EventMetadata): Promise<Account> {
-      // Django's create_user stores the NFKC username and normalize_email's address.
-      const username = input.username.normalize('NFKC');
-      const email = normalizeEmail(input.email);
-      // Hashed before claiming, so a claim is backed by its account as soon as possible.
-      const passwordHash = await deps.hasher.hash(input.password);
-      const claims: [UniqueField, string][] = [['username', usernameKey(username)]];
-      if (config.EMAIL_UNIQUE && emailKey(email) !== '') claims.push(['email', emailKey(email)]);
-      for (let attempt = 1; attempt <= MAX_IDS; attempt++) {
-        const userId = deps.newId();
-        try {
-          for (const [field, key] of claims) await reservations.claim(field, key, userId);
-          const command = {
-            type: 'RegisterUser',
-            userId,
-            username,
-            email,
-            firstName: '',
-            lastName: '',
-            passwordHash,
-            requireActivation: config.SEND_ACTIVATION_EMAIL,
-            now: deps.now(),
-          } as const;
-          return (await accounts.execute(userId, command, metadata)).state as Account;
-        } catch (error) {
-          // The stream was fenced out (a claim of ours was taken as dead): start over with a new id.
-          if (!isDomainError(error, 'stale_facts')) throw error;
-        } finally {
-          // Safe after success too: release keeps a value the account holds.
-          for (const [field, key] of claims) await reservations.release(field, key, userId);
-        }
-      }
-      throw new DomainError('write_conflict');
-    },
+    register: (input: Registration, metadata?: EventMetadata): Promise<Account> =>
+      create(input, { staff: false, requireActivation: config.SEND_ACTIVATION_EMAIL }, metadata),
+
+    /** Django's create_superuser: staff and superuser, active whatever SEND_ACTIVATION_EMAIL says. */
+    createSuperuser: (input: Registration, metadata?: EventMetadata): Promise<Account> =>
+      create(input, { staff: true, requireActivation: false }, metadata),
   };
 }
 

@@ -5,12 +5,13 @@ import { hashTokenKey, newTokenId, tokenKey } from '../crypto/auth-tokens.js';
 import type { JwtService } from '../crypto/jwt.js';
 import type { EventMetadata } from './command-handler.js';
 import { DomainError } from './decider.js';
-import { isAccount, type Account } from './account.state.js';
+import { isAccount, type Account, type AuthToken } from './account.state.js';
+import { unseal } from '../crypto/sealed.js';
 import { emailKey, usernameKey } from './normalize.js';
 import type { UseCaseDeps } from './accounts.js';
 
 export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
-  const { config, readModel, accounts, hasher, jwt } = deps;
+  const { config, readModel, accounts, hasher, jwt, model } = deps;
 
   /** Checks the credentials and runs the login; the decider says whether it is one (active, password right). */
   async function logIn(
@@ -20,7 +21,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     metadata?: EventMetadata,
   ) {
     const user =
-      config.LOGIN_FIELD === 'email'
+      model.loginField === 'email'
         ? ((await readModel.findUsersByEmail(emailKey(login)))[0] ?? null)
         : await readModel.findUserByUsername(usernameKey(login));
     const state = user ? await accounts.load(user.id) : null;
@@ -31,11 +32,17 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     let passwordMatched = false;
     if (state.passwordHash === null) await hasher.verifyNothing(password);
     else passwordMatched = await hasher.verify(state.passwordHash, password);
+    // An imported Django hash (or weaker argon2 parameters) is replaced now that the password is known.
+    const rehash =
+      passwordMatched && state.status === 'active' && hasher.needsRehash(state.passwordHash!) ? await hasher.hash(password) : undefined;
     const tokenId = newTokenId();
+    // A token whose key cannot be handed out again (SECRET_KEY changed since it was made) is replaced.
+    const unusable = state.token && !usableToken(deps.secretKey, state.token) ? { replaces: state.token.keyHash } : {};
     const command = {
       type: 'LogIn',
       passwordMatched,
-      ...(options.drfToken ? { newToken: { tokenId, keyHash: hashTokenKey(tokenKey(deps.secretKey, tokenId)) } } : {}),
+      ...(rehash ? { rehash } : {}),
+      ...(options.drfToken ? { newToken: { tokenId, keyHash: hashTokenKey(tokenKey(deps.secretKey, tokenId)), ...unusable } } : {}),
       recordLastLogin: options.recordLastLogin,
       now: deps.now(),
     } as const;
@@ -46,8 +53,9 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     /** POST token/login/: the user's one token (created if missing); djoser's login_user stamps last_login. */
     async tokenLogin(login: string, password: string, metadata?: EventMetadata): Promise<string> {
       const account = await logIn(login, password, { drfToken: true, recordLastLogin: true }, metadata);
-      if (!account.token) throw new Error('token login decided no token');
-      return tokenKey(deps.secretKey, account.token.tokenId);
+      const key = account.token && keyOfToken(deps.secretKey, account.token);
+      if (!key) throw new Error('token login decided no usable token');
+      return key;
     },
 
     async tokenLogout(userId: string, metadata?: EventMetadata): Promise<void> {
@@ -77,3 +85,15 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
 }
 
 export type TokenUseCases = ReturnType<typeof tokenUseCases>;
+
+/** The key of the account's token: derived from its id, or unsealed (an imported token); null if it cannot be. */
+function keyOfToken(secretKey: string, token: AuthToken): string | null {
+  if (token.tokenId !== undefined) return tokenKey(secretKey, token.tokenId);
+  return token.sealedKey === undefined ? null : unseal(secretKey, token.sealedKey);
+}
+
+/** Whether the key this service would hand out for the token is the one whose hash authenticates. */
+function usableToken(secretKey: string, token: AuthToken): boolean {
+  const key = keyOfToken(secretKey, token);
+  return key !== null && hashTokenKey(key) === token.keyHash;
+}

@@ -8,6 +8,7 @@ import { passwordUseCases } from './password.js';
 import { usernameUseCases } from './username.js';
 import { tokenUseCases } from './tokens.js';
 import { deletionUseCases } from './deletion.js';
+import { adminUseCases } from './admin.js';
 
 export function useCases(deps: UseCaseDeps & { jwt: JwtService }) {
   return {
@@ -18,6 +19,7 @@ export function useCases(deps: UseCaseDeps & { jwt: JwtService }) {
     username: usernameUseCases(deps),
     tokens: tokenUseCases(deps),
     deletion: deletionUseCases(deps),
+    admin: adminUseCases(deps),
   };
 }
 

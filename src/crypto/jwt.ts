@@ -7,6 +7,7 @@
 // skipped: expiry and simplejwt's claim checks run on every call, and callers check revocation themselves.
 import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify, errors, type JWK, type JWTHeaderParameters } from 'jose';
+import { apiId } from '../user-model.js';
 import type { HmacAlgorithm, JwtKeySet } from './jwt-keys.js';
 
 export type TokenType = 'access' | 'refresh';
@@ -96,7 +97,7 @@ export function jwtService(
         iat: from?.iat ?? at,
         jti: randomUUID().replaceAll('-', ''),
         // simplejwt puts an integer pk as a number, anything else as a string.
-        user_id: userId,
+        user_id: apiId(userId),
       };
       return new SignJWT(claims).setProtectedHeader(header).sign(signingKey);
     },
@@ -108,8 +109,9 @@ export function jwtService(
       if (payload.token_type === undefined) return { error: 'Token has no type' };
       if (payload.token_type !== 'access' && payload.token_type !== 'refresh') return { error: 'Token has wrong type' };
       if (type && payload.token_type !== type) return { error: 'Token has wrong type' };
-      if (payload.user_id !== undefined && typeof payload.user_id !== 'string') return { error: INVALID };
-      return { claims: payload as unknown as JwtClaims };
+      const userId = payload.user_id;
+      if (userId !== undefined && typeof userId !== 'string' && !Number.isSafeInteger(userId)) return { error: INVALID };
+      return { claims: { ...payload, ...(userId === undefined ? {} : { user_id: String(userId) }) } as unknown as JwtClaims };
     },
     jwks: () => keys?.jwks ?? null,
     cacheStats: () => cache.stats(),

@@ -5,12 +5,15 @@
 // once with HashingBusyError (HTTP 503 with Retry-After) rather than piling up requests that would time out anyway.
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
+import { isDjangoHash, verifyDjangoPassword } from './django-hashers.js';
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(hash: string, password: string): Promise<boolean>;
   /** Spends the time of one verify without any account, so unknown logins cost as much as wrong passwords. */
   verifyNothing(password: string): Promise<void>;
+  /** Whether a stored hash should be replaced at the next login: an imported Django hash, or weaker argon2 params. */
+  needsRehash(hash: string): boolean;
 }
 
 export interface Argon2Params {
@@ -64,6 +67,8 @@ export function argon2Hasher(params: Argon2Params, concurrency = availableParall
   const verify = (hash: string, password: string) =>
     limit(async () => {
       try {
+        // Accounts imported from Django keep Django's hash until their next login.
+        if (!hash.startsWith('$argon2')) return await verifyDjangoPassword(hash, password);
         return await argon2.verify(hash, password);
       } catch {
         return false; // a malformed stored hash never matches
@@ -82,5 +87,6 @@ export function argon2Hasher(params: Argon2Params, concurrency = availableParall
         });
         await argon2.verify(await dummy, password).catch(() => false);
       }),
+    needsRehash: (hash) => (hash.startsWith('$argon2') ? argon2.needsRehash(hash, options) : isDjangoHash(hash)),
   };
 }

@@ -70,6 +70,11 @@ export function emailKindFor(event: UserEvent, config: Config): EmailKind | null
       return 'username_reset';
     case 'UsernameChanged':
       return config.USERNAME_CHANGED_EMAIL_CONFIRMATION ? 'username_changed_confirmation' : null;
+    case 'EmailChanged':
+      // On the email user model set_email / reset_email_confirm are djoser's "username" actions, with its email.
+      return config.USERNAME_FIELD === 'email' && event.data.reason !== 'profile' && config.USERNAME_CHANGED_EMAIL_CONFIRMATION
+        ? 'username_changed_confirmation'
+        : null;
     default:
       return null;
   }
@@ -118,6 +123,7 @@ export const emailEventTypes: readonly UserEventType[] = [
   'PasswordChanged',
   'UsernameChanged',
   'UsernameResetRequested',
+  'EmailChanged',
 ];
 
 /** The email queue's bindings: one routing key per event above. */

@@ -4,6 +4,6 @@ import { at, eventType, userId } from './event-type.js';
 
 export const activationEvents = {
   UserActivated: eventType({ userId, at }),
-  UserDeactivated: eventType({ userId, reason: z.enum(['email_changed']), at }),
+  UserDeactivated: eventType({ userId, reason: z.enum(['email_changed', 'staff']), at }),
   ActivationEmailRequested: eventType({ userId, at }),
 };

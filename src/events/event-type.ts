@@ -40,6 +40,6 @@ export function upcast(type: EventType, data: Record<string, unknown>): Record<s
   return current;
 }
 
-// Fields most account events share.
-export const userId = z.uuid();
+// Fields most account events share. An account id is a UUID or a positive decimal (Django's AutoField).
+export const userId = z.union([z.uuid(), z.string().regex(/^[1-9][0-9]{0,17}$/)]);
 export const at = z.iso.datetime();

@@ -2,17 +2,50 @@
 import { z } from 'zod';
 import { at, eventType, userId } from './event-type.js';
 
+/** The model's own fields (USER_FIELDS), by name. */
+export const profile = z.record(z.string(), z.string());
+
 export const registrationEvents = {
   UserRegistered: eventType(
+    {
+      userId,
+      /** '' on the email user model, which has no username. */
+      username: z.string(),
+      email: z.string(),
+      firstName: z.string(),
+      lastName: z.string(),
+      profile,
+      /** argon2id PHC string; null for an unusable password. */
+      passwordHash: z.string().nullable(),
+      isActive: z.boolean(),
+      isStaff: z.boolean(),
+      isSuperuser: z.boolean(),
+      at,
+    },
+    {
+      version: 2,
+      secret: ['passwordHash'],
+      // v2 added the model's own fields and the staff flags; every account registered before had neither.
+      upcasters: { 1: (data) => ({ ...data, v: 2, profile: {}, isStaff: false, isSuperuser: false }) },
+    },
+  ),
+  /** An account brought across from Django (`authstream import-django`), as Django had it. */
+  UserImported: eventType(
     {
       userId,
       username: z.string(),
       email: z.string(),
       firstName: z.string(),
       lastName: z.string(),
-      /** argon2id PHC string; null for an unusable password. */
+      profile,
+      /** Django's encoded hash (pbkdf2_sha256$…, argon2$…, bcrypt…), rehashed to argon2id at the next login; null: unusable. */
       passwordHash: z.string().nullable(),
       isActive: z.boolean(),
+      isStaff: z.boolean(),
+      isSuperuser: z.boolean(),
+      dateJoined: z.iso.datetime(),
+      lastLogin: z.iso.datetime().nullable(),
+      source: z.literal('django'),
       at,
     },
     { secret: ['passwordHash'] },

@@ -2,14 +2,14 @@
 // value, claimed by appending with an expected revision. They are internal: not account events, never published.
 import { z } from 'zod';
 import type { RecordedEvent } from '../store/port.js';
-import { at, eventType, upcast } from './event-type.js';
+import { at, eventType, upcast, userId } from './event-type.js';
 import type { UniqueField } from '../commands/decider.js';
 
 export const reservationStream = (field: UniqueField, key: string): string => `reservation-${field}-${key}`;
 
 const types = {
-  NameReserved: eventType({ userId: z.uuid(), at }),
-  NameReleased: eventType({ userId: z.uuid(), at }),
+  NameReserved: eventType({ userId, at }),
+  NameReleased: eventType({ userId, at }),
 };
 
 export type ReservationEvent = {

@@ -15,5 +15,10 @@ export const tokenEvents = {
     },
     { secret: ['tokenId', 'keyHash'] },
   ),
+  /** A DRF token brought across from Django: its key sealed with SECRET_KEY, so a login can hand it out again. */
+  AuthTokenImported: eventType(
+    { userId, keyHash: z.string(), sealedKey: z.string(), created: z.iso.datetime(), at },
+    { secret: ['keyHash', 'sealedKey'] },
+  ),
   AuthTokenDestroyed: eventType({ userId, at }),
 };

@@ -9,12 +9,14 @@ import { authenticator, type Principal } from './authenticate.js';
 import { errorHandler } from './errors.js';
 import { surfaceRouter } from './pipeline.js';
 import { djoserEndpoints } from './djoser.js';
+import { userFields } from './routes/user-fields.js';
+import { userModel } from '../user-model.js';
+import { browserClients, jwksDocument, noStore, securityHeaders } from './browser.js';
+import { docsRouter } from './openapi/router.js';
+import type { Surface } from './openapi/document.js';
 import { accessLog, requestId, withUserInLog } from './access-log.js';
 import { observabilityRouter } from '../observability/routes.js';
 import type { Readiness } from '../observability/health.js';
-import { docsRouter } from './openapi/router.js';
-import type { Surface } from './openapi/document.js';
-import { browserClients, jwksDocument, noStore, securityHeaders } from './browser.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -41,7 +43,10 @@ function requestMetadata(req: Request, principal: Principal | null) {
 
 /** The REST surfaces and where they are mounted: what the pipeline serves and the OpenAPI document describes. */
 export function restSurfaces(deps: Pick<AppDeps, 'config' | 'useCases'>): Surface[] {
-  return [{ prefix: '/auth', endpoints: djoserEndpoints({ config: deps.config, useCases: deps.useCases }) }];
+  const model = userModel(deps.config);
+  return [
+    { prefix: '/auth', endpoints: djoserEndpoints({ config: deps.config, useCases: deps.useCases, model, users: userFields(model) }) },
+  ];
 }
 
 export function createApp(deps: AppDeps): express.Express {

@@ -10,7 +10,7 @@ import { passwordEndpoints } from './routes/password.js';
 import { usernameEndpoints } from './routes/username.js';
 import { tokenEndpoints } from './routes/tokens.js';
 import { jwtEndpoints } from './routes/jwt.js';
-import { userDetailEndpoints } from './routes/user-detail.js';
+import { adminEndpoints } from './routes/admin.js';
 
 export const djoserEndpoints = (deps: RouteDeps): Endpoint[] => [
   ...registrationEndpoints(deps),
@@ -21,5 +21,6 @@ export const djoserEndpoints = (deps: RouteDeps): Endpoint[] => [
   ...usernameEndpoints(deps),
   ...tokenEndpoints(deps),
   ...jwtEndpoints(deps),
-  ...userDetailEndpoints(),
+  // users/ GET joins POST (declarations of one path merge); users/<id>/ comes after every users/<action>/.
+  ...adminEndpoints(deps),
 ];

@@ -1,9 +1,8 @@
 // One declaration per endpoint: its path, and per method the permission, the request fields and the handler. The
 // pipeline (pipeline.ts) turns a list of them into routes that follow DRF's order. A REST surface is such a list.
 import type { EventMetadata } from '../commands/command-handler.js';
-import type { UniqueField } from '../commands/decider.js';
 import type { Principal } from './authenticate.js';
-import type { ErrorTable } from './errors.js';
+import type { ErrorTable, FieldNames } from './errors.js';
 import type { Fields, Parsed } from './fields.js';
 import type { z } from 'zod';
 
@@ -27,6 +26,8 @@ export interface EndpointRequest<F extends Fields> {
   /** The body as sent, for values DRF reads raw (uid and token of reset_username_confirm). */
   readonly rawBody: Readonly<Record<string, unknown>>;
   readonly params: Readonly<Record<string, string>>;
+  /** The request's absolute URL (DRF's build_absolute_uri), query included. */
+  readonly url: URL;
   /** Stored with every event the request causes: correlation id, actor, client. */
   readonly metadata: EventMetadata;
   /** The principal, for methods whose permission requires one. */
@@ -87,7 +88,7 @@ export interface Endpoint {
   /** How domain errors become responses: the endpoint family's table. */
   readonly errors: ErrorTable;
   /** This endpoint's names for fields its error bodies mention, where they differ from the domain's. */
-  readonly fieldNames?: Readonly<Partial<Record<UniqueField | 'current_password', string>>>;
+  readonly fieldNames?: FieldNames;
   /** OpenAPI documentation shared by the endpoint's methods. */
   readonly doc?: EndpointDoc;
   // Methods are checked where they are declared (method()); here any fields will do.

@@ -36,17 +36,23 @@ export const messages = {
   notAuthenticated: 'Authentication credentials were not provided.',
 } as const;
 
-/** Names of fields in an endpoint's error bodies. */
-export type FieldNames = Readonly<Partial<Record<UniqueField | 'current_password', string>>>;
+/**
+ * Names of fields in an endpoint's error bodies, and the email field's verbose name in Django's unique message
+ * ("email address" on Django's user, "email" on a custom email user model).
+ */
+export type FieldNames = Readonly<Partial<Record<UniqueField | 'current_password', string>> & { emailLabel?: string }>;
 export type ErrorTable = { readonly [C in DomainErrorCode]?: (error: DomainError, names: FieldNames) => ApiError };
 
-const takenMessage: Record<UniqueField, string> = { username: messages.usernameTaken, email: messages.emailTaken };
+const takenMessage = (field: UniqueField, names: FieldNames): string =>
+  field === 'username' ? messages.usernameTaken : `user with this ${names.emailLabel ?? 'email address'} already exists.`;
 
 /** What every family answers alike. */
 const shared: ErrorTable = {
-  taken: (e, names) => new ApiError(400, Object.fromEntries((e.details.fields ?? []).map((f) => [names[f] ?? f, [takenMessage[f]]]))),
+  taken: (e, names) =>
+    new ApiError(400, Object.fromEntries((e.details.fields ?? []).map((f) => [names[f] ?? f, [takenMessage(f, names)]]))),
   invalid_password: (_e, names) => new ApiError(400, { [names.current_password ?? 'current_password']: [messages.invalidPassword] }),
   not_found: () => detail(404, 'Not found.'),
+  forbidden: () => detail(403, 'You do not have permission to perform this action.'),
   read_model_timeout: () =>
     new ApiError(503, { detail: 'The write was saved but is not visible yet; try the request again shortly.' }, { 'Retry-After': '1' }),
   write_conflict: () =>

@@ -83,6 +83,7 @@ function endpointRequest(
     body: data as never,
     rawBody: typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {},
     params: req.params as Record<string, string>,
+    url: new URL(req.originalUrl, `${req.protocol}://${req.get('host') ?? 'localhost'}`),
     metadata,
     user() {
       if (!principal) throw notAuthenticated();

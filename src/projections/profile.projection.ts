@@ -1,4 +1,4 @@
-// Profile: the user's own fields.
+// Profile: the user's own fields and the email address.
 import { emailKey } from '../commands/normalize.js';
 import type { Projection } from './projection.js';
 
@@ -8,5 +8,8 @@ export const profileProjection: Projection = {
       ...(data.email !== undefined ? { email: data.email, emailKey: emailKey(data.email) } : {}),
       ...(data.firstName !== undefined ? { firstName: data.firstName } : {}),
       ...(data.lastName !== undefined ? { lastName: data.lastName } : {}),
+      ...(data.profile !== undefined ? { profile: data.profile } : {}),
     }),
+  EmailChanged: (model, { data }, revision) =>
+    model.updateUser(data.userId, revision, { email: data.email, emailKey: emailKey(data.email) }),
 };

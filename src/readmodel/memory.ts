@@ -3,15 +3,21 @@
 // usernames and token hashes are unique; emails are not (the write side enforces EMAIL_UNIQUE).
 import { comparePositions, type Position } from '../store/port.js';
 import { ReadModelConflictError } from './errors.js';
-import type { AuthTokenDoc, ReadModel, UserDoc, UserPatch } from './port.js';
+import {
+  compareUsers,
+  integerIdOf,
+  PATCHABLE_USER_FIELDS,
+  type AuthTokenDoc,
+  type ReadModel,
+  type UserDoc,
+  type UserPatch,
+} from './port.js';
 
 /** A document, or its tombstone (doc null): the revision outlives the document so replays cannot resurrect it. */
 interface Slot<T> {
   readonly revision: number;
   readonly doc: T | null;
 }
-
-const PATCHABLE = ['username', 'usernameKey', 'email', 'emailKey', 'firstName', 'lastName', 'isActive', 'lastLogin'] as const;
 
 // Copies in and out: callers keep no reference into the maps (Dates are mutable, so freezing would not be enough).
 function copyUser(u: UserDoc): UserDoc {
@@ -23,7 +29,10 @@ function copyUser(u: UserDoc): UserDoc {
     emailKey: u.emailKey,
     firstName: u.firstName,
     lastName: u.lastName,
+    profile: { ...u.profile },
     isActive: u.isActive,
+    isStaff: u.isStaff,
+    isSuperuser: u.isSuperuser,
     dateJoined: new Date(u.dateJoined),
     lastLogin: u.lastLogin === null ? null : new Date(u.lastLogin),
     revision: u.revision,
@@ -41,23 +50,27 @@ export function createMemoryReadModel(): ReadModel {
   const tokens = new Map<string, Slot<AuthTokenDoc>>(); // userId ->
   const byHash = new Map<string, string>(); // keyHash -> userId
   const checkpoints = new Map<string, Position>();
+  // Tombstones keep their ids too: an id is never handed out twice.
+  let maxId = 0;
+  const sawId = (id: string) => (maxId = Math.max(maxId, integerIdOf(id) ?? 0));
 
   function assertUsernameFree(user: UserDoc): void {
-    const holder = byUsername.get(user.usernameKey);
+    const holder = user.usernameKey === '' ? undefined : byUsername.get(user.usernameKey);
     if (holder !== undefined && holder !== user.id) {
       throw new ReadModelConflictError(`usernameKey of user ${user.id} already belongs to user ${holder}`);
     }
   }
 
   function index(user: UserDoc): void {
-    byUsername.set(user.usernameKey, user.id);
+    // '' (the email user model has no username) is never a key anyone holds.
+    if (user.usernameKey !== '') byUsername.set(user.usernameKey, user.id);
     if (user.emailKey === '') return;
     const ids = byEmail.get(user.emailKey) ?? new Set<string>();
     byEmail.set(user.emailKey, ids.add(user.id));
   }
 
   function unindex(user: UserDoc): void {
-    byUsername.delete(user.usernameKey);
+    if (byUsername.get(user.usernameKey) === user.id) byUsername.delete(user.usernameKey);
     const ids = byEmail.get(user.emailKey);
     ids?.delete(user.id);
     if (ids?.size === 0) byEmail.delete(user.emailKey);
@@ -105,6 +118,21 @@ export function createMemoryReadModel(): ReadModel {
       const token = userId === undefined ? null : (tokens.get(userId)?.doc ?? null);
       return token && copyToken(token);
     },
+    async listUsers({ offset, limit }) {
+      const live = [...users.values()].map((slot) => slot.doc).filter((u): u is UserDoc => u !== null);
+      return live
+        .sort(compareUsers)
+        .slice(offset, offset + limit)
+        .map(copyUser);
+    },
+    async countUsers() {
+      let n = 0;
+      for (const slot of users.values()) if (slot.doc) n++;
+      return n;
+    },
+    async maxIntegerId() {
+      return maxId;
+    },
 
     async insertUser(doc) {
       if (users.has(doc.id)) return false; // the user, or their tombstone
@@ -112,13 +140,15 @@ export function createMemoryReadModel(): ReadModel {
       assertUsernameFree(user);
       users.set(user.id, { revision: user.revision, doc: user });
       index(user);
+      sawId(user.id);
       return true;
     },
     async updateUser(id, revision, patch: UserPatch) {
       const current = liveUser(id);
       if (!current || current.revision >= revision) return false;
       const changes: Record<string, unknown> = {};
-      for (const key of PATCHABLE) if (patch[key] !== undefined) changes[key] = patch[key];
+      for (const key of PATCHABLE_USER_FIELDS) if (patch[key] !== undefined) changes[key] = patch[key];
+      if (patch.profile) changes.profile = { ...current.profile, ...patch.profile };
       const next = copyUser({ ...current, ...changes, revision } as UserDoc);
       assertUsernameFree(next);
       unindex(current);
@@ -134,6 +164,7 @@ export function createMemoryReadModel(): ReadModel {
       if (userChanged) {
         if (slot?.doc) unindex(slot.doc);
         users.set(id, { revision, doc: null });
+        sawId(id);
       }
       const deleted = users.get(id)?.doc === null;
       const tokenChanged = deleted && putToken(id, revision, null);
@@ -156,6 +187,7 @@ export function createMemoryReadModel(): ReadModel {
 
     async clear() {
       for (const map of [users, byUsername, byEmail, tokens, byHash, checkpoints]) map.clear();
+      maxId = 0;
     },
     async close() {},
   };

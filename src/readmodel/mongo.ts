@@ -4,15 +4,14 @@
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { Position } from '../store/port.js';
 import { ReadModelConflictError } from './errors.js';
-import type { AuthTokenDoc, ReadModel, UserDoc, UserPatch } from './port.js';
+import { integerIdOf, PATCHABLE_USER_FIELDS, type AuthTokenDoc, type ReadModel, type UserDoc, type UserPatch } from './port.js';
 
-type UserRecord = Omit<UserDoc, 'id'> & { _id: string };
+/** idNumber and sortKey serve users/ (order) and the id allocator (the highest integer id ever used). */
+type UserRecord = Omit<UserDoc, 'id'> & { _id: string; idNumber: number | null; sortKey: string };
 type TokenRecord = Omit<AuthTokenDoc, 'userId'> & { _id: string };
 /** What a delete leaves in users or auth_tokens: no indexed field, so it never collides with a live document. */
-type Tombstone = { _id: string; revision: number };
+type Tombstone = { _id: string; revision: number; idNumber?: number | null };
 type CheckpointRecord = { _id: string; position: string };
-
-const PATCHABLE = ['username', 'usernameKey', 'email', 'emailKey', 'firstName', 'lastName', 'isActive', 'lastLogin'] as const;
 
 // Partial unique indexes skip documents without the field (tombstones) and '' (users without an email).
 // $gt '' is allowed in partialFilterExpression by every mongod since 3.2. Keys are stored normalised by the caller:
@@ -50,11 +49,20 @@ function toUser(r: UserRecord): UserDoc {
     emailKey: r.emailKey,
     firstName: r.firstName,
     lastName: r.lastName,
+    profile: r.profile ?? {},
     isActive: r.isActive,
+    isStaff: r.isStaff ?? false,
+    isSuperuser: r.isSuperuser ?? false,
     dateJoined: r.dateJoined,
     lastLogin: r.lastLogin ?? null,
     revision: r.revision,
   };
+}
+
+/** The order of users/, as compareUsers: integer ids numerically, then the rest by date joined and id. */
+function sortKeyOf(doc: UserDoc): string {
+  const n = integerIdOf(doc.id);
+  return n !== null ? `0:${String(n).padStart(20, '0')}` : `1:${doc.dateJoined.toISOString()}:${doc.id}`;
 }
 
 async function createIndexes(db: Db, emailUnique: boolean): Promise<void> {
@@ -72,6 +80,9 @@ async function createIndexes(db: Db, emailUnique: boolean): Promise<void> {
     { emailKey: 1 },
     emailUnique ? { name: wanted, unique: true, partialFilterExpression: { emailKey: PRESENT } } : { name: wanted },
   );
+  // users/ reads in this order; the id allocator reads the highest integer id.
+  await users.createIndex({ sortKey: 1 }, { name: 'sortKey_1' });
+  await users.createIndex({ idNumber: -1 }, { name: 'idNumber_-1' });
   await db
     .collection('auth_tokens')
     .createIndex({ keyHash: 1 }, { name: 'keyHash_unique', unique: true, partialFilterExpression: { keyHash: PRESENT } });
@@ -140,8 +151,31 @@ class MongoReadModel implements ReadModel {
     return record && { userId: record._id, keyHash: record.keyHash, created: record.created, revision: record.revision };
   }
 
+  async listUsers({ offset, limit }: { offset: number; limit: number }): Promise<UserDoc[]> {
+    const live = this.users
+      .find({ usernameKey: { $exists: true } })
+      .sort({ sortKey: 1 })
+      .skip(offset)
+      .limit(limit);
+    return (await live.toArray()).map(toUser);
+  }
+
+  async countUsers(): Promise<number> {
+    return this.users.countDocuments({ usernameKey: { $exists: true } });
+  }
+
+  async maxIntegerId(): Promise<number> {
+    const [top] = await this.userTombstones
+      .find({ idNumber: { $gt: 0 } })
+      .sort({ idNumber: -1 })
+      .limit(1)
+      .toArray();
+    return top?.idNumber ?? 0;
+  }
+
   async insertUser(doc: UserDoc): Promise<boolean> {
-    const { id, ...fields } = toUser({ ...doc, _id: doc.id }); // only the known fields
+    const { id, ...known } = toUser({ ...doc, _id: doc.id, idNumber: null, sortKey: '' }); // only the known fields
+    const fields = { ...known, idNumber: integerIdOf(id), sortKey: sortKeyOf(doc) };
     try {
       // An upsert on _id alone: an existing document (or tombstone) is left untouched; mongod retries the
       // duplicate _id of a concurrent twin itself, so a duplicate key here is the username or email index.
@@ -155,7 +189,9 @@ class MongoReadModel implements ReadModel {
 
   async updateUser(id: string, revision: number, patch: UserPatch): Promise<boolean> {
     const set: Partial<UserRecord> = { revision };
-    for (const key of PATCHABLE) if (patch[key] !== undefined) Object.assign(set, { [key]: patch[key] });
+    for (const key of PATCHABLE_USER_FIELDS) if (patch[key] !== undefined && key !== 'profile') Object.assign(set, { [key]: patch[key] });
+    // Profile fields are merged one by one (their names are validated identifiers: no dots, no $).
+    for (const [field, value] of Object.entries(patch.profile ?? {})) Object.assign(set, { [`profile.${field}`]: value });
     try {
       const result = await this.users.updateOne({ _id: id, revision: { $lt: revision }, usernameKey: { $exists: true } }, { $set: set });
       return result.matchedCount === 1;
@@ -217,7 +253,11 @@ class MongoReadModel implements ReadModel {
   /** Replaces the document with a tombstone where its revision is lower; false if it already holds a later one. */
   private async tombstone(collection: Collection<Tombstone>, id: string, revision: number): Promise<boolean> {
     try {
-      const result = await collection.replaceOne({ _id: id, revision: { $lt: revision } }, { revision }, { upsert: true });
+      const result = await collection.replaceOne(
+        { _id: id, revision: { $lt: revision } },
+        { revision, idNumber: integerIdOf(id) },
+        { upsert: true },
+      );
       return result.matchedCount + result.upsertedCount > 0;
     } catch (e) {
       if (isDuplicateKey(e)) return false; // tombstones hold no unique field: only _id can clash, i.e. a newer doc

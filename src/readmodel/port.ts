@@ -13,13 +13,18 @@ export interface UserDoc {
   readonly emailKey: string;
   readonly firstName: string;
   readonly lastName: string;
+  /** The model's own fields (USER_FIELDS). */
+  readonly profile: Readonly<Record<string, string>>;
   readonly isActive: boolean;
+  readonly isStaff: boolean;
+  readonly isSuperuser: boolean;
   readonly dateJoined: Date;
   readonly lastLogin: Date | null;
   /** Revision of the last event of the user's stream applied to this document. */
   readonly revision: number;
 }
 
+/** A change to a user document; `profile` holds only the fields that change (merged into the stored ones). */
 export type UserPatch = Partial<Omit<UserDoc, 'id' | 'revision' | 'dateJoined'>>;
 
 export interface AuthTokenDoc {
@@ -36,6 +41,14 @@ export interface ReadModel {
   /** Every user with this normalised email ('' never matches). */
   findUsersByEmail(emailKey: string): Promise<UserDoc[]>;
   findToken(keyHash: string): Promise<AuthTokenDoc | null>;
+  /**
+   * Live users in id order (integer ids numerically, then the rest by date joined and id), `limit` of them after
+   * the first `offset`; for users/ (staff see everyone, inactive users included).
+   */
+  listUsers(page: { offset: number; limit: number }): Promise<UserDoc[]>;
+  countUsers(): Promise<number>;
+  /** The highest integer id any user ever had, deleted ones included (ids are never reused); 0 when none. */
+  maxIntegerId(): Promise<number>;
 
   // Projection writes. Each is idempotent: guarded by the stream revision it applies, so replaying or redelivering
   // an event changes nothing. They return whether anything changed.
@@ -61,4 +74,29 @@ export interface ReadModel {
   /** Drops every document (for a rebuild from the log). */
   clear(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The fields of a user document that projections may patch. */
+export const PATCHABLE_USER_FIELDS = [
+  'username',
+  'usernameKey',
+  'email',
+  'emailKey',
+  'firstName',
+  'lastName',
+  'profile',
+  'isActive',
+  'isStaff',
+  'isSuperuser',
+  'lastLogin',
+] as const;
+
+/** An integer id's number (Django's AutoField); null for a UUID. */
+export const integerIdOf = (id: string): number | null => (/^[1-9][0-9]{0,17}$/.test(id) ? Number(id) : null);
+
+/** users/ order: integer ids numerically first, then the rest by date joined, then id. */
+export function compareUsers(a: UserDoc, b: UserDoc): number {
+  const [x, y] = [integerIdOf(a.id), integerIdOf(b.id)];
+  if (x !== null || y !== null) return x === null ? 1 : y === null ? -1 : x - y;
+  return a.dateJoined.getTime() - b.dateJoined.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -7,7 +7,9 @@ import { readModelProjection } from '../projections/read-model.projection.js';
 import { accountHandler, accounts as accountsOf } from '../commands/accounts.js';
 import { reservations as reservationsOf } from '../commands/reservations.js';
 import { lruStateCache } from '../commands/state-cache.js';
-import { useCases } from '../commands/use-cases.js';
+import { useCases, type UseCases } from '../commands/use-cases.js';
+import { userIds } from '../commands/user-ids.js';
+import { userModel } from '../user-model.js';
 import type { UserState } from '../commands/account.state.js';
 import { jwtService } from '../crypto/jwt.js';
 import { isHmac, loadJwtKeys } from '../crypto/jwt-keys.js';
@@ -18,6 +20,8 @@ import { closeServer, listen, type RunningRole, type ServiceContext } from './co
 
 export interface ApiRole extends RunningRole {
   readonly url: string;
+  /** The write side this process serves, for in-process tools (tests, an operator's script). */
+  readonly useCases: UseCases;
 }
 
 export async function startApi(
@@ -46,13 +50,16 @@ export async function startApi(
     ...(isHmac(config.ALGORITHM) ? { hmacAlgorithm: config.ALGORITHM } : {}),
     cacheSize: config.JWT_VERIFIED_CACHE_SIZE,
   });
-  const cases = useCases({ config, accounts, reservations, readModel, hasher, now, newId: randomUUID, secretKey, jwt });
+  const model = userModel(config);
+  const ids = userIds(config.USER_ID_TYPE, readModel);
+  const cases = useCases({ config, accounts, reservations, readModel, hasher, now, model, ids, secretKey, jwt });
   const app = createApp({ config, log, useCases: cases, readModel, jwt, health, ...(ready ? { ready } : {}) });
 
   const server = createServer(app);
   const url = await listen(config, server);
   return {
     url,
+    useCases: cases,
     health: () => ({ readModelPosition: String(projections.position?.commit ?? 'none') }),
     // Beyond READ_YOUR_WRITES_TIMEOUT_MS of lag, writes would answer 503: not ready.
     checks: [

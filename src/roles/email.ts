@@ -26,7 +26,9 @@ export async function startEmailConsumer(ctx: ServiceContext, bus: EventBus): Pr
   const recipient: RecipientLookup = async (userId) => {
     const { state } = await handler.load(userStream(userId));
     if (!isAccount(state)) return null;
-    const { id, username, email, passwordHash, lastLogin } = state;
+    const { id, email, passwordHash, lastLogin } = state;
+    // `{{ user.get_username }}` in djoser's templates: the email on the email user model.
+    const username = config.USERNAME_FIELD === 'email' ? email : state.username;
     return { id, active: state.status === 'active', username, email, passwordHash, lastLogin };
   };
   const sent = config.MONGODB_URI ? await openMongoSentStore(config.MONGODB_URI, config.MONGODB_DB) : openFileSentStore(config.DATA_DIR);

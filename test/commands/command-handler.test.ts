@@ -39,7 +39,10 @@ describe('command handler', () => {
       email: '',
       firstName: '',
       lastName: '',
+      profile: {},
       passwordHash: 'h',
+      isStaff: false,
+      isSuperuser: false,
       requireActivation: false,
       now,
     });

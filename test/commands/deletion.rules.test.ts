@@ -5,17 +5,17 @@ import { at, earlier, given, HASH, registered, userId } from './given.js';
 describe('DeleteUser', () => {
   it('deletes an account with its verified password', () => {
     given([registered(true)])
-      .when({ type: 'DeleteUser', verifiedHash: HASH })
+      .when({ type: 'DeleteUser', authority: { kind: 'own', verifiedHash: HASH } })
       .then([userEvent('UserDeleted', { userId, at })]);
   });
   it('refuses when the password changed since it was verified', () => {
     given([registered(true), userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'set', at: earlier })])
-      .when({ type: 'DeleteUser', verifiedHash: HASH })
+      .when({ type: 'DeleteUser', authority: { kind: 'own', verifiedHash: HASH } })
       .thenRejects('invalid_password');
   });
   it('rejects a deleted account', () => {
     given([registered(true), userEvent('UserDeleted', { userId, at: earlier })])
-      .when({ type: 'DeleteUser', verifiedHash: HASH })
+      .when({ type: 'DeleteUser', authority: { kind: 'own', verifiedHash: HASH } })
       .thenRejects('not_found');
   });
 });

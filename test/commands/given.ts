@@ -20,8 +20,11 @@ export const registered = (isActive: boolean, when = earlier): UserEvent =>
     email: 'alice@example.com',
     firstName: '',
     lastName: '',
+    profile: {},
     passwordHash: HASH,
     isActive,
+    isStaff: false,
+    isSuperuser: false,
     at: when,
   });
 export const activated = userEvent('UserActivated', { userId, at: earlier });

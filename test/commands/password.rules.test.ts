@@ -41,8 +41,11 @@ describe('RequestPasswordReset', () => {
       email: 'u@example.com',
       firstName: '',
       lastName: '',
+      profile: {},
       passwordHash: null,
       isActive: true,
+      isStaff: false,
+      isSuperuser: false,
       at: earlier,
     });
     given([unusable]).when({ type: 'RequestPasswordReset' }).thenRejects('not_found');

@@ -9,7 +9,10 @@ const register = {
   email: 'alice@example.com',
   firstName: '',
   lastName: '',
+  profile: {},
   passwordHash: HASH,
+  isStaff: false,
+  isSuperuser: false,
   requireActivation: false,
 } as const;
 
@@ -56,5 +59,55 @@ describe('VoidClaim', () => {
     given([registered(true), userEvent('UserDeleted', { userId, at: earlier })])
       .when({ type: 'VoidClaim', userId, field: 'email', key: 'x@example.com' })
       .then([]);
+  });
+});
+
+describe('ImportUser', () => {
+  const dateJoined = new Date('2020-01-01T00:00:00.000Z');
+  const imported = {
+    type: 'ImportUser',
+    userId: '42',
+    username: 'alice',
+    email: 'alice@example.com',
+    firstName: 'Alice',
+    lastName: '',
+    profile: {},
+    passwordHash: 'pbkdf2_sha256$260000$salt$hash',
+    isActive: true,
+    isStaff: true,
+    isSuperuser: false,
+    dateJoined,
+    lastLogin: null,
+  } as const;
+  const event = userEvent('UserImported', {
+    userId: '42',
+    username: 'alice',
+    email: 'alice@example.com',
+    firstName: 'Alice',
+    lastName: '',
+    profile: {},
+    passwordHash: 'pbkdf2_sha256$260000$salt$hash',
+    isActive: true,
+    isStaff: true,
+    isSuperuser: false,
+    dateJoined: dateJoined.toISOString(),
+    lastLogin: null,
+    source: 'django',
+    at,
+  });
+  it('recreates the account as Django had it', () => {
+    given([]).when(imported).then([event]);
+  });
+  it('brings its DRF token along, sealed', () => {
+    const created = new Date('2021-02-03T04:05:06.000Z');
+    given([])
+      .when({ ...imported, token: { keyHash: 'kh', sealedKey: 'v1.a.b.c', created } })
+      .then([
+        event,
+        userEvent('AuthTokenImported', { userId: '42', keyHash: 'kh', sealedKey: 'v1.a.b.c', created: created.toISOString(), at }),
+      ]);
+  });
+  it('imports nothing twice', () => {
+    given([event]).when(imported).thenRejects('already_exists');
   });
 });

@@ -29,7 +29,10 @@ const register = (userId: string, username: string) =>
     email: '',
     firstName: '',
     lastName: '',
+    profile: {},
     passwordHash: 'h',
+    isStaff: false,
+    isSuperuser: false,
     requireActivation: false,
     now: clock,
   });
@@ -109,7 +112,14 @@ describe('reservations', () => {
     await assert.rejects(store.append(`user-${renamer}`, [late], revision), ConcurrencyError);
     // Re-decided on the new state, the rename is refused (its claim is void), and claiming again finds the name taken.
     await assert.rejects(
-      accounts.execute(renamer, { type: 'SetUsername', username: 'wanted', verifiedHash: 'h', claimsVoidedBefore: 0, now: clock }),
+      accounts.execute(renamer, {
+        type: 'SetLoginName',
+        field: 'username',
+        value: 'wanted',
+        verifiedHash: 'h',
+        claimsVoidedBefore: 0,
+        now: clock,
+      }),
       (e: unknown) => isDomainError(e, 'stale_facts'),
     );
     await assert.rejects(names.claim('username', 'wanted', renamer), taken);
@@ -123,13 +133,20 @@ describe('reservations', () => {
     const deleted = randomUUID();
     await names.claim('username', 'gone', deleted);
     await register(deleted, 'gone');
-    await accounts.execute(deleted, { type: 'DeleteUser', verifiedHash: 'h', now: clock });
+    await accounts.execute(deleted, { type: 'DeleteUser', authority: { kind: 'own', verifiedHash: 'h' }, now: clock });
     await names.claim('username', 'gone', randomUUID());
 
     const renamed = randomUUID();
     await names.claim('username', 'old-name', renamed);
     await register(renamed, 'old-name');
-    await accounts.execute(renamed, { type: 'SetUsername', username: 'new-name', verifiedHash: 'h', claimsVoidedBefore: 0, now: clock });
+    await accounts.execute(renamed, {
+      type: 'SetLoginName',
+      field: 'username',
+      value: 'new-name',
+      verifiedHash: 'h',
+      claimsVoidedBefore: 0,
+      now: clock,
+    });
     await names.release('username', 'old-name', renamed);
     await names.claim('username', 'old-name', randomUUID());
   });

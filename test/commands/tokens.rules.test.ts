@@ -43,6 +43,28 @@ describe('LogIn', () => {
   });
 });
 
+describe('LogIn: imported accounts', () => {
+  it('rehashes a matched Django hash to argon2id', () => {
+    given([registered(true)])
+      .when({ ...login, rehash: '$argon2id$new' })
+      .then([userEvent('PasswordRehashed', { userId, passwordHash: '$argon2id$new', at }), userEvent('UserLoggedIn', { userId, at })]);
+  });
+  it('replaces a token whose key can no longer be handed out (SECRET_KEY changed)', () => {
+    given([registered(true), tokenCreated])
+      .when({ ...login, newToken: { ...newToken, replaces: 'h1' } })
+      .then([
+        userEvent('AuthTokenDestroyed', { userId, at }),
+        userEvent('AuthTokenCreated', { userId, ...newToken, at }),
+        userEvent('UserLoggedIn', { userId, at }),
+      ]);
+  });
+  it('keeps a token that changed meanwhile (replaces names another one)', () => {
+    given([registered(true), tokenCreated])
+      .when({ ...login, newToken: { ...newToken, replaces: 'other' } })
+      .then([userEvent('UserLoggedIn', { userId, at })]);
+  });
+});
+
 describe('LogOut', () => {
   it('destroys the token', () => {
     given([registered(true), tokenCreated])

@@ -19,7 +19,10 @@ function newUser(overrides: Partial<UserDoc> = {}): UserDoc {
     emailKey: `alice.${s}@example.com`,
     firstName: 'Alice',
     lastName: 'Liddell',
+    profile: {},
     isActive: true,
+    isStaff: false,
+    isSuperuser: false,
     // Millisecond precision: the most BSON dates keep.
     dateJoined: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)),
     lastLogin: null,

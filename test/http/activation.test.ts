@@ -18,6 +18,7 @@ import {
   nthMailTo,
   register,
   unique,
+  UNKNOWN_UID,
 } from './helpers.js';
 
 const ACTIVATION_SUBJECT = 'Account activation on Example';
@@ -66,9 +67,9 @@ describe('activation with SEND_ACTIVATION_EMAIL', () => {
     assert.deepEqual(mail.to, [user.email]);
     assert.equal(mail.subject, ACTIVATION_SUBJECT);
     const link = linkIn(mail);
-    // Deliberate: the uid encodes the UUID string (djoser's int pk 1 would be "MQ").
+    // djoser's encode_uid: base64url of the decimal id (1 → "MQ").
     const { uid, token } = linkParts(mail);
-    assert.equal(uid, Buffer.from(user.id, 'utf8').toString('base64url'));
+    assert.equal(uid, Buffer.from(String(user.id), 'utf8').toString('base64url'));
     assert.equal(link, `http://app.example.com/#/activate/${uid}/${token}`);
     assert.match(mail.raw, /^Content-Type: text\/html/m);
     assert.ok(
@@ -125,7 +126,14 @@ describe('activation with SEND_ACTIVATION_EMAIL', () => {
   });
 
   it('invalid uid (undecodable, or no such user) → 400 uid error, even with a bad token', async () => {
-    for (const uid of ['zzz', '!!', Buffer.from('00000000-0000-4000-8000-000000000000').toString('base64url'), 'MQ']) {
+    for (const uid of [
+      'zzz',
+      '!!',
+      Buffer.from('00000000-0000-4000-8000-000000000000').toString('base64url'),
+      UNKNOWN_UID,
+      'MDEw',
+      'MQ==',
+    ]) {
       const res = await activate({ uid, token: 'bad' });
       assert.equal(res.status, 400, uid);
       assert.deepEqual(res.body, INVALID_UID, uid);
@@ -277,7 +285,7 @@ describe('activation settings off (defaults)', () => {
 
   it('activation of an already active account with a made-up token → 400 token error', async () => {
     const user = await register(svc);
-    const uid = Buffer.from(user.id).toString('base64url');
+    const uid = Buffer.from(String(user.id)).toString('base64url');
     const res = await svc.call('POST', '/auth/users/activation/', { uid, token: 'abc-def' });
     assert.equal(res.status, 400);
     assert.deepEqual(res.body, INVALID_TOKEN);

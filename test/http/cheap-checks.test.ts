@@ -22,7 +22,7 @@ describe('cheap checks first', () => {
     const user = await register(svc);
     const before = hashed;
     const badToken = await svc.call('POST', '/auth/users/reset_password_confirm/', {
-      uid: encodeUid(user.id),
+      uid: encodeUid(String(user.id)),
       token: '1-abc',
       new_password: 'Brand-new-pass-42',
     });
@@ -42,7 +42,7 @@ describe('cheap checks first', () => {
     const before = await eventCount();
     const name = unique('wanted');
     const res = await svc.call('POST', '/auth/users/reset_username_confirm/', {
-      uid: encodeUid(user.id),
+      uid: encodeUid(String(user.id)),
       token: '1-abc',
       new_username: name,
     });

@@ -7,6 +7,8 @@ import { linkIn, uidAndToken, type ReceivedMail } from '../support/smtp.js';
 
 export const PASSWORD = 'Xyz-long-pass-99';
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A uid (base64url of the decimal id, as djoser's encode_uid) of an account that does not exist. */
+export const UNKNOWN_UID = Buffer.from('987654321').toString('base64url');
 export const TOKEN_KEY = /^[0-9a-f]{40}$/;
 export const USERNAME_INVALID = 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.';
 export const NOT_AUTHENTICATED = { detail: 'Authentication credentials were not provided.' };
@@ -27,7 +29,8 @@ export const auth = (token: string) => ({ Authorization: `Token ${token}` });
 export const bearer = (access: string) => ({ Authorization: `Bearer ${access}` });
 
 export interface Registered {
-  readonly id: string;
+  /** As the API shows it: a number (Django's AutoField), or a UUID string with USER_ID_TYPE=uuid. */
+  readonly id: number | string;
   readonly username: string;
   readonly email: string;
   readonly password: string;
@@ -100,11 +103,11 @@ export const linkParts = (mail: ReceivedMail) => uidAndToken(linkIn(mail));
  * event arrives, earlier events got their mail (or none). The barrier sends a
  * mail to an address of its own through resend_activation (accounts that need activation) or reset_password.
  */
-export function mailBarrier(svc: TestService, opts: { activation: boolean }) {
+export function mailBarrier(svc: TestService, opts: { activation: boolean; extra?: Record<string, unknown> }) {
   let account: Registered | null = null;
   let sent = 0;
   return async (): Promise<void> => {
-    account ??= await register(svc, { username: unique('barrier') });
+    account ??= await register(svc, { username: unique('barrier'), ...(opts.extra ? { extra: opts.extra } : {}) });
     sent++;
     const path = opts.activation ? '/auth/users/resend_activation/' : '/auth/users/reset_password/';
     const res = await svc.call('POST', path, { email: account.email });

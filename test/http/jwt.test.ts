@@ -42,7 +42,7 @@ describe('JWT endpoints', () => {
       assert.deepEqual(Object.keys(access.payload).sort(), ['exp', 'iat', 'jti', 'token_type', 'user_id']);
       assert.equal(refresh.payload.token_type, 'refresh');
       assert.equal(access.payload.token_type, 'access');
-      // Deliberate: user_id is the UUID string (djoser's int pk would be a JSON number).
+      // simplejwt: an integer pk is a JSON number.
       assert.equal(refresh.payload.user_id, user.id);
       assert.equal(access.payload.user_id, user.id);
       const iat = refresh.payload.iat as number;

@@ -261,7 +261,7 @@ describe('passwords (default settings)', () => {
       assert.equal(a.status, 400);
       assert.deepEqual(a.body, INVALID_UID);
       const user = await register(svc);
-      const uid = Buffer.from(user.id).toString('base64url');
+      const uid = Buffer.from(String(user.id)).toString('base64url');
       const b = await resetConfirm({ uid, token: 'bad', new_password: NEW_PASSWORD });
       assert.equal(b.status, 400);
       assert.deepEqual(b.body, INVALID_TOKEN);

@@ -168,7 +168,7 @@ describe('usernames (default settings)', () => {
       const c = await resetConfirm({ new_username: unique('x'), uid: null, token: ['x'] });
       assert.deepEqual(c.body, INVALID_UID);
       const user = await register(svc);
-      const d = await resetConfirm({ new_username: unique('x'), uid: Buffer.from(user.id).toString('base64url') });
+      const d = await resetConfirm({ new_username: unique('x'), uid: Buffer.from(String(user.id)).toString('base64url') });
       assert.equal(d.status, 400);
       assert.deepEqual(d.body, INVALID_TOKEN);
     });

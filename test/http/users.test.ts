@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useService } from '../support/service.js';
-import { NOT_AUTHENTICATED, PASSWORD, TAKEN, USERNAME_INVALID, UUID, auth, login, register, unique } from './helpers.js';
+import { NOT_AUTHENTICATED, PASSWORD, TAKEN, USERNAME_INVALID, auth, login, register, unique } from './helpers.js';
 
 const REQUIRED = 'This field is required.';
 const NULL = 'This field may not be null.';
@@ -16,15 +16,14 @@ describe('POST users/ (default settings)', () => {
 
   const post = (body: unknown, headers?: Record<string, string>) => svc.call('POST', '/auth/users/', body, headers);
 
-  it('201 with {email, username, id} in that key order; id is a UUID string', async () => {
+  it("201 with {email, username, id} in that key order; ids are integers in order, as Django's AutoField", async () => {
     const username = unique('reg');
     const res = await post({ email: `${username}@example.com`, username, password: PASSWORD });
     assert.equal(res.status, 201);
     assert.deepEqual(Object.keys(res.body), ['email', 'username', 'id']);
     assert.equal(res.body.email, `${username}@example.com`);
     assert.equal(res.body.username, username);
-    // Deliberate: ids are UUID strings (djoser's default User has an int pk).
-    assert.match(res.body.id, UUID);
+    assert.ok(Number.isSafeInteger(res.body.id) && res.body.id > 0, String(res.body.id));
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
   });
 
@@ -86,7 +85,7 @@ describe('POST users/ (default settings)', () => {
     });
     assert.equal(res.status, 201);
     assert.deepEqual(Object.keys(res.body), ['email', 'username', 'id']);
-    assert.match(res.body.id, UUID);
+    assert.ok(Number.isSafeInteger(res.body.id), String(res.body.id));
     // is_active in the body did not deactivate the account.
     await login(svc, username);
   });

@@ -52,7 +52,8 @@ describe('two instances on one EventStoreDB and one read model', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  async function activation(userId: string) {
+  async function activation(id: string | number) {
+    const userId = String(id);
     const state = await loadAccount(store, userId);
     assert.ok(isAccount(state), `no account ${userId}`);
     const user = { id: state.id, passwordHash: state.passwordHash, lastLogin: state.lastLogin, email: state.email };
@@ -70,6 +71,28 @@ describe('two instances on one EventStoreDB and one read model', () => {
     let registered = 0;
     for await (const e of store.readAll()) if (e.type === 'UserRegistered' && e.data.username === 'shared') registered++;
     assert.equal(registered, 1);
+  });
+
+  it('50 concurrent registrations split across both instances get 50 distinct integer ids', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => call(i % 2 ? a.url : b.url, 'POST', '/auth/users/', { username: `many${i}`, password })),
+    );
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      Array(50).fill(201),
+      JSON.stringify(responses.filter((r) => r.status !== 201).map((r) => r.body)),
+    );
+    const ids = responses.map((r) => r.body.id as number);
+    assert.ok(
+      ids.every((id) => Number.isSafeInteger(id) && id > 0),
+      String(ids),
+    );
+    assert.equal(new Set(ids).size, 50, 'no id handed out twice');
+    // The log agrees: one account stream per id, each with that account's registration.
+    for (const [i, id] of ids.entries()) {
+      const [first] = await store.readStream(`user-${id}`);
+      assert.equal(first?.data.username, `many${i}`);
+    }
   });
 
   it('every write on one instance is visible at once on the other', async () => {

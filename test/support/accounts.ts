@@ -14,7 +14,8 @@ import type { TestService } from './service.js';
  * The uid and activation token the email would carry, made from the service's secret and the account's state in the
  * log, so a test can activate right after registering without waiting for the email.
  */
-export async function activationLink(service: TestService, userId: string): Promise<{ uid: string; token: string }> {
+export async function activationLink(service: TestService, id: string | number): Promise<{ uid: string; token: string }> {
+  const userId = String(id);
   const secret = (await readFile(path.join(service.dataDir, 'secret_key'), 'utf8')).trim();
   const state = await loadAccount(service.store, userId);
   if (!isAccount(state)) throw new Error(`no account ${userId}`);

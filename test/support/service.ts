@@ -27,7 +27,7 @@ export interface TestService extends RunningService {
 
 export async function startTestService(
   env: Record<string, string> = {},
-  shared?: { dataDir: string; smtp: SmtpCapture },
+  shared?: { dataDir: string; smtp?: SmtpCapture },
   overrides: ServiceOverrides = {},
 ): Promise<TestService> {
   const dataDir = shared?.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'authstream-test-')));

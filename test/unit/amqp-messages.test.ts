@@ -35,8 +35,11 @@ describe('CloudEvents messages', () => {
       email: 'a@example.com',
       firstName: 'A',
       lastName: 'L',
+      profile: {},
       passwordHash: '$argon2id$v=19$secret',
       isActive: false,
+      isStaff: false,
+      isSuperuser: false,
       at,
     });
     const r = recorded(userStream(userId), event.type, event.data);
@@ -105,6 +108,7 @@ describe('CloudEvents messages', () => {
     assert.deepEqual([...emailBindings].sort(), [
       'user.activated',
       'user.activation_email_requested',
+      'user.email_changed',
       'user.password_changed',
       'user.password_reset_requested',
       'user.registered',

@@ -19,11 +19,12 @@ describe('audit trail', () => {
     await service.call('POST', '/auth/users/set_password/', { current_password: password, new_password: 'An0ther-secret-pw' }, auth);
     await service.call('POST', '/auth/users/set_username/', { current_password: 'An0ther-secret-pw', new_username: 'renamed' }, auth);
 
-    for (const who of ['audited', 'RENAMED', 'audited@example.com', body.id]) {
-      assert.deepEqual(await accountsMatching(service.store, who), [body.id], who);
+    const id = String(body.id);
+    for (const who of ['audited', 'RENAMED', 'audited@example.com', id]) {
+      assert.deepEqual(await accountsMatching(service.store, who), [id], who);
     }
     const lines = [];
-    for await (const line of auditTrail(service.store, body.id)) lines.push(line);
+    for await (const line of auditTrail(service.store, id)) lines.push(line);
     assert.deepEqual(
       lines.map((l) => l.type),
       ['UserRegistered', 'AuthTokenCreated', 'UserLoggedIn', 'PasswordChanged', 'UsernameChanged'],

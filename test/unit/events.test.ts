@@ -25,8 +25,11 @@ describe('user events', () => {
       email: 'a@example.com',
       firstName: '',
       lastName: '',
+      profile: {},
       passwordHash: '$argon2id$secret',
       isActive: true,
+      isStaff: false,
+      isSuperuser: false,
       at,
     });
     const token = userEvent('AuthTokenCreated', { userId, tokenId: 'tid', keyHash: 'khash', at });

@@ -16,7 +16,9 @@ export function deletionEndpoints({ useCases }: RouteDeps): Endpoint[] {
           fields: { current_password: charField() },
           doc: { summary: 'Delete the authenticated user', responses: { 204: { description: 'Deleted: its credentials stop working.' } } },
           async handle(req) {
-            await useCases.deletion.deleteOwn({ userId: req.user().user.id, currentPassword: req.body.current_password! }, req.metadata);
+            const { user } = req.user();
+            const { verifiedHash } = await useCases.deletion.verifyCurrent(user.id, req.body.current_password!);
+            await useCases.deletion.delete({ callerId: user.id, userId: user.id, verifiedHash }, req.metadata);
             return { status: 204 };
           },
         }),
