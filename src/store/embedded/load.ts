@@ -2,12 +2,13 @@
 // then scanning only what was written after it; else by scanning the whole log.
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SegmentChecksums } from './checksums.js';
 import type { Codec, FileFormat } from './format.js';
 import { FILE_HEADER_BYTES, identify, LOG_FILE } from './format.js';
 import { LogIndex } from './log-index.js';
 import { readFully, scanLog, type Problem, type Sink } from './scan.js';
 import { loadSnapshot } from './snapshot.js';
-import { firstMismatch } from './verify.js';
+import { firstMismatch, type Range } from './verify.js';
 
 export interface LoadedIndex {
   readonly index: LogIndex;
@@ -65,7 +66,16 @@ export async function loadIndex(
   size: number,
   options: LoadOptions,
 ): Promise<LoadedIndex> {
-  const found = logId ? await loadSnapshot(dir, logId, codec.dataStart) : undefined;
+  // Checking the log against the snapshot's checksums (threads, for a big log) runs while the snapshot loads.
+  let checking: Promise<Range | undefined> | undefined;
+  const check = (checksums: SegmentChecksums) => {
+    if (options.fullScan || options.verify === 'tail' || size < checksums.end) return;
+    checking = firstMismatch(join(dir, LOG_FILE), checksums.ranges());
+    checking.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+  };
+  const found = logId ? await loadSnapshot(dir, logId, codec.dataStart, check) : undefined;
+  // Whatever comes of the snapshot, no thread is left reading the log once open returns.
+  const mismatch = await checking;
   let snapshot = 'missing';
   let ackedEnd = 0;
   let index = new LogIndex(codec.dataStart);
@@ -77,7 +87,7 @@ export async function loadIndex(
     ackedEnd = found.ackedEnd;
     if (options.fullScan) snapshot = 'verified by a full scan';
     else if (size >= found.ackedEnd && (await lastRecordMatches(file, codec, found.index))) {
-      const bad = options.verify === 'tail' ? undefined : await firstMismatch(join(dir, LOG_FILE), found.index.checksums.ranges());
+      const bad = mismatch;
       if (bad) {
         // The scan finds the record that is not sound and says where.
         snapshot = `ignored: bytes ${bad.start}..${bad.end} of the log do not match their checksum`;

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { SegmentChecksums } from './checksums.js';
 import { CHUNK, type Column } from './columns.js';
 import { SNAPSHOT_FILE } from './format.js';
 import { LogIndex } from './log-index.js';
@@ -121,7 +122,13 @@ export async function persistSnapshot(dir: string, snapshot: CapturedSnapshot): 
  * The snapshot of the log `logId`, or why there is none to use (`ignored`), or undefined if there is none. Only a
  * snapshot whose checksum holds is believed at all, its acknowledged end included.
  */
-export async function loadSnapshot(dir: string, logId: Buffer, dataStart: number): Promise<Snapshot | { ignored: string } | undefined> {
+export async function loadSnapshot(
+  dir: string,
+  logId: Buffer,
+  dataStart: number,
+  /** Told the log's segment checksums as soon as they are read, before the rest (so checking the log can start). */
+  onChecksums?: (checksums: SegmentChecksums) => void,
+): Promise<Snapshot | { ignored: string } | undefined> {
   let file: FileHandle;
   try {
     file = await open(join(dir, SNAPSHOT_FILE), 'r');
@@ -158,6 +165,11 @@ export async function loadSnapshot(dir: string, logId: Buffer, dataStart: number
     }
     const expected = 12 + metaLength + meta.records * 16 + meta.streams * 18 + meta.pageUsed.reduce((a, b) => a + b, 0) + 4;
     if (size !== expected) return { ignored: `it is ${size} bytes where its header describes ${expected}` };
+    if (onChecksums) {
+      const checksums = new SegmentChecksums(dataStart, meta.ackedEnd);
+      checksums.crcs.push(...meta.segmentCrcs);
+      onChecksums(checksums);
+    }
 
     const index = new LogIndex(dataStart);
     for (const { column } of columns(index)) {

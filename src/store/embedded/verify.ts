@@ -21,7 +21,11 @@ const THREADED_BYTES = 256 * 1024 * 1024;
 export async function firstMismatch(path: string, ranges: readonly Range[]): Promise<Range | undefined> {
   const total = ranges.reduce((n, r) => n + r.end - r.start, 0);
   const threads = Math.min(availableParallelism(), 4, ranges.length);
-  const bad = total < THREADED_BYTES || threads < 2 ? await checkHere(path, ranges) : await checkInWorkers(path, ranges, threads);
+  const bad =
+    total < THREADED_BYTES || threads < 2
+      ? await checkHere(path, ranges)
+      : // Without threads (a sandbox that refuses them, say) the check is slower, not skipped.
+        await checkInWorkers(path, ranges, threads).catch(() => checkHere(path, ranges));
   return ranges.find((r) => bad.has(r.start));
 }
 
