@@ -159,6 +159,8 @@ export async function loadSnapshot(
     } catch {
       return { ignored: 'its header is damaged' };
     }
+    // The meta is used before the trailer's checksum can vouch for it, so its shape is checked first.
+    if (!wellFormed(meta)) return { ignored: 'its header is damaged' };
     if (meta.logId !== logId.toString('hex')) return { ignored: 'it was taken of another log' };
     if (meta.version !== 2 || meta.littleEndian !== LITTLE_ENDIAN || meta.chunk !== CHUNK || meta.pageBytes !== PAGE_BYTES) {
       return { ignored: 'it was written in another layout' };
@@ -202,3 +204,16 @@ export async function loadSnapshot(
 }
 
 class CutShort extends Error {}
+
+function wellFormed(meta: Meta): boolean {
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  const counts = (a: unknown) => Array.isArray(a) && a.every(count);
+  return (
+    typeof meta === 'object' &&
+    meta !== null &&
+    typeof meta.logId === 'string' &&
+    [meta.version, meta.chunk, meta.pageBytes, meta.ackedEnd, meta.records, meta.events, meta.streams].every(count) &&
+    counts(meta.pageUsed) &&
+    counts(meta.segmentCrcs)
+  );
+}
