@@ -120,6 +120,10 @@ const schema = z.object({
   PASSWORD_CHANGED_EMAIL_CONFIRMATION: bool(false),
   USERNAME_CHANGED_EMAIL_CONFIRMATION: bool(false),
   LOGOUT_ON_PASSWORD_CHANGE: bool(false),
+  /** An email change is told to the previous address (authstream's own; djoser tells nobody). */
+  EMAIL_CHANGED_NOTICE: bool(true),
+  /** users/me/ asks for current_password when the email changes (authstream's own; off, as djoser). */
+  EMAIL_CHANGE_REQUIRES_PASSWORD: bool(false),
   ACTIVATION_URL: linkTemplate('#/activate/{uid}/{token}'),
   PASSWORD_RESET_CONFIRM_URL: linkTemplate('#/password/reset/confirm/{uid}/{token}'),
   /** Default: `#/username/reset/confirm/{uid}/{token}`, or `#/email/reset/confirm/…` on the email model. */
@@ -146,6 +150,30 @@ const schema = z.object({
         .filter(Boolean),
     ),
   UPDATE_LAST_LOGIN: bool(false),
+  /** simplejwt: jwt/refresh/ also returns a new refresh token (the old one stays valid unless blacklisted). */
+  ROTATE_REFRESH_TOKENS: bool(false),
+  /** simplejwt: a rotated refresh token stops working; using it again revokes its whole session. */
+  BLACKLIST_AFTER_ROTATION: bool(false),
+
+  // Brute force and floods (#10).
+  /** Failed logins in a row that lock an account. */
+  LOCKOUT_THRESHOLD: int(10, 1, 1_000),
+  /** The first lock's length in seconds; each further lock (without a successful login between) doubles it. */
+  LOCKOUT_DURATION: int(60, 1),
+  LOCKOUT_MAX_DURATION: int(86_400, 1),
+  /** An email asked for with just an address (resend, resets) goes out at most once per account per this many seconds. */
+  EMAIL_REQUEST_WINDOW: int(60, 0, 86_400),
+  /**
+   * DRF's DEFAULT_THROTTLE_RATES by scope, `scope:N/period` (period s, sec, m, min, h, hour, d, day) comma-separated;
+   * a scope given here replaces its default, `scope:none` turns it off. Scopes: login and login_account count failed
+   * logins (per client IP, per login name); register, email_request and confirm count every request per client IP.
+   */
+  DEFAULT_THROTTLE_RATES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => parseThrottleRates(v, ctx)),
+  /** How many proxies in front of the service to trust for the client's IP (X-Forwarded-For); 0: none (DRF's NUM_PROXIES). */
+  NUM_PROXIES: int(0, 0, 10),
 
   // JWT signing keys (simplejwt's ALGORITHM; keys from PEM files). HS* sign with SECRET_KEY. RS*/PS*/ES*/EdDSA sign
   // with SIGNING_KEY_FILE's private key and publish the public keys at /.well-known/jwks.json, each with its kid
@@ -312,6 +340,60 @@ function parseUserFields(value: string, ctx: z.RefinementCtx): UserFieldSpec[] {
     fields.push({ name, maxLength, required: flag === 'required' });
   }
   return fields;
+}
+
+/** A throttle rate: so many requests per so many seconds. */
+export interface ThrottleRate {
+  readonly requests: number;
+  readonly seconds: number;
+}
+
+export type ThrottleScope = 'login' | 'login_account' | 'register' | 'email_request' | 'confirm';
+
+// Generous enough for people and for clients' test suites, low enough to stop online guessing: failed logins only
+// count, so a user who types the password right is never throttled.
+const DEFAULT_RATES: Record<ThrottleScope, ThrottleRate | null> = {
+  login: { requests: 30, seconds: 60 },
+  login_account: { requests: 10, seconds: 60 },
+  register: { requests: 300, seconds: 60 },
+  email_request: { requests: 120, seconds: 60 },
+  confirm: { requests: 300, seconds: 60 },
+};
+
+const PERIODS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  second: 1,
+  m: 60,
+  min: 60,
+  minute: 60,
+  h: 3_600,
+  hour: 3_600,
+  d: 86_400,
+  day: 86_400,
+};
+
+function parseThrottleRates(value: string, ctx: z.RefinementCtx): Record<ThrottleScope, ThrottleRate | null> {
+  const rates = { ...DEFAULT_RATES };
+  for (const item of splitList(value)) {
+    const [scope = '', rate = ''] = item.split(':').map((s) => s.trim());
+    if (!Object.hasOwn(DEFAULT_RATES, scope)) {
+      ctx.addIssue({ code: 'custom', message: `${scope}: not a throttle scope (${Object.keys(DEFAULT_RATES).join(', ')})` });
+      continue;
+    }
+    if (rate === 'none') {
+      rates[scope as ThrottleScope] = null;
+      continue;
+    }
+    const match = /^(\d+)\/(\w+)$/.exec(rate);
+    const seconds = match ? PERIODS[match[2]!] : undefined;
+    if (!match || seconds === undefined || Number(match[1]) < 1) {
+      ctx.addIssue({ code: 'custom', message: `${item}: expected scope:N/period, e.g. login:10/min` });
+      continue;
+    }
+    rates[scope as ThrottleScope] = { requests: Number(match[1]), seconds };
+  }
+  return rates;
 }
 
 function splitList(value: string): string[] {

@@ -10,8 +10,17 @@ import { activateUser, activationEvolvers, requestActivationEmail, type Activati
 import { profileEvolvers, updateProfile, type ProfileCommand } from './profile.rules.js';
 import { passwordEvolvers, requestPasswordReset, resetPassword, setPassword, type PasswordCommand } from './password.rules.js';
 import { requestUsernameReset, resetLoginName, setLoginName, usernameEvolvers, type UsernameCommand } from './username.rules.js';
-import { deactivateUser, reactivateUser, type AdminCommand } from './admin.rules.js';
-import { logIn, logOut, tokenEvolvers, type TokenCommand } from './tokens.rules.js';
+import { deactivateUser, reactivateUser, unlockAccount, type AdminCommand } from './admin.rules.js';
+import {
+  logIn,
+  logOut,
+  refreshSession,
+  rejectCurrentPassword,
+  revokeAllSessions,
+  revokeSession,
+  tokenEvolvers,
+  type TokenCommand,
+} from './tokens.rules.js';
 import { deleteUser, deletionEvolvers, type DeletionCommand } from './deletion.rules.js';
 
 export type UserCommand =
@@ -54,12 +63,22 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       return logIn(command, state);
     case 'LogOut':
       return logOut(command, state);
+    case 'RefreshSession':
+      return refreshSession(command, state);
+    case 'RevokeSession':
+      return revokeSession(command, state);
+    case 'RevokeAllSessions':
+      return revokeAllSessions(command, state);
+    case 'RejectCurrentPassword':
+      return rejectCurrentPassword(command, state);
     case 'DeleteUser':
       return deleteUser(command, state);
     case 'DeactivateUser':
       return deactivateUser(command, state);
     case 'ReactivateUser':
       return reactivateUser(command, state);
+    case 'UnlockAccount':
+      return unlockAccount(command, state);
   }
 }
 

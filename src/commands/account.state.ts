@@ -15,9 +15,41 @@ export interface Account {
   readonly dateJoined: string;
   readonly lastLogin: string | null;
   readonly token: AuthToken | null;
+  /** Failed logins and locks, JWT sessions, and when emails were last asked for. */
+  readonly security: Security;
   /** How many of this account's claims on unique values were fenced out (see reservation.rules.ts). */
   readonly claimsVoided: number;
 }
+
+/** The emails a user (or anyone) can ask for with just an address. */
+export type EmailRequestKind = 'activation' | 'password_reset' | 'username_reset';
+
+/** A JWT session: one refresh-token family, from its login to its expiry or revocation. */
+export interface Session {
+  readonly created: string;
+  readonly lastUsed: string;
+  /** The jti of the family's current refresh token (rotation replaces it; an older one is a reuse). */
+  readonly refreshJti: string;
+  readonly expires: string;
+  readonly revoked: boolean;
+  readonly ip?: string;
+  readonly userAgent?: string;
+}
+
+export interface Security {
+  /** Failed logins in a row since the last success (or lock lifted). */
+  readonly failures: number;
+  /** Logins are refused until then. */
+  readonly lockedUntil: string | null;
+  /** Locks since the last successful login: each lasts twice the one before. */
+  readonly locks: number;
+  /** Every JWT carries the epoch it was issued in; bumping it ends every session at once. */
+  readonly sessionEpoch: number;
+  readonly sessions: Readonly<Record<string, Session>>;
+  readonly lastEmailRequest: Readonly<Partial<Record<EmailRequestKind, string>>>;
+}
+
+export const initialSecurity: Security = { failures: 0, lockedUntil: null, locks: 0, sessionEpoch: 0, sessions: {}, lastEmailRequest: {} };
 
 /** The account's one DRF token: its key is HMAC(SECRET_KEY, tokenId), or, for an imported token, sealed. */
 export interface AuthToken {

@@ -15,6 +15,8 @@ import type { LinkToken } from './shared.rules.js';
 import type { Reservations } from './reservations.js';
 import type { UserModel } from '../user-model.js';
 import type { UserIds } from './user-ids.js';
+import { accountCommandFor, type EmailRequests } from './email-requests.js';
+import type { EmailRequestKind } from './email-request.rules.js';
 import { emailKey } from './normalize.js';
 
 export type AccountHandler = CommandHandler<UserState, UserCommand, UserEvent>;
@@ -53,6 +55,8 @@ export interface UseCaseDeps {
   readonly model: UserModel;
   /** New account ids. */
   readonly ids: UserIds;
+  /** Requests for emails made with just an address. */
+  readonly emailRequests: EmailRequests;
   /** SECRET_KEY: derives auth-token keys and link-token keys. */
   readonly secretKey: string;
 }
@@ -76,10 +80,20 @@ export async function accountOfUid(deps: UseCaseDeps, uid: string): Promise<Acco
  * Checks the account's current password (from the log, not the read model: it may have just changed). Returns the
  * hash it matched, the fact a command then carries; a wrong password is invalid_password.
  */
-export async function verifyCurrentPassword(deps: UseCaseDeps, userId: string, password: string): Promise<{ verifiedHash: string }> {
+export async function verifyCurrentPassword(
+  deps: UseCaseDeps,
+  userId: string,
+  password: string,
+  action: 'set_password' | 'set_username' | 'delete' | 'change_email',
+  metadata?: EventMetadata,
+): Promise<{ verifiedHash: string }> {
   const state = await deps.accounts.load(userId);
   if (!isAccount(state)) throw new DomainError('not_found');
-  if (state.passwordHash === null || !(await deps.hasher.verify(state.passwordHash, password))) throw new DomainError('invalid_password');
+  if (state.passwordHash === null || !(await deps.hasher.verify(state.passwordHash, password))) {
+    // An auditor looks for these: someone holding a session tried passwords.
+    await deps.accounts.execute(userId, { type: 'RejectCurrentPassword', action, now: deps.now() }, metadata);
+    throw new DomainError('invalid_password');
+  }
   return { verifiedHash: state.passwordHash };
 }
 
@@ -88,9 +102,11 @@ export async function verifyCurrentPassword(deps: UseCaseDeps, userId: string, p
  * read model has with this address; the decider alone says who may get the email (`not_found`: not eligible).
  * Where djoser's *_SHOW_EMAIL_NOT_FOUND settings allow, no eligible account is said (email_not_found).
  */
-export async function requestEmail(deps: UseCaseDeps, email: string, command: () => UserCommand, metadata?: EventMetadata): Promise<void> {
-  const requested = await forAccountsWithEmail(deps, email, command, metadata);
-  if (requested === 0 && showEmailNotFound(deps.config)) throw new DomainError('email_not_found');
+export async function requestEmail(deps: UseCaseDeps, email: string, kind: EmailRequestKind, metadata?: EventMetadata): Promise<void> {
+  if (!showEmailNotFound(deps.config)) return deps.emailRequests.record(kind, email, metadata);
+  // Saying whether an address is known is what these settings ask for: the accounts are asked at once.
+  const command = () => accountCommandFor(kind, deps.config.EMAIL_REQUEST_WINDOW, deps.now());
+  if ((await forAccountsWithEmail(deps, email, command, metadata)) === 0) throw new DomainError('email_not_found');
 }
 
 /** djoser's shared email lookup honours either flag, for resets and resend_activation alike. */

@@ -2,12 +2,13 @@
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import { DomainError } from './decider.js';
 import { isAccount, type UserState } from './account.state.js';
-import { requireAccount, requireLink, type LinkToken } from './shared.rules.js';
-import { onAccount, unchanged, type Evolvers } from './evolvers.js';
+import { emailRequestDue, emailRequested, requireAccount, requireLink, type LinkToken } from './shared.rules.js';
+import { onAccount, type Evolvers } from './evolvers.js';
 
 export type ActivationCommand =
   | { readonly type: 'ActivateUser'; readonly link: LinkToken; readonly now: Date }
-  | { readonly type: 'RequestActivationEmail'; readonly now: Date };
+  /** resend_activation; `window`: EMAIL_REQUEST_WINDOW seconds. */
+  | { readonly type: 'RequestActivationEmail'; readonly window: number; readonly now: Date };
 
 export function activateUser(command: Extract<ActivationCommand, { type: 'ActivateUser' }>, state: UserState): UserEvent[] {
   // djoser checks the token first (400), then staleness (403): an active account's token is stale.
@@ -25,11 +26,14 @@ export function requestActivationEmail(
 ): UserEvent[] {
   const account = requireAccount(state);
   if (!awaitsActivation(account)) throw new DomainError('not_found');
-  return [userEvent('ActivationEmailRequested', { userId: account.id, at: command.now.toISOString() })];
+  if (!emailRequestDue(account, 'activation', command.now, command.window)) return [];
+  return [userEvent('ActivationEmailRequested', { userId: account.id, source: 'resend', at: command.now.toISOString() })];
 }
 
 export const activationEvolvers: Evolvers = {
   UserActivated: onAccount((account) => ({ ...account, status: 'active' })),
   UserDeactivated: onAccount((account) => ({ ...account, status: 'inactive' })),
-  ActivationEmailRequested: unchanged,
+  ActivationEmailRequested: onAccount((account, { data }) =>
+    data.source === 'resend' ? emailRequested(account, 'activation', data.at) : account,
+  ),
 };

@@ -20,7 +20,7 @@ export function activationUseCases(deps: UseCaseDeps) {
           throw new DomainError('email_not_found');
         throw new DomainError('disabled');
       }
-      await requestEmail(deps, email, () => ({ type: 'RequestActivationEmail', now: deps.now() }), metadata);
+      await requestEmail(deps, email, 'activation', metadata);
     },
   };
 }

@@ -13,7 +13,8 @@ export interface StaffActor {
 
 export type AdminCommand =
   | { readonly type: 'DeactivateUser'; readonly actor: StaffActor; readonly now: Date }
-  | { readonly type: 'ReactivateUser'; readonly actor: StaffActor; readonly now: Date };
+  | { readonly type: 'ReactivateUser'; readonly actor: StaffActor; readonly now: Date }
+  | { readonly type: 'UnlockAccount'; readonly actor: StaffActor; readonly now: Date };
 
 /** Whether this staff member may change this account's standing. */
 export function requireMayAdminister(actor: StaffActor, account: Account): void {
@@ -24,7 +25,12 @@ export function deactivateUser(command: Extract<AdminCommand, { type: 'Deactivat
   const account = requireAccount(state);
   requireMayAdminister(command.actor, account);
   if (account.status === 'inactive') return [];
-  return [userEvent('UserDeactivated', { userId: account.id, reason: 'staff', at: command.now.toISOString() })];
+  const at = command.now.toISOString();
+  // Its JWTs die now, and stay dead after a reactivation.
+  return [
+    userEvent('UserDeactivated', { userId: account.id, reason: 'staff', at }),
+    userEvent('AllSessionsRevoked', { userId: account.id, reason: 'deactivated', epoch: account.security.sessionEpoch + 1, at }),
+  ];
 }
 
 export function reactivateUser(command: Extract<AdminCommand, { type: 'ReactivateUser' }>, state: UserState): UserEvent[] {
@@ -32,4 +38,12 @@ export function reactivateUser(command: Extract<AdminCommand, { type: 'Reactivat
   requireMayAdminister(command.actor, account);
   if (account.status === 'active') return [];
   return [userEvent('UserActivated', { userId: account.id, at: command.now.toISOString() })];
+}
+
+export function unlockAccount(command: Extract<AdminCommand, { type: 'UnlockAccount' }>, state: UserState): UserEvent[] {
+  const account = requireAccount(state);
+  requireMayAdminister(command.actor, account);
+  const { failures, lockedUntil } = account.security;
+  if (failures === 0 && lockedUntil === null) return [];
+  return [userEvent('AccountUnlocked', { userId: account.id, at: command.now.toISOString() })];
 }

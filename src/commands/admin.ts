@@ -53,6 +53,10 @@ export function adminUseCases(deps: UseCaseDeps) {
     async reactivate(caller: Caller, userId: string, metadata?: EventMetadata): Promise<void> {
       await accounts.execute(userId, { type: 'ReactivateUser', actor: caller, now: deps.now() }, metadata);
     },
+
+    async unlock(caller: Caller, userId: string, metadata?: EventMetadata): Promise<void> {
+      await accounts.execute(userId, { type: 'UnlockAccount', actor: caller, now: deps.now() }, metadata);
+    },
   };
 }
 

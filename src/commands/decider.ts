@@ -43,10 +43,21 @@ export type DomainErrorCode =
 
 export type UniqueField = 'username' | 'email';
 
+/**
+ * What is reserved on the write side: the unique fields, and the username's skeleton (UTS #39), so that of two
+ * look-alike usernames ("аlice" in Cyrillic and "alice") at most one can exist.
+ */
+export type ReservedKind = UniqueField | 'username_skeleton';
+
 export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorCode,
-    readonly details: { readonly fields?: readonly UniqueField[]; readonly message?: string } = {},
+    readonly details: {
+      readonly fields?: readonly UniqueField[];
+      /** `taken` by a look-alike (another account's username has the same skeleton). */
+      readonly confusable?: boolean;
+      readonly message?: string;
+    } = {},
   ) {
     super(code);
     this.name = 'DomainError';

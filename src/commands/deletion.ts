@@ -2,7 +2,7 @@
 // The caller's own current password is what djoser checks, for a staff member deleting someone else too.
 import type { EventMetadata } from './command-handler.js';
 import { isAccount } from './account.state.js';
-import { emailKey, usernameKey } from './normalize.js';
+import { emailKey, usernameClaims } from './normalize.js';
 import { verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
 
 export function deletionUseCases(deps: UseCaseDeps) {
@@ -16,13 +16,15 @@ export function deletionUseCases(deps: UseCaseDeps) {
     const before = await accounts.load(userId);
     await accounts.execute(userId, { type: 'DeleteUser', authority, now: deps.now() }, metadata);
     if (!isAccount(before)) return;
-    await reservations.release('username', usernameKey(before.username), userId);
-    await reservations.release('email', emailKey(before.email), userId);
+    for (const [kind, key] of [...usernameClaims(before.username), ['email', emailKey(before.email)] as const]) {
+      await reservations.release(kind, key, userId);
+    }
   }
 
   return {
     /** Verifies the caller's current password; its result is the fact the deletion carries. */
-    verifyCurrent: (userId: string, password: string) => verifyCurrentPassword(deps, userId, password),
+    verifyCurrent: (userId: string, password: string, metadata?: EventMetadata) =>
+      verifyCurrentPassword(deps, userId, password, 'delete', metadata),
 
     /** The caller deletes `userId`: themself (their verified hash), or, as staff, someone else. */
     async delete(input: { callerId: string; userId: string; verifiedHash: string }, metadata?: EventMetadata): Promise<void> {

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { domainToASCII } from 'node:url';
 import type { Account } from './account.state.js';
-import type { UniqueField } from './decider.js';
+import type { ReservedKind } from './decider.js';
 
 export const usernameKey = (username: string): string => username.normalize('NFKC').toLowerCase();
 
@@ -30,10 +30,17 @@ export function emailKey(email: string): string {
 const PROTOTYPES = new Map(Object.entries(createRequire(import.meta.url)('unhomoglyph/data.json') as Record<string, string>));
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 
-/** UTS #39's skeleton(X): NFD, default-ignorables removed, each code point replaced by its prototype, NFD again. */
+/**
+ * UTS #39's skeleton(X): NFD, default-ignorables removed, each code point replaced by its prototype, NFD again —
+ * except that ASCII stays itself: the look-alikes refused are another script's (Cyrillic "а" for "a"), not ASCII's
+ * own ("rn" and "m", "l" and "1"), which Django has always let coexist and which ASCII-only names need.
+ */
 export function skeleton(text: string): string {
   let out = '';
-  for (const char of text.normalize('NFD')) if (!IGNORABLE.test(char)) out += PROTOTYPES.get(char) ?? char;
+  for (const char of text.normalize('NFD')) {
+    if (IGNORABLE.test(char)) continue;
+    out += char.charCodeAt(0) < 0x80 ? char : (PROTOTYPES.get(char) ?? char);
+  }
   return out.normalize('NFD');
 }
 
@@ -43,12 +50,26 @@ export function skeleton(text: string): string {
  */
 export const usernameSkeleton = (username: string): string => skeleton(usernameKey(username));
 
-/** The normalised key of a unique value. */
-export const uniqueKey = (field: UniqueField, value: string): string => (field === 'username' ? usernameKey(value) : emailKey(value));
+/** The normalised key of a reserved value. */
+export function uniqueKey(kind: ReservedKind, value: string): string {
+  if (kind === 'email') return emailKey(value);
+  // '' (no username, the email user model) is a key nobody holds.
+  if (value === '') return '';
+  return kind === 'username' ? usernameKey(value) : usernameSkeleton(value);
+}
 
-/** The key the account holds for a unique field. */
-export const heldKey = (field: UniqueField, account: Account): string =>
-  uniqueKey(field, field === 'username' ? account.username : account.email);
+/** The key the account holds for a reserved value. */
+export const heldKey = (kind: ReservedKind, account: Account): string =>
+  uniqueKey(kind, kind === 'email' ? account.email : account.username);
+
+/** What a username (on the username model) reserves: its key, and its skeleton. */
+export const usernameClaims = (username: string): [ReservedKind, string][] =>
+  username === ''
+    ? []
+    : [
+        ['username', usernameKey(username)],
+        ['username_skeleton', usernameSkeleton(username)],
+      ];
 
 /** Django's BaseUserManager.normalize_email: the domain part is lower-cased, the local part kept as given. */
 export function normalizeEmail(email: string): string {

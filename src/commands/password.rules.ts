@@ -2,8 +2,16 @@
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import { DomainError } from './decider.js';
 import type { Account, UserState } from './account.state.js';
-import { mayReceiveResetEmail, requireAccount, requireLink, requireVerifiedPassword, type LinkToken } from './shared.rules.js';
-import { onAccount, unchanged, type Evolvers } from './evolvers.js';
+import {
+  emailRequestDue,
+  emailRequested,
+  mayReceiveResetEmail,
+  requireAccount,
+  requireLink,
+  requireVerifiedPassword,
+  type LinkToken,
+} from './shared.rules.js';
+import { onAccount, type Evolvers } from './evolvers.js';
 
 export type PasswordCommand =
   | {
@@ -15,7 +23,7 @@ export type PasswordCommand =
       readonly logout: boolean;
       readonly now: Date;
     }
-  | { readonly type: 'RequestPasswordReset'; readonly now: Date }
+  | { readonly type: 'RequestPasswordReset'; readonly window: number; readonly now: Date }
   | {
       readonly type: 'ResetPassword';
       readonly link: LinkToken;
@@ -24,8 +32,14 @@ export type PasswordCommand =
       readonly now: Date;
     };
 
+/** LOGOUT_ON_PASSWORD_CHANGE: the DRF token goes, and every JWT session with it. */
 const logoutEvents = (account: Account, logout: boolean, at: string): UserEvent[] =>
-  logout && account.token ? [userEvent('AuthTokenDestroyed', { userId: account.id, at })] : [];
+  logout
+    ? [
+        ...(account.token ? [userEvent('AuthTokenDestroyed', { userId: account.id, at })] : []),
+        userEvent('AllSessionsRevoked', { userId: account.id, reason: 'password_set', epoch: account.security.sessionEpoch + 1, at }),
+      ]
+    : [];
 
 export function setPassword(command: Extract<PasswordCommand, { type: 'SetPassword' }>, state: UserState): UserEvent[] {
   const account = requireAccount(state);
@@ -39,6 +53,7 @@ export function setPassword(command: Extract<PasswordCommand, { type: 'SetPasswo
 
 export function requestPasswordReset(command: Extract<PasswordCommand, { type: 'RequestPasswordReset' }>, state: UserState): UserEvent[] {
   if (!mayReceiveResetEmail(state)) throw new DomainError('not_found');
+  if (!emailRequestDue(state, 'password_reset', command.now, command.window)) return [];
   return [userEvent('PasswordResetRequested', { userId: state.id, at: command.now.toISOString() })];
 }
 
@@ -48,16 +63,23 @@ export const checkResetLink = (state: UserState, link: LinkToken, now: Date): Ac
 export function resetPassword(command: Extract<PasswordCommand, { type: 'ResetPassword' }>, state: UserState): UserEvent[] {
   const account = checkResetLink(state, command.link, command.now);
   const at = command.now.toISOString();
-  // djoser's reset also stamps last_login, which kills the link for good.
+  // djoser's reset also stamps last_login, which kills the link for good. Whoever asked for a reset may have lost
+  // the password to someone else: every JWT session ends (the DRF token only with LOGOUT_ON_PASSWORD_CHANGE, as djoser).
   return [
     userEvent('PasswordChanged', { userId: account.id, passwordHash: command.passwordHash, reason: 'reset', at }),
     userEvent('UserLoggedIn', { userId: account.id, at }),
-    ...logoutEvents(account, command.logout, at),
+    ...(command.logout && account.token ? [userEvent('AuthTokenDestroyed', { userId: account.id, at })] : []),
+    userEvent('AllSessionsRevoked', { userId: account.id, reason: 'password_reset', epoch: account.security.sessionEpoch + 1, at }),
   ];
 }
 
 export const passwordEvolvers: Evolvers = {
-  PasswordChanged: onAccount((account, { data }) => ({ ...account, passwordHash: data.passwordHash })),
-  PasswordResetRequested: unchanged,
+  // A reset also lifts a lock: the owner proved they hold the mailbox.
+  PasswordChanged: onAccount((account, { data }) => ({
+    ...account,
+    passwordHash: data.passwordHash,
+    ...(data.reason === 'reset' ? { security: { ...account.security, failures: 0, lockedUntil: null, locks: 0 } } : {}),
+  })),
+  PasswordResetRequested: onAccount((account, { data }) => emailRequested(account, 'password_reset', data.at)),
   PasswordRehashed: onAccount((account, { data }) => ({ ...account, passwordHash: data.passwordHash })),
 };

@@ -7,7 +7,8 @@ export function passwordUseCases(deps: UseCaseDeps) {
   const { config, accounts, hasher } = deps;
   return {
     /** The current password's check (a field check to djoser); its result is the fact set() carries. */
-    verifyCurrent: (userId: string, password: string) => verifyCurrentPassword(deps, userId, password),
+    verifyCurrent: (userId: string, password: string, metadata?: EventMetadata) =>
+      verifyCurrentPassword(deps, userId, password, 'set_password', metadata),
 
     async set(input: { userId: string; verifiedHash: string; newPassword: string }, metadata?: EventMetadata): Promise<void> {
       const passwordHash = await hasher.hash(input.newPassword);
@@ -22,7 +23,7 @@ export function passwordUseCases(deps: UseCaseDeps) {
     },
 
     async requestReset(email: string, metadata?: EventMetadata): Promise<void> {
-      await requestEmail(deps, email, () => ({ type: 'RequestPasswordReset', now: deps.now() }), metadata);
+      await requestEmail(deps, email, 'password_reset', metadata);
     },
 
     async confirmReset(input: { uid: string; token: string; newPassword: string }, metadata?: EventMetadata): Promise<void> {

@@ -4,7 +4,7 @@ import type { Account } from './account.state.js';
 import type { EventMetadata } from './command-handler.js';
 import { emailKey } from './normalize.js';
 import { withClaim } from './reservations.js';
-import type { UseCaseDeps } from './accounts.js';
+import { verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
 
 export interface ProfileChanges {
   readonly email?: string;
@@ -16,6 +16,10 @@ export interface ProfileChanges {
 export function profileUseCases(deps: UseCaseDeps) {
   const { config, accounts } = deps;
   return {
+    /** EMAIL_CHANGE_REQUIRES_PASSWORD: the current password, before the email may change. */
+    verifyCurrent: (userId: string, password: string, metadata?: EventMetadata) =>
+      verifyCurrentPassword(deps, userId, password, 'change_email', metadata),
+
     async update(userId: string, changes: ProfileChanges, metadata?: EventMetadata): Promise<Account> {
       const command = (claimsVoidedBefore?: number) =>
         ({
@@ -28,7 +32,7 @@ export function profileUseCases(deps: UseCaseDeps) {
       if (!config.EMAIL_UNIQUE || changes.email === undefined)
         return (await accounts.execute(userId, command(), metadata)).state as Account;
       let updated: Account | undefined;
-      await withClaim(deps, { userId, field: 'email', key: emailKey(changes.email) }, async (before) => {
+      await withClaim(deps, { userId, claims: [['email', emailKey(changes.email)]] }, async (before) => {
         updated = (await accounts.execute(userId, command(before), metadata)).state as Account;
       });
       return updated!;

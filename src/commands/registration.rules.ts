@@ -1,8 +1,8 @@
 // Registration rules: a stream holds at most one account (registered here, or imported from Django), and a claim
 // that never finished can be fenced out.
 import { userEvent, type UserEvent } from '../events/user.events.js';
-import { DomainError, type UniqueField } from './decider.js';
-import { isAccount } from './account.state.js';
+import { DomainError, type ReservedKind } from './decider.js';
+import { initialSecurity, isAccount } from './account.state.js';
 import type { UserState } from './account.state.js';
 import { heldKey } from './normalize.js';
 import { onAccount, type Evolvers } from './evolvers.js';
@@ -37,7 +37,7 @@ export type RegistrationCommand =
       readonly now: Date;
     })
   /** Fences out this account's unfinished claim on `key` (see reservation.rules.ts). */
-  | { readonly type: 'VoidClaim'; readonly userId: string; readonly field: UniqueField; readonly key: string; readonly now: Date };
+  | { readonly type: 'VoidClaim'; readonly userId: string; readonly field: ReservedKind; readonly key: string; readonly now: Date };
 
 export function registerUser(command: Extract<RegistrationCommand, { type: 'RegisterUser' }>, state: UserState): UserEvent[] {
   // Anything already in the stream (an account, a fence) means this id is not ours to use: start over with another.
@@ -71,7 +71,8 @@ export function voidClaim(command: Extract<RegistrationCommand, { type: 'VoidCla
   if (state.status === 'none') return [userEvent('RegistrationVoided', { userId: command.userId, at })];
   if (!isAccount(state)) return [];
   // The change landed after all: the value is the account's, and there is nothing to fence.
-  if (heldKey(command.field, state) === command.key) throw new DomainError('taken', { fields: [command.field] });
+  if (heldKey(command.field, state) === command.key)
+    throw new DomainError('taken', { fields: [command.field === 'email' ? 'email' : 'username'] });
   return [userEvent('ClaimVoided', { userId: command.userId, field: command.field, at })];
 }
 
@@ -90,6 +91,7 @@ export const registrationEvolvers: Evolvers = {
     dateJoined: data.at,
     lastLogin: null,
     token: null,
+    security: initialSecurity,
     claimsVoided: 0,
   }),
   UserImported: (_state, { data }) => ({
@@ -106,6 +108,7 @@ export const registrationEvolvers: Evolvers = {
     dateJoined: data.dateJoined,
     lastLogin: data.lastLogin,
     token: null,
+    security: initialSecurity,
     claimsVoided: 0,
   }),
   RegistrationVoided: () => ({ status: 'voided' }),

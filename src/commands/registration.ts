@@ -1,9 +1,9 @@
 // Registration (POST users/, and `authstream createsuperuser`): the username (and the email, where unique) is
 // claimed on the write side, then the account is created on a fresh stream.
-import { DomainError, isDomainError, type UniqueField } from './decider.js';
+import { DomainError, isDomainError, type ReservedKind, type UniqueField } from './decider.js';
 import type { Account } from './account.state.js';
 import type { EventMetadata } from './command-handler.js';
-import { emailKey, normalizeEmail, usernameKey } from './normalize.js';
+import { emailKey, normalizeEmail, usernameClaims, usernameKey } from './normalize.js';
 import type { UseCaseDeps } from './accounts.js';
 
 export interface Registration {
@@ -25,9 +25,9 @@ export function registrationUseCases(deps: UseCaseDeps) {
   const { config, readModel, accounts, reservations, model } = deps;
 
   /** What a registration claims: the username (on the username model) and the email where it is unique. */
-  const claimsOf = (username: string, email: string): [UniqueField, string][] => [
-    ...(model.usernameField === 'username' ? [['username', usernameKey(username)] as [UniqueField, string]] : []),
-    ...(config.EMAIL_UNIQUE && emailKey(email) !== '' ? [['email', emailKey(email)] as [UniqueField, string]] : []),
+  const claimsOf = (username: string, email: string): [ReservedKind, string][] => [
+    ...(model.usernameField === 'username' ? usernameClaims(username) : []),
+    ...(config.EMAIL_UNIQUE && emailKey(email) !== '' ? [['email', emailKey(email)] as [ReservedKind, string]] : []),
   ];
 
   async function create(input: Registration, flags: { staff: boolean; requireActivation: boolean }, metadata?: EventMetadata) {

@@ -6,7 +6,7 @@
 // reclaimed, but only after fencing: the reclaimer appends to the holder's stream (RegistrationVoided, or ClaimVoided),
 // so the late change, appended with an older expected revision, can never land.
 import { reservationEvent, type ReservationEvent } from '../events/reservation.events.js';
-import { DomainError, type Decider, type UniqueField } from './decider.js';
+import { DomainError, type Decider, type ReservedKind } from './decider.js';
 import { isAccount, type UserState } from './account.state.js';
 import { heldKey } from './normalize.js';
 
@@ -32,7 +32,7 @@ export type HolderStanding =
 export type ReservationCommand =
   | {
       readonly type: 'Reserve';
-      readonly field: UniqueField;
+      readonly field: ReservedKind;
       readonly userId: string;
       /** The current holder's standing; required when someone else holds the value. */
       readonly holder?: { readonly id: string; readonly standing: HolderStanding };
@@ -40,7 +40,7 @@ export type ReservationCommand =
     }
   | { readonly type: 'Release'; readonly userId: string; readonly holderHoldsValue: boolean; readonly now: Date };
 
-export function standingOf(field: UniqueField, key: string, holder: UserState): HolderStanding {
+export function standingOf(field: ReservedKind, key: string, holder: UserState): HolderStanding {
   if (isAccount(holder)) return heldKey(field, holder) === key ? 'holds' : 'unfinished';
   return holder.status === 'none' ? 'unfinished' : 'gone';
 }
@@ -50,12 +50,18 @@ export function mayBeFenced(state: ReservationState, now: Date): boolean {
   return state.reservedAt !== null && now.getTime() - Date.parse(state.reservedAt) >= CLAIM_GRACE_MS;
 }
 
+/** A reserved value another account holds: its field, or, for a skeleton, the username as a look-alike. */
+export const takenError = (kind: ReservedKind): DomainError =>
+  kind === 'username_skeleton'
+    ? new DomainError('taken', { fields: ['username'], confusable: true })
+    : new DomainError('taken', { fields: [kind] });
+
 function reserve(command: Extract<ReservationCommand, { type: 'Reserve' }>, state: ReservationState): ReservationEvent[] {
   const reserved = [reservationEvent('NameReserved', { userId: command.userId, at: command.now.toISOString() })];
   if (state.holder === null) return reserved;
   if (state.holder === command.userId) return [];
   if (command.holder?.id !== state.holder) throw new DomainError('stale_facts');
-  const taken = new DomainError('taken', { fields: [command.field] });
+  const taken = takenError(command.field);
   switch (command.holder.standing) {
     case 'holds':
       throw taken;

@@ -4,8 +4,15 @@
 import { reservationCodec, reservationStream, type ReservationEvent } from '../events/reservation.events.js';
 import type { EventStore } from '../store/port.js';
 import { CommandHandler } from './command-handler.js';
-import { DomainError, isDomainError, type UniqueField } from './decider.js';
-import { mayBeFenced, reservationDecider, standingOf, type ReservationCommand, type ReservationState } from './reservation.rules.js';
+import { DomainError, isDomainError, type ReservedKind } from './decider.js';
+import {
+  mayBeFenced,
+  reservationDecider,
+  standingOf,
+  takenError,
+  type ReservationCommand,
+  type ReservationState,
+} from './reservation.rules.js';
 import { noStateCache } from './state-cache.js';
 import type { Accounts } from './accounts.js';
 import { isAccount } from './account.state.js';
@@ -15,9 +22,9 @@ const MAX_ROUNDS = 10;
 
 export interface Reservations {
   /** Claims `key` for `userId`, or throws DomainError('taken'). Idempotent for the holder. */
-  claim(field: UniqueField, key: string, userId: string): Promise<void>;
+  claim(field: ReservedKind, key: string, userId: string): Promise<void>;
   /** Gives the value up if `userId` holds it but its account no longer has it. */
-  release(field: UniqueField, key: string, userId: string): Promise<void>;
+  release(field: ReservedKind, key: string, userId: string): Promise<void>;
 }
 
 export function reservations(deps: { store: EventStore; accounts: Accounts; newEventId: () => string; now: () => Date }): Reservations {
@@ -31,7 +38,7 @@ export function reservations(deps: { store: EventStore; accounts: Accounts; newE
   });
 
   /** Fences the holder's unfinished claim; false if its change landed after all. */
-  async function fence(field: UniqueField, key: string, holder: string): Promise<boolean> {
+  async function fence(field: ReservedKind, key: string, holder: string): Promise<boolean> {
     try {
       await deps.accounts.execute(holder, { type: 'VoidClaim', userId: holder, field, key, now: deps.now() });
       return true;
@@ -63,7 +70,7 @@ export function reservations(deps: { store: EventStore; accounts: Accounts; newE
         }
       }
       // Only reachable under extreme contention on one value; the caller sees it as taken.
-      throw new DomainError('taken', { fields: [field] });
+      throw takenError(field);
     },
 
     async release(field, key, userId) {
@@ -76,25 +83,25 @@ export function reservations(deps: { store: EventStore; accounts: Accounts; newE
 }
 
 /**
- * Changes a unique value of an account (a rename, a new unique email): claims the new value, then runs the command
- * built with the number of claims voided before the claim, so a claim fenced out meanwhile makes the decider refuse
- * (stale_facts) and the change starts over, claims again and finds the value taken. Afterwards whichever of the old
- * and the new value the account does not hold is given up.
+ * Changes a unique value of an account (a rename, a new unique email): claims the new value's reservations (a
+ * username's key and skeleton), then runs the command built with the number of claims voided before, so a claim
+ * fenced out meanwhile makes the decider refuse (stale_facts) and the change starts over, claims again and finds the
+ * value taken. Afterwards whichever of the old and the new reservations the account does not hold are given up.
  */
 export async function withClaim(
   deps: { accounts: Accounts; reservations: Reservations },
-  change: { userId: string; field: UniqueField; key: string },
+  change: { userId: string; claims: readonly (readonly [ReservedKind, string])[] },
   run: (claimsVoidedBefore: number) => Promise<unknown>,
 ): Promise<void> {
   const { accounts, reservations: names } = deps;
-  const { userId, field, key } = change;
-  let old = '';
+  const { userId, claims } = change;
+  let old: [ReservedKind, string][] = [];
   try {
     for (let round = 1; round <= MAX_ROUNDS; round++) {
       const state = await accounts.load(userId);
       if (!isAccount(state)) throw new DomainError('not_found');
-      old = heldKey(field, state);
-      if (key !== '' && key !== old) await names.claim(field, key, userId);
+      old = claims.map(([kind]) => [kind, heldKey(kind, state)]);
+      for (const [kind, key] of claims) if (key !== '' && key !== heldKey(kind, state)) await names.claim(kind, key, userId);
       try {
         await run(state.claimsVoided);
         return;
@@ -104,7 +111,7 @@ export async function withClaim(
     }
     throw new DomainError('write_conflict');
   } finally {
-    await names.release(field, key, userId);
-    if (old !== key) await names.release(field, old, userId);
+    // release() keeps whatever the account holds, so giving up both sides is always safe.
+    for (const [kind, key] of [...claims, ...old]) await names.release(kind, key, userId);
   }
 }

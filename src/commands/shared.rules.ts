@@ -2,7 +2,7 @@
 // may call them early (cheap checks before a password is hashed or a name is claimed).
 import { checkLinkToken, type LinkPurpose } from '../crypto/link-token.js';
 import { DomainError } from './decider.js';
-import { isAccount, type Account, type UserState } from './account.state.js';
+import { isAccount, type Account, type EmailRequestKind, type UserState } from './account.state.js';
 
 /** A link token (activation, reset) to check against the state it was made from. */
 export interface LinkToken {
@@ -43,6 +43,21 @@ export function requireVerifiedPassword(account: Account, verifiedHash: string):
 export function requireClaimNotVoided(account: Account, claimsVoidedBefore: number): void {
   if (account.claimsVoided !== claimsVoidedBefore) throw new DomainError('stale_facts');
 }
+
+/**
+ * Floods: an email asked for with just an address goes out at most once per window per account (repeats inside
+ * the window decide nothing, so they append nothing and send nothing).
+ */
+export function emailRequestDue(account: Account, kind: EmailRequestKind, now: Date, windowSeconds: number): boolean {
+  const last = account.security.lastEmailRequest[kind];
+  return last === undefined || now.getTime() - Date.parse(last) >= windowSeconds * 1000;
+}
+
+/** A fold step recording when an email was asked for. */
+export const emailRequested = (account: Account, kind: EmailRequestKind, at: string): Account => ({
+  ...account,
+  security: { ...account.security, lastEmailRequest: { ...account.security.lastEmailRequest, [kind]: at } },
+});
 
 /** Who may be sent a reset email (djoser's SendEmailResetSerializer.get_user): active, with a usable password. */
 export function mayReceiveResetEmail(state: UserState): state is Account {

@@ -1,34 +1,96 @@
-// Login rules: only an active account whose password matched logs in; DRF keeps one auth token per user.
+// Login rules: an active account whose password matched logs in, unless too many failed logins locked it; every
+// attempt is recorded, and a refused one answers exactly like a wrong password (no enumeration). DRF keeps one auth
+// token per user; a JWT login starts a session (a refresh-token family) that refreshes, rotates and is revoked here.
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import { DomainError } from './decider.js';
-import { isAccount, type UserState } from './account.state.js';
+import { isAccount, type Account, type Security, type UserState } from './account.state.js';
 import { requireAccount } from './shared.rules.js';
 import { onAccount, type Evolvers } from './evolvers.js';
+
+/** LOCKOUT_*: after `threshold` failures in a row the account locks for `seconds`, twice as long each time, capped. */
+export interface LockoutPolicy {
+  readonly threshold: number;
+  readonly seconds: number;
+  readonly maxSeconds: number;
+}
+
+/** A new JWT session's facts: the use case made the ids, the clock gives the expiry. */
+export interface NewSession {
+  readonly sessionId: string;
+  readonly refreshJti: string;
+  readonly expires: Date;
+  readonly ip?: string;
+  readonly userAgent?: string;
+}
+
+export type LoginMethod = 'token' | 'jwt' | 'cookie';
 
 export type TokenCommand =
   | {
       readonly type: 'LogIn';
+      readonly method: LoginMethod;
       /** Whether the use case found the password right (it verified it against the account's hash). */
       readonly passwordMatched: boolean;
+      readonly lockout: LockoutPolicy;
       /**
        * token/login/: the DRF token to create if the user has none (Token.objects.get_or_create), or instead of
        * the one whose key hash is `replaces` (a token whose key can no longer be handed out: SECRET_KEY changed).
        */
       readonly newToken?: { readonly tokenId: string; readonly keyHash: string; readonly replaces?: string };
+      /** A JWT login: the session it starts. */
+      readonly session?: NewSession;
       /** Stamp last_login (djoser's token login always; jwt/create with simplejwt's UPDATE_LAST_LOGIN). */
       readonly recordLastLogin: boolean;
       /** The password hashed again (argon2id) when the stored hash is an imported Django one. */
       readonly rehash?: string;
       readonly now: Date;
     }
-  | { readonly type: 'LogOut'; readonly now: Date };
+  | { readonly type: 'LogOut'; readonly now: Date }
+  | {
+      readonly type: 'RefreshSession';
+      /** From the refresh token's claims. */
+      readonly sessionId: string;
+      readonly jti: string;
+      readonly epoch: number;
+      /** ROTATE_REFRESH_TOKENS: the refresh token that replaces this one. */
+      readonly rotateTo?: { readonly refreshJti: string; readonly expires: Date };
+      /** BLACKLIST_AFTER_ROTATION: a refresh token replaced earlier is a reuse, and revokes its whole family. */
+      readonly detectReuse: boolean;
+      readonly now: Date;
+    }
+  | { readonly type: 'RevokeSession'; readonly sessionId: string; readonly reason: 'logout' | 'blacklist' | 'user'; readonly now: Date }
+  | { readonly type: 'RevokeAllSessions'; readonly now: Date }
+  | {
+      readonly type: 'RejectCurrentPassword';
+      readonly action: 'set_password' | 'set_username' | 'delete' | 'change_email';
+      readonly now: Date;
+    };
+
+const isLocked = (security: Security, now: Date) => security.lockedUntil !== null && Date.parse(security.lockedUntil) > now.getTime();
+
+/** How long the next lock lasts: the base, doubled for each lock since the last successful login, capped. */
+const lockSeconds = (security: Security, policy: LockoutPolicy) => Math.min(policy.maxSeconds, policy.seconds * 2 ** security.locks);
 
 export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: UserState): UserEvent[] {
-  if (!isAccount(state) || state.status !== 'active' || !command.passwordMatched) throw new DomainError('invalid_credentials');
-  const at = command.now.toISOString();
+  if (!isAccount(state)) throw new DomainError('invalid_credentials');
+  const { method, now } = command;
+  const at = now.toISOString();
   const userId = state.id;
+  const security = state.security;
+  // A locked account refuses even the right password, and the lock does not grow while it holds.
+  if (isLocked(security, now)) return [userEvent('LoginFailed', { userId, method, reason: 'locked', at })];
+  if (!command.passwordMatched) {
+    const failures = security.failures + 1;
+    const failed = userEvent('LoginFailed', { userId, method, reason: 'password', at });
+    if (failures < command.lockout.threshold) return [failed];
+    const until = new Date(now.getTime() + lockSeconds(security, command.lockout) * 1000).toISOString();
+    return [failed, userEvent('AccountLocked', { userId, until, failures, at })];
+  }
+  // The right password of an inactive account is no guess: it is recorded, but not counted towards a lock.
+  if (state.status !== 'active') return [userEvent('LoginFailed', { userId, method, reason: 'inactive', at })];
   const token = command.newToken;
   const replacing = token?.replaces !== undefined && state.token?.keyHash === token.replaces;
+  const session = command.session;
   return [
     ...(command.rehash ? [userEvent('PasswordRehashed', { userId, passwordHash: command.rehash, at })] : []),
     ...(replacing ? [userEvent('AuthTokenDestroyed', { userId, at })] : []),
@@ -36,16 +98,147 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
       ? [userEvent('AuthTokenCreated', { userId, tokenId: token.tokenId, keyHash: token.keyHash, at })]
       : []),
     ...(command.recordLastLogin ? [userEvent('UserLoggedIn', { userId, at })] : []),
+    userEvent('LoginSucceeded', { userId, method, ...(session ? { sessionId: session.sessionId } : {}), at }),
+    ...(session
+      ? [
+          userEvent('SessionStarted', {
+            userId,
+            sessionId: session.sessionId,
+            refreshJti: session.refreshJti,
+            expires: session.expires.toISOString(),
+            ...(session.ip ? { ip: session.ip } : {}),
+            ...(session.userAgent ? { userAgent: session.userAgent } : {}),
+            at,
+          }),
+        ]
+      : []),
   ];
 }
+
+/** Whether a login decided the events of a refusal (the use case then answers as for a wrong password). */
+export const loginRefused = (events: readonly UserEvent[]): boolean => events.some((e) => e.type === 'LoginFailed');
 
 export function logOut(command: Extract<TokenCommand, { type: 'LogOut' }>, state: UserState): UserEvent[] {
   const account = requireAccount(state);
   return account.token ? [userEvent('AuthTokenDestroyed', { userId: account.id, at: command.now.toISOString() })] : [];
 }
 
+/** The session a refresh token names, if it can still be used: same epoch, not revoked, not expired. */
+function liveSession(account: Account, sessionId: string, epoch: number, now: Date) {
+  const session = account.security.sessions[sessionId];
+  const live = session && !session.revoked && Date.parse(session.expires) > now.getTime() && epoch === account.security.sessionEpoch;
+  return live ? session : null;
+}
+
+/** simplejwt's message for a blacklisted token. */
+const blacklisted = () => new DomainError('token_not_valid', { message: 'Token is blacklisted' });
+
+export function refreshSession(command: Extract<TokenCommand, { type: 'RefreshSession' }>, state: UserState): UserEvent[] {
+  // A deleted or deactivated account gets no new access token (simplejwt 5.2 would still issue one).
+  if (!isAccount(state) || state.status !== 'active') throw new DomainError('no_active_account');
+  const session = liveSession(state, command.sessionId, command.epoch, command.now);
+  if (!session) throw blacklisted();
+  const at = command.now.toISOString();
+  const userId = state.id;
+  if (command.detectReuse && command.jti !== session.refreshJti) {
+    // A refresh token already replaced, used again: someone holds a copy. The whole family goes.
+    return [userEvent('SessionRevoked', { userId, sessionId: command.sessionId, reason: 'reuse', expires: session.expires, at })];
+  }
+  const next = command.rotateTo;
+  return [
+    userEvent('SessionRefreshed', {
+      userId,
+      sessionId: command.sessionId,
+      refreshJti: next?.refreshJti ?? session.refreshJti,
+      expires: next?.expires.toISOString() ?? session.expires,
+      at,
+    }),
+  ];
+}
+
+/** Whether a refresh decided a revocation (reuse detected): the use case refuses the token. */
+export const refreshRefused = (events: readonly UserEvent[]): boolean => events.some((e) => e.type === 'SessionRevoked');
+
+export function revokeSession(command: Extract<TokenCommand, { type: 'RevokeSession' }>, state: UserState): UserEvent[] {
+  const account = requireAccount(state);
+  const session = account.security.sessions[command.sessionId];
+  if (!session || session.revoked) throw blacklisted();
+  return [
+    userEvent('SessionRevoked', {
+      userId: account.id,
+      sessionId: command.sessionId,
+      reason: command.reason,
+      expires: session.expires,
+      at: command.now.toISOString(),
+    }),
+  ];
+}
+
+export function revokeAllSessions(command: Extract<TokenCommand, { type: 'RevokeAllSessions' }>, state: UserState): UserEvent[] {
+  const account = requireAccount(state);
+  return [
+    userEvent('AllSessionsRevoked', {
+      userId: account.id,
+      reason: 'user',
+      epoch: account.security.sessionEpoch + 1,
+      at: command.now.toISOString(),
+    }),
+  ];
+}
+
+export function rejectCurrentPassword(command: Extract<TokenCommand, { type: 'RejectCurrentPassword' }>, state: UserState): UserEvent[] {
+  const account = requireAccount(state);
+  return [userEvent('CurrentPasswordRejected', { userId: account.id, action: command.action, at: command.now.toISOString() })];
+}
+
+const withSecurity = (account: Account, change: Partial<Security>): Account => ({
+  ...account,
+  security: { ...account.security, ...change },
+});
+
+/** Sessions past their expiry are forgotten as new ones come, so an account's state stays small. */
+const unexpired = (sessions: Security['sessions'], at: string) =>
+  Object.fromEntries(Object.entries(sessions).filter(([, s]) => Date.parse(s.expires) > Date.parse(at)));
+
 export const tokenEvolvers: Evolvers = {
   UserLoggedIn: onAccount((account, { data }) => ({ ...account, lastLogin: data.at })),
+  LoginSucceeded: onAccount((account) => withSecurity(account, { failures: 0, locks: 0, lockedUntil: null })),
+  LoginFailed: onAccount((account, { data }) =>
+    data.reason === 'password' ? withSecurity(account, { failures: account.security.failures + 1 }) : account,
+  ),
+  AccountLocked: onAccount((account, { data }) =>
+    withSecurity(account, { failures: 0, lockedUntil: data.until, locks: account.security.locks + 1 }),
+  ),
+  AccountUnlocked: onAccount((account) => withSecurity(account, { failures: 0, lockedUntil: null, locks: 0 })),
+  CurrentPasswordRejected: (state) => state,
+  SessionStarted: onAccount((account, { data }) =>
+    withSecurity(account, {
+      sessions: {
+        ...unexpired(account.security.sessions, data.at),
+        [data.sessionId]: {
+          created: data.at,
+          lastUsed: data.at,
+          refreshJti: data.refreshJti,
+          expires: data.expires,
+          revoked: false,
+          ...(data.ip ? { ip: data.ip } : {}),
+          ...(data.userAgent ? { userAgent: data.userAgent } : {}),
+        },
+      },
+    }),
+  ),
+  SessionRefreshed: onAccount((account, { data }) => {
+    const session = account.security.sessions[data.sessionId];
+    if (!session) return account;
+    const refreshed = { ...session, lastUsed: data.at, refreshJti: data.refreshJti, expires: data.expires };
+    return withSecurity(account, { sessions: { ...account.security.sessions, [data.sessionId]: refreshed } });
+  }),
+  SessionRevoked: onAccount((account, { data }) => {
+    const session = account.security.sessions[data.sessionId];
+    if (!session) return account;
+    return withSecurity(account, { sessions: { ...account.security.sessions, [data.sessionId]: { ...session, revoked: true } } });
+  }),
+  AllSessionsRevoked: onAccount((account, { data }) => withSecurity(account, { sessionEpoch: data.epoch, sessions: {} })),
   AuthTokenCreated: onAccount((account, { data }) => ({
     ...account,
     token: { tokenId: data.tokenId, keyHash: data.keyHash, created: data.at },

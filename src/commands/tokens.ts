@@ -1,29 +1,65 @@
-// Logging in and out: DRF tokens (token/login/, token/logout/) and simplejwt's JWTs (jwt/create/, refresh/, verify/).
-// A login checks the password against the event store, never the read model (it may have just changed), and an
-// unknown login costs one argon2 verify too, so timing does not tell which accounts exist.
+// Logging in and out: DRF tokens (token/login/, token/logout/), simplejwt's JWTs (jwt/create/, refresh/, verify/,
+// blacklist/) and the sessions they make. A login checks the password against the event store, never the read model
+// (it may have just changed); an unknown login costs one argon2 verify too, and every refusal answers the same, so
+// neither timing nor body tells which accounts exist. Every attempt is an event: failures count towards a lock.
 import { hashTokenKey, newTokenId, tokenKey } from '../crypto/auth-tokens.js';
-import type { JwtService } from '../crypto/jwt.js';
+import { newJti, type JwtClaims, type JwtService } from '../crypto/jwt.js';
+import { unseal } from '../crypto/sealed.js';
+import type { UserDoc } from '../readmodel/port.js';
 import type { EventMetadata } from './command-handler.js';
 import { DomainError } from './decider.js';
-import { isAccount, type Account, type AuthToken } from './account.state.js';
-import { unseal } from '../crypto/sealed.js';
+import { isAccount, type Account, type AuthToken, type UserState } from './account.state.js';
 import { emailKey, usernameKey } from './normalize.js';
+import { loginRefused, refreshRefused, type LoginMethod } from './tokens.rules.js';
 import type { UseCaseDeps } from './accounts.js';
+
+/** How the login name is looked up: djoser's LOGIN_FIELD, or, for dj-rest-auth, whichever matches. */
+export type LoginBy = 'username' | 'email' | 'username_email';
+
+export interface LoginOptions {
+  readonly method: LoginMethod;
+  readonly by?: LoginBy;
+  /** token/login/: the DRF token (get_or_create). */
+  readonly drfToken?: boolean;
+  /** A JWT login: starts a session. */
+  readonly session?: boolean;
+  readonly recordLastLogin: boolean;
+}
+
+/** A session as the user may see it (users/me/sessions/). */
+export interface SessionView {
+  readonly id: string;
+  readonly kind: 'token' | 'jwt';
+  readonly created: string;
+  readonly lastUsed: string | null;
+  readonly expires: string | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+export const DRF_TOKEN_SESSION = 'token';
 
 export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
   const { config, readModel, accounts, hasher, jwt, model } = deps;
+  const lockout = { threshold: config.LOCKOUT_THRESHOLD, seconds: config.LOCKOUT_DURATION, maxSeconds: config.LOCKOUT_MAX_DURATION };
+  const refreshLifetimeMs = config.REFRESH_TOKEN_LIFETIME * 1000;
 
-  /** Checks the credentials and runs the login; the decider says whether it is one (active, password right). */
+  async function findUser(login: string, by: LoginBy): Promise<UserDoc | null> {
+    if (by !== 'email') {
+      const byName = model.usernameField === 'username' ? await readModel.findUserByUsername(usernameKey(login)) : null;
+      if (byName || by === 'username') return byName;
+    }
+    return (await readModel.findUsersByEmail(emailKey(login)))[0] ?? null;
+  }
+
+  /** Checks the credentials and runs the login; the decider says whether it is one (active, password right, not locked). */
   async function logIn(
     login: string,
     password: string,
-    options: { drfToken: boolean; recordLastLogin: boolean },
-    metadata?: EventMetadata,
-  ) {
-    const user =
-      model.loginField === 'email'
-        ? ((await readModel.findUsersByEmail(emailKey(login)))[0] ?? null)
-        : await readModel.findUserByUsername(usernameKey(login));
+    options: LoginOptions,
+    metadata: EventMetadata = {},
+  ): Promise<{ account: Account; sessionId?: string }> {
+    const user = await findUser(login, options.by ?? model.loginField);
     const state = user ? await accounts.load(user.id) : null;
     if (!state || !isAccount(state)) {
       await hasher.verifyNothing(password);
@@ -38,21 +74,62 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     const tokenId = newTokenId();
     // A token whose key cannot be handed out again (SECRET_KEY changed since it was made) is replaced.
     const unusable = state.token && !usableToken(deps.secretKey, state.token) ? { replaces: state.token.keyHash } : {};
+    const now = deps.now();
+    const session = options.session ? newSession(now, metadata) : undefined;
     const command = {
       type: 'LogIn',
+      method: options.method,
       passwordMatched,
+      lockout,
       ...(rehash ? { rehash } : {}),
       ...(options.drfToken ? { newToken: { tokenId, keyHash: hashTokenKey(tokenKey(deps.secretKey, tokenId)), ...unusable } } : {}),
+      ...(session ? { session } : {}),
       recordLastLogin: options.recordLastLogin,
-      now: deps.now(),
+      now,
     } as const;
-    return (await accounts.execute(state.id, command, metadata)).state as Account;
+    const result = await accounts.execute(state.id, command, metadata);
+    if (loginRefused(result.events)) throw new DomainError('invalid_credentials');
+    return { account: result.state as Account, ...(session ? { sessionId: session.sessionId } : {}) };
+  }
+
+  function newSession(now: Date, metadata: EventMetadata) {
+    const { ip, userAgent } = metadata as { ip?: string; userAgent?: string };
+    return {
+      sessionId: newJti(),
+      refreshJti: newJti(),
+      expires: new Date(now.getTime() + refreshLifetimeMs),
+      ...(typeof ip === 'string' ? { ip } : {}),
+      ...(typeof userAgent === 'string' ? { userAgent } : {}),
+    };
+  }
+
+  /** A refresh and an access token for a session a login just started. */
+  async function tokenPair(account: Account, sid: string): Promise<{ refresh: string; access: string }> {
+    const session = account.security.sessions[sid];
+    if (!session) throw new Error(`no session ${sid}`);
+    const claims = { session: { sid, epoch: account.security.sessionEpoch } };
+    return {
+      refresh: await jwt.issue('refresh', account.id, { ...claims, jti: session.refreshJti }),
+      access: await jwt.issue('access', account.id, claims),
+    };
+  }
+
+  /** A refresh token's claims, checked; simplejwt's message when it is not valid. */
+  async function refreshClaims(token: string): Promise<JwtClaims & { user_id: string }> {
+    const checked = await jwt.verify(token, 'refresh');
+    if ('error' in checked) throw new DomainError('token_not_valid', { message: checked.error });
+    if (checked.claims.user_id === undefined)
+      throw new DomainError('token_not_valid', { message: 'Token contained no recognizable user identification' });
+    return checked.claims as JwtClaims & { user_id: string };
   }
 
   return {
+    /** Logs in however a surface asks; dj-rest-auth's login and djoser's share it. */
+    logIn,
+
     /** POST token/login/: the user's one token (created if missing); djoser's login_user stamps last_login. */
     async tokenLogin(login: string, password: string, metadata?: EventMetadata): Promise<string> {
-      const account = await logIn(login, password, { drfToken: true, recordLastLogin: true }, metadata);
+      const { account } = await logIn(login, password, { method: 'token', drfToken: true, recordLastLogin: true }, metadata);
       const key = account.token && keyOfToken(deps.secretKey, account.token);
       if (!key) throw new Error('token login decided no usable token');
       return key;
@@ -62,29 +139,132 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
       await accounts.execute(userId, { type: 'LogOut', now: deps.now() }, metadata);
     },
 
-    /** POST jwt/create/: a refresh and an access token; last_login only with simplejwt's UPDATE_LAST_LOGIN. */
-    async jwtCreate(login: string, password: string, metadata?: EventMetadata): Promise<{ refresh: string; access: string }> {
-      const account = await logIn(login, password, { drfToken: false, recordLastLogin: config.UPDATE_LAST_LOGIN }, metadata);
-      return { refresh: await jwt.issue('refresh', account.id), access: await jwt.issue('access', account.id) };
+    /** POST jwt/create/: a refresh and an access token of a new session; last_login only with UPDATE_LAST_LOGIN. */
+    async jwtCreate(login: string, password: string, metadata?: EventMetadata, method: LoginMethod = 'jwt') {
+      const { account, sessionId } = await logIn(
+        login,
+        password,
+        { method, session: true, recordLastLogin: config.UPDATE_LAST_LOGIN },
+        metadata,
+      );
+      return tokenPair(account, sessionId!);
     },
 
-    /** POST jwt/refresh/: a new access token; a deleted or inactive account gets none (simplejwt 5.2 would still). */
-    async jwtRefresh(refresh: string): Promise<{ access: string }> {
-      const checked = await jwt.verify(refresh, 'refresh');
-      if ('error' in checked) throw new DomainError('token_not_valid', { message: checked.error });
-      const user = checked.claims.user_id === undefined ? null : await readModel.findUserById(checked.claims.user_id);
-      if (!user?.isActive) throw new DomainError('no_active_account');
-      return { access: await jwt.issue('access', user.id, { iat: checked.claims.iat }) };
+    /** The tokens of a session a login started (for surfaces that log in with other fields, e.g. dj-rest-auth). */
+    tokenPair,
+
+    /**
+     * POST jwt/refresh/: a new access token (and with ROTATE_REFRESH_TOKENS a new refresh token). Checked against the
+     * event store: a revoked session, an older epoch (every token issued before a reset …) or a deactivated account
+     * gets none; with BLACKLIST_AFTER_ROTATION a rotated-out refresh token used again revokes its whole session.
+     */
+    async jwtRefresh(refresh: string, metadata?: EventMetadata): Promise<{ access: string; refresh?: string }> {
+      const claims = await refreshClaims(refresh);
+      const state = await accounts.load(claims.user_id);
+      if (!isAccount(state) || state.status !== 'active') throw new DomainError('no_active_account');
+      const epoch = claims.epoch ?? 0;
+      if (claims.sid === undefined) {
+        // A token from before sessions: simplejwt's rules, plus the epoch (a reset since ends it too).
+        if (epoch !== state.security.sessionEpoch) throw new DomainError('token_not_valid', { message: 'Token is blacklisted' });
+        return { access: await jwt.issue('access', state.id, { iat: claims.iat }) };
+      }
+      const rotate = config.ROTATE_REFRESH_TOKENS;
+      const rotateTo = rotate ? { refreshJti: newJti(), expires: new Date(deps.now().getTime() + refreshLifetimeMs) } : undefined;
+      const command = {
+        type: 'RefreshSession',
+        sessionId: claims.sid,
+        jti: claims.jti,
+        epoch,
+        ...(rotateTo ? { rotateTo } : {}),
+        detectReuse: rotate && config.BLACKLIST_AFTER_ROTATION,
+        now: deps.now(),
+      } as const;
+      const result = await accounts.execute(state.id, command, metadata);
+      if (refreshRefused(result.events)) throw new DomainError('token_not_valid', { message: 'Token is blacklisted' });
+      const session = { sid: claims.sid, epoch };
+      const access = await jwt.issue('access', state.id, { iat: claims.iat, session });
+      if (!rotateTo) return { access };
+      return { access, refresh: await jwt.issue('refresh', state.id, { session, jti: rotateTo.refreshJti }) };
     },
 
+    /** POST jwt/verify/: the signature, expiry and type, and that the token's session still stands. */
     async jwtVerify(token: string): Promise<void> {
       const checked = await jwt.verify(token);
       if ('error' in checked) throw new DomainError('token_not_valid', { message: checked.error });
+      const { user_id: userId, sid, epoch } = checked.claims;
+      if (userId === undefined) return;
+      const state = await accounts.load(userId);
+      if (!sessionStands(state, sid, epoch ?? 0, deps.now())) throw new DomainError('token_not_valid', { message: 'Token is blacklisted' });
+    },
+
+    /** POST jwt/blacklist/ (simplejwt's TokenBlacklistView): the refresh token's session ends. */
+    async jwtBlacklist(refresh: string, metadata?: EventMetadata): Promise<void> {
+      const claims = await refreshClaims(refresh);
+      if (claims.sid === undefined) throw new DomainError('token_not_valid', { message: 'Token is blacklisted' });
+      await accounts.execute(
+        claims.user_id,
+        { type: 'RevokeSession', sessionId: claims.sid, reason: 'blacklist', now: deps.now() },
+        metadata,
+      );
+    },
+
+    /** The user's DRF token and live JWT sessions. */
+    async sessions(userId: string): Promise<SessionView[]> {
+      const state = await accounts.load(userId);
+      if (!isAccount(state)) throw new DomainError('not_found');
+      const now = deps.now().getTime();
+      const token: SessionView[] = state.token
+        ? [{ id: DRF_TOKEN_SESSION, kind: 'token', created: state.token.created, lastUsed: null, expires: null, ip: null, userAgent: null }]
+        : [];
+      const live = Object.entries(state.security.sessions).filter(([, s]) => !s.revoked && Date.parse(s.expires) > now);
+      return [
+        ...token,
+        ...live.map(([id, s]) => ({
+          id,
+          kind: 'jwt' as const,
+          created: s.created,
+          lastUsed: s.lastUsed,
+          expires: s.expires,
+          ip: s.ip ?? null,
+          userAgent: s.userAgent ?? null,
+        })),
+      ];
+    },
+
+    /** Ends one session: the DRF token (`token`) or a JWT session by id. */
+    async revokeSession(userId: string, sessionId: string, metadata?: EventMetadata): Promise<void> {
+      if (sessionId === DRF_TOKEN_SESSION) {
+        const state = await accounts.load(userId);
+        if (!isAccount(state) || !state.token) throw new DomainError('not_found');
+        await accounts.execute(userId, { type: 'LogOut', now: deps.now() }, metadata);
+        return;
+      }
+      try {
+        await accounts.execute(userId, { type: 'RevokeSession', sessionId, reason: 'user', now: deps.now() }, metadata);
+      } catch (error) {
+        // No such live session of this user: the same answer as for any id that is not theirs.
+        if (error instanceof DomainError && error.code === 'token_not_valid') throw new DomainError('not_found');
+        throw error;
+      }
+    },
+
+    /** Ends every session: the DRF token and every JWT. */
+    async revokeAllSessions(userId: string, metadata?: EventMetadata): Promise<void> {
+      await accounts.execute(userId, { type: 'LogOut', now: deps.now() }, metadata);
+      await accounts.execute(userId, { type: 'RevokeAllSessions', now: deps.now() }, metadata);
     },
   };
 }
 
 export type TokenUseCases = ReturnType<typeof tokenUseCases>;
+
+/** Whether a JWT of this session and epoch is still good for the account (the same rule the read model serves). */
+export function sessionStands(state: UserState, sid: string | undefined, epoch: number, now: Date): boolean {
+  if (!isAccount(state) || epoch !== state.security.sessionEpoch) return false;
+  if (sid === undefined) return true;
+  const session = state.security.sessions[sid];
+  return session !== undefined && !session.revoked && Date.parse(session.expires) > now.getTime();
+}
 
 /** The key of the account's token: derived from its id, or unsealed (an imported token); null if it cannot be. */
 function keyOfToken(secretKey: string, token: AuthToken): string | null {

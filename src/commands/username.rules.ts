@@ -11,8 +11,10 @@ import {
   requireLink,
   requireVerifiedPassword,
   type LinkToken,
+  emailRequestDue,
+  emailRequested,
 } from './shared.rules.js';
-import { onAccount, unchanged, type Evolvers } from './evolvers.js';
+import { onAccount, type Evolvers } from './evolvers.js';
 
 export type UsernameCommand =
   | {
@@ -24,7 +26,7 @@ export type UsernameCommand =
       readonly claimsVoidedBefore: number;
       readonly now: Date;
     }
-  | { readonly type: 'RequestUsernameReset'; readonly now: Date }
+  | { readonly type: 'RequestUsernameReset'; readonly window: number; readonly now: Date }
   | {
       readonly type: 'ResetLoginName';
       readonly field: UniqueField;
@@ -53,6 +55,7 @@ export function setLoginName(command: Extract<UsernameCommand, { type: 'SetLogin
 
 export function requestUsernameReset(command: Extract<UsernameCommand, { type: 'RequestUsernameReset' }>, state: UserState): UserEvent[] {
   if (!mayReceiveResetEmail(state)) throw new DomainError('not_found');
+  if (!emailRequestDue(state, 'username_reset', command.now, command.window)) return [];
   return [userEvent('UsernameResetRequested', { userId: state.id, at: command.now.toISOString() })];
 }
 
@@ -70,5 +73,5 @@ export function resetLoginName(command: Extract<UsernameCommand, { type: 'ResetL
 
 export const usernameEvolvers: Evolvers = {
   UsernameChanged: onAccount((account, { data }) => ({ ...account, username: data.username })),
-  UsernameResetRequested: unchanged,
+  UsernameResetRequested: onAccount((account, { data }) => emailRequested(account, 'username_reset', data.at)),
 };

@@ -3,7 +3,7 @@
 // check passed (a bad link claims nothing).
 import type { EventMetadata } from './command-handler.js';
 import { DomainError } from './decider.js';
-import { uniqueKey } from './normalize.js';
+import { uniqueKey, usernameClaims } from './normalize.js';
 import { withClaim } from './reservations.js';
 import { checkUsernameResetLink } from './username.rules.js';
 import { accountOfUid, linkToken, requestEmail, verifyCurrentPassword, type UseCaseDeps } from './accounts.js';
@@ -11,8 +11,10 @@ import { accountOfUid, linkToken, requestEmail, verifyCurrentPassword, type UseC
 export function usernameUseCases(deps: UseCaseDeps) {
   const { accounts, readModel, model } = deps;
   const field = model.usernameField;
+  const claimsOf = (value: string) => (field === 'username' ? usernameClaims(value) : [['email', uniqueKey('email', value)] as const]);
   return {
-    verifyCurrent: (userId: string, password: string) => verifyCurrentPassword(deps, userId, password),
+    verifyCurrent: (userId: string, password: string, metadata?: EventMetadata) =>
+      verifyCurrentPassword(deps, userId, password, 'set_username', metadata),
 
     /** DRF's UniqueValidator on the new value: any existing user, yourself included. */
     async checkAvailable(value: string): Promise<void> {
@@ -23,20 +25,19 @@ export function usernameUseCases(deps: UseCaseDeps) {
 
     async set(input: { userId: string; verifiedHash: string; value: string }, metadata?: EventMetadata): Promise<void> {
       const { userId, verifiedHash, value } = input;
-      await withClaim(deps, { userId, field, key: uniqueKey(field, value) }, (claimsVoidedBefore) =>
+      await withClaim(deps, { userId, claims: claimsOf(value) }, (claimsVoidedBefore) =>
         accounts.execute(userId, { type: 'SetLoginName', field, value, verifiedHash, claimsVoidedBefore, now: deps.now() }, metadata),
       );
     },
 
-    requestReset: (email: string, metadata?: EventMetadata) =>
-      requestEmail(deps, email, () => ({ type: 'RequestUsernameReset', now: deps.now() }), metadata),
+    requestReset: (email: string, metadata?: EventMetadata) => requestEmail(deps, email, 'username_reset', metadata),
 
     async confirmReset(input: { uid: string; token: string; value: string }, metadata?: EventMetadata): Promise<void> {
       const account = await accountOfUid(deps, input.uid);
       const link = linkToken(deps, input.token);
       checkUsernameResetLink(account, link, deps.now());
       const { value } = input;
-      await withClaim(deps, { userId: account.id, field, key: uniqueKey(field, value) }, (claimsVoidedBefore) =>
+      await withClaim(deps, { userId: account.id, claims: claimsOf(value) }, (claimsVoidedBefore) =>
         accounts.execute(account.id, { type: 'ResetLoginName', field, value, link, claimsVoidedBefore, now: deps.now() }, metadata),
       );
     },

@@ -19,14 +19,26 @@ export interface JwtClaims {
   readonly jti: string;
   /** Absent only in tokens someone else signed with our key; callers check it where they need it. */
   readonly user_id?: string;
+  /** authstream's own: the session (refresh-token family) the token belongs to, and the account's session epoch. */
+  readonly sid?: string;
+  readonly epoch?: number;
+}
+
+/** What a new token carries beyond simplejwt's claims. */
+export interface IssueOptions {
+  /** An access token made from a refresh token keeps the refresh token's iat, as simplejwt's does. */
+  readonly iat?: number;
+  /** Default: a fresh one. */
+  readonly jti?: string;
+  readonly session?: { readonly sid: string; readonly epoch: number };
 }
 
 /** The claims of a valid token, or simplejwt's message for why it is not. */
 export type JwtCheck = { readonly claims: JwtClaims } | { readonly error: string };
 
 export interface JwtService {
-  /** A new token; an access token made from a refresh token keeps the refresh token's iat, as simplejwt's does. */
-  issue(type: TokenType, userId: string, from?: { iat: number }): Promise<string>;
+  /** A new token. */
+  issue(type: TokenType, userId: string, options?: IssueOptions): Promise<string>;
   /** Checks signature and expiry, then (as simplejwt's Token.verify) exp, jti and, when `type` is given, the type. */
   verify(token: string, type?: TokenType): Promise<JwtCheck>;
   /** The public keys as a JWK Set (/.well-known/jwks.json); null with HMAC, which has none to publish. */
@@ -45,6 +57,9 @@ export interface JwtOptions {
 }
 
 const INVALID = 'Token is invalid or expired';
+
+/** A token id as simplejwt makes them: 32 hex digits. */
+export const newJti = (): string => randomUUID().replaceAll('-', '');
 const DEFAULT_CACHE_SIZE = 10_000;
 
 export function jwtService(
@@ -89,15 +104,16 @@ export function jwtService(
   }
 
   return {
-    async issue(type, userId, from) {
+    async issue(type, userId, options = {}) {
       const at = seconds();
       const claims = {
         token_type: type,
         exp: at + lifetimes[type],
-        iat: from?.iat ?? at,
-        jti: randomUUID().replaceAll('-', ''),
+        iat: options.iat ?? at,
+        jti: options.jti ?? newJti(),
         // simplejwt puts an integer pk as a number, anything else as a string.
         user_id: apiId(userId),
+        ...(options.session ? { sid: options.session.sid, epoch: options.session.epoch } : {}),
       };
       return new SignJWT(claims).setProtectedHeader(header).sign(signingKey);
     },
@@ -111,6 +127,12 @@ export function jwtService(
       if (type && payload.token_type !== type) return { error: 'Token has wrong type' };
       const userId = payload.user_id;
       if (userId !== undefined && typeof userId !== 'string' && !Number.isSafeInteger(userId)) return { error: INVALID };
+      if (
+        (payload.sid !== undefined && typeof payload.sid !== 'string') ||
+        (payload.epoch !== undefined && !Number.isSafeInteger(payload.epoch))
+      ) {
+        return { error: INVALID };
+      }
       return { claims: { ...payload, ...(userId === undefined ? {} : { user_id: String(userId) }) } as unknown as JwtClaims };
     },
     jwks: () => keys?.jwks ?? null,

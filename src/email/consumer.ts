@@ -80,6 +80,20 @@ export function emailKindFor(event: UserEvent, config: Config): EmailKind | null
   }
 }
 
+/**
+ * The notice an event calls for besides its email (EMAIL_CHANGED_NOTICE): the previous address is told its account
+ * moved to another one, so a taken-over account does not go unnoticed. Its own message, with its own Message-ID.
+ */
+export function noticeFor(event: UserEvent, config: Config): { kind: EmailKind; to: string; newEmail: string } | null {
+  switch (event.type) {
+    case 'EmailChanged':
+      if (!config.EMAIL_CHANGED_NOTICE || event.data.previousEmail === '' || event.data.previousEmail === event.data.email) return null;
+      return { kind: 'email_changed_notice', to: event.data.previousEmail, newEmail: event.data.email };
+    default:
+      return null;
+  }
+}
+
 /** Builds the email for an event, or null when none is due (or the account is gone, or has no address). */
 export async function composeEmail(deps: EmailConsumerDeps, event: UserEvent, eventId: string): Promise<OutgoingEmail | null> {
   const kind = emailKindFor(event, deps.config);
@@ -100,6 +114,21 @@ export async function composeEmail(deps: EmailConsumerDeps, event: UserEvent, ev
   const rendered = renderEmail(kind, context);
   const link = url === undefined ? undefined : `${context.protocol}://${domain}/${url}`;
   return { ...rendered, to: state.email, kind, eventId, ...(link ? { link } : {}) };
+}
+
+/** The notice to the previous address, if the event calls for one (it needs no link, and no account state). */
+export function composeNotice(deps: EmailConsumerDeps, event: UserEvent, eventId: string): OutgoingEmail | null {
+  const notice = noticeFor(event, deps.config);
+  if (!notice) return null;
+  const domain = siteDomain(deps.config);
+  const context = {
+    siteName: deps.config.SITE_NAME ?? domain,
+    protocol: deps.config.PROTOCOL,
+    domain,
+    username: '',
+    newEmail: notice.newEmail,
+  };
+  return { ...renderEmail(notice.kind, context), to: notice.to, kind: notice.kind, eventId: `${eventId}.${notice.kind}` };
 }
 
 function linkPath(deps: EmailConsumerDeps, kind: EmailKind, account: Recipient): string | undefined {
@@ -144,13 +173,29 @@ export function emailDeliveryHandler(deps: EmailHandlerDeps): DeliveryHandler {
   const inFlight = new Map<string, Promise<unknown>>();
 
   async function handle(messageId: string, event: UserEvent, eventId: string, attempt: number): Promise<Verdict> {
+    // An event's own email is recorded under its messageId; a notice beside it under its own key.
+    const notice = composeNotice(deps, event, eventId);
+    if (notice) {
+      const verdict = await deliver(`${messageId}:${notice.kind}`, event, attempt, async () => notice);
+      if (verdict.action !== 'ack') return verdict;
+    }
+    return deliver(messageId, event, attempt, () => composeEmail(deps, event, eventId));
+  }
+
+  /** Sends one email unless it was sent before under `messageId` (the key it is recorded as sent under). */
+  async function deliver(
+    messageId: string,
+    event: UserEvent,
+    attempt: number,
+    compose: () => Promise<OutgoingEmail | null>,
+  ): Promise<Verdict> {
     if (await deps.sent.has(messageId)) {
       log.info('email already sent for this message, skipping the duplicate', { messageId, attempt });
       return { action: 'ack' };
     }
     let email;
     try {
-      email = await composeEmail(deps, event, eventId);
+      email = await compose();
     } catch (error) {
       return failed(error, attempt, 'composing');
     }
@@ -167,7 +212,7 @@ export function emailDeliveryHandler(deps: EmailHandlerDeps): DeliveryHandler {
       // Sent but not recorded: acking anyway means only a crash-redelivery could send it again.
       log.error('email sent but not recorded as sent', { messageId, error: String(error) });
     }
-    log.info('email sent', { kind: email.kind, userId: event.data.userId, eventId, attempt });
+    log.info('email sent', { kind: email.kind, userId: event.data.userId, eventId: email.eventId, attempt });
     metrics.emailSent(email.kind);
     return { action: 'ack' };
   }

@@ -12,7 +12,14 @@ import { Liquid, type Template } from 'liquidjs';
 
 /** djoser's emails. */
 export type EmailKind =
-  'activation' | 'confirmation' | 'password_reset' | 'password_changed_confirmation' | 'username_reset' | 'username_changed_confirmation';
+  | 'activation'
+  | 'confirmation'
+  | 'password_reset'
+  | 'password_changed_confirmation'
+  | 'username_reset'
+  | 'username_changed_confirmation'
+  /** authstream's own (EMAIL_CHANGED_NOTICE): to the previous address, when the account's email changes. */
+  | 'email_changed_notice';
 
 /** django-allauth's account emails (account/email/<kind>_subject.txt and _message.txt). */
 export type AllauthEmailKind = 'email_confirmation' | 'email_confirmation_signup' | 'password_reset_key';
@@ -27,6 +34,8 @@ export interface EmailContext {
   readonly username: string;
   /** The path part of the link (ACTIVATION_URL etc. with uid and token filled in); absent for confirmations. */
   readonly url?: string;
+  /** email_changed_notice: the address the account has now. */
+  readonly newEmail?: string;
 }
 
 /** allauth's email confirmation context (send_confirmation_mail). */
@@ -67,6 +76,7 @@ interface Kinds {
   password_changed_confirmation: [EmailContext, RenderedEmail];
   username_reset: [EmailContext, RenderedEmail];
   username_changed_confirmation: [EmailContext, RenderedEmail];
+  email_changed_notice: [EmailContext, RenderedEmail];
   email_confirmation: [AllauthConfirmationContext, AllauthRenderedEmail];
   email_confirmation_signup: [AllauthConfirmationContext, AllauthRenderedEmail];
   password_reset_key: [AllauthPasswordResetContext, AllauthRenderedEmail];
@@ -101,6 +111,7 @@ const djoser = (c: EmailContext): Vars => ({
   domain: c.domain,
   url: c.url ?? '',
   user: { username: c.username, get_username: c.username },
+  new_email: c.newEmail ?? '',
 });
 const allauthSite = (c: { siteName: string; siteDomain: string }): Vars => ({
   site_name: c.siteName,
@@ -136,6 +147,7 @@ const KINDS: Record<AnyEmailKind, Family> = {
   password_changed_confirmation: djoserKind,
   username_reset: djoserKind,
   username_changed_confirmation: djoserKind,
+  email_changed_notice: djoserKind,
   email_confirmation: confirmationKind,
   email_confirmation_signup: confirmationKind,
   password_reset_key: { allauth: true, vars: reset, sample: { siteName: 's', siteDomain: 'd', passwordResetUrl: 'x', username: 'u' } },

@@ -53,5 +53,5 @@ export const registrationEvents = {
   /** Written by whoever reclaims a name whose registration never completed: fences the late registration out. */
   RegistrationVoided: eventType({ userId, at }),
   /** Written by whoever reclaims a name or email this account claimed but never took (a rename that died). */
-  ClaimVoided: eventType({ userId, field: z.enum(['username', 'email']), at }),
+  ClaimVoided: eventType({ userId, field: z.enum(['username', 'email', 'username_skeleton']), at }),
 };

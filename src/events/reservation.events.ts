@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import type { RecordedEvent } from '../store/port.js';
 import { at, eventType, upcast, userId } from './event-type.js';
-import type { UniqueField } from '../commands/decider.js';
+import type { ReservedKind } from '../commands/decider.js';
 
-export const reservationStream = (field: UniqueField, key: string): string => `reservation-${field}-${key}`;
+export const reservationStream = (kind: ReservedKind, key: string): string => `reservation-${kind}-${key}`;
 
 const types = {
   NameReserved: eventType({ userId, at }),

@@ -1,9 +1,56 @@
-// Logins and DRF auth tokens.
+// Logins (every one, failed ones too), lockout, DRF auth tokens and JWT sessions (refresh-token families).
 import { z } from 'zod';
 import { at, eventType, userId } from './event-type.js';
 
+const method = z.enum(['token', 'jwt', 'cookie']);
+const sessionId = z.string().min(1).max(64);
+
 export const tokenEvents = {
+  /** djoser's login stamped last_login (token/login/ always; jwt/create with UPDATE_LAST_LOGIN). */
   UserLoggedIn: eventType({ userId, at }),
+  /** Every successful login, however it was made; a JWT login names the session it starts. */
+  LoginSucceeded: eventType({ userId, method, sessionId: sessionId.optional(), at }),
+  /** A login refused for this account, and why (never the password). */
+  LoginFailed: eventType({ userId, method, reason: z.enum(['password', 'inactive', 'locked']), at }),
+  /** Too many failed logins in a row: logins are refused until `until`, whatever the password. */
+  AccountLocked: eventType({ userId, until: z.iso.datetime(), failures: z.number().int().positive(), at }),
+  /** Staff lifted a lock (a password reset lifts it too, as its own event shows). */
+  AccountUnlocked: eventType({ userId, at }),
+  /** A password given to confirm an action (set_password, set_username, deletion) was wrong. */
+  CurrentPasswordRejected: eventType({ userId, action: z.enum(['set_password', 'set_username', 'delete', 'change_email']), at }),
+  /** A JWT session (a refresh-token family) began: jwt/create or a cookie login. */
+  SessionStarted: eventType(
+    {
+      userId,
+      sessionId,
+      /** The jti of the family's current refresh token. */
+      refreshJti: z.string(),
+      expires: z.iso.datetime(),
+      ip: z.string().optional(),
+      userAgent: z.string().optional(),
+      at,
+    },
+    { secret: ['refreshJti'] },
+  ),
+  /** jwt/refresh: the session was used; with ROTATE_REFRESH_TOKENS its refresh token was replaced. */
+  SessionRefreshed: eventType({ userId, sessionId, refreshJti: z.string(), expires: z.iso.datetime(), at }, { secret: ['refreshJti'] }),
+  /** One session ended: its refresh and access tokens stop working (a reused rotated refresh token revokes its family). */
+  SessionRevoked: eventType({
+    userId,
+    sessionId,
+    reason: z.enum(['logout', 'blacklist', 'reuse', 'user']),
+    /** When the session would have expired: until then its tokens must be refused. */
+    expires: z.iso.datetime(),
+    at,
+  }),
+  /** Every JWT issued before now stops working (a password change with logout, a reset, a deactivation, the user). */
+  AllSessionsRevoked: eventType({
+    userId,
+    reason: z.enum(['password_set', 'password_reset', 'deactivated', 'user']),
+    /** The account's new session epoch: tokens carrying an older one are refused. */
+    epoch: z.number().int().positive(),
+    at,
+  }),
   AuthTokenCreated: eventType(
     {
       userId,

@@ -8,6 +8,7 @@ import type { JwtService } from '../crypto/jwt.js';
 import { authenticator, type Principal } from './authenticate.js';
 import { errorHandler } from './errors.js';
 import { surfaceRouter } from './pipeline.js';
+import { noThrottles, type Throttles } from '../throttle.js';
 import { djoserEndpoints } from './djoser.js';
 import { userFields } from './routes/user-fields.js';
 import { userModel } from '../user-model.js';
@@ -24,6 +25,8 @@ export interface AppDeps {
   readonly useCases: UseCases;
   readonly readModel: ReadModel;
   readonly jwt: JwtService;
+  /** DRF's throttles (default: none, for tools and tests that build an app without them). */
+  readonly throttles?: Throttles;
   /** Answers GET /health (e.g. whether projections have caught up). */
   readonly health?: () => Record<string, unknown>;
   /** Answers GET /health/ready: 200 when every readiness check passes, else 503 naming the failed ones. */
@@ -54,6 +57,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('strict routing', true);
   app.set('case sensitive routing', true);
   app.set('etag', false);
+  // DRF's NUM_PROXIES: the client's IP is the one that many hops back in X-Forwarded-For (none: the socket's).
+  app.set('trust proxy', deps.config.NUM_PROXIES);
   app.disable('x-powered-by');
   app.use(securityHeaders());
 
@@ -72,7 +77,8 @@ export function createApp(deps: AppDeps): express.Express {
   const surfaces = restSurfaces(deps);
   // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404s.
   app.use('/auth', docsRouter({ config: deps.config, surfaces }));
-  for (const { prefix, endpoints } of surfaces) app.use(prefix, surfaceRouter(endpoints, { authenticate, metadata: requestMetadata }));
+  for (const { prefix, endpoints } of surfaces)
+    app.use(prefix, surfaceRouter(endpoints, { authenticate, throttles: deps.throttles ?? noThrottles, metadata: requestMetadata }));
 
   app.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
   app.use(errorHandler(deps.log));

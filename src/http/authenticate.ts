@@ -3,7 +3,7 @@
 // other scheme is anonymous.
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ReadModel, UserDoc } from '../readmodel/port.js';
+import { sessionRevoked, type ReadModel, type UserDoc } from '../readmodel/port.js';
 import type { JwtService } from '../crypto/jwt.js';
 import { hashTokenKey } from '../crypto/auth-tokens.js';
 import { ApiError, detail } from './errors.js';
@@ -59,6 +59,8 @@ export function authenticator(deps: { readModel: ReadModel; jwt: JwtService; hea
       const user = await deps.readModel.findUserById(userId);
       if (!user) throw jwtFailed('User not found', 'user_not_found');
       if (!user.isActive) throw jwtFailed('User is inactive', 'user_inactive');
+      // Revocation, on every request: its session ended, or every token before a reset, a logout-all … was ended.
+      if (sessionRevoked(user, checked.claims.sid, checked.claims.epoch ?? 0)) throw invalidJwt('Token is blacklisted');
       return { user, tokenHash: null };
     }
     return null;

@@ -11,10 +11,12 @@ import { usernameEndpoints } from './routes/username.js';
 import { tokenEndpoints } from './routes/tokens.js';
 import { jwtEndpoints } from './routes/jwt.js';
 import { adminEndpoints } from './routes/admin.js';
+import { sessionEndpoints } from './routes/sessions.js';
 
 export const djoserEndpoints = (deps: RouteDeps): Endpoint[] => [
   ...registrationEndpoints(deps),
   ...profileEndpoints(deps),
+  ...sessionEndpoints(deps),
   ...deletionEndpoints(deps),
   ...activationEndpoints(deps),
   ...passwordEndpoints(deps),

@@ -3,6 +3,7 @@
 import type { EventMetadata } from '../commands/command-handler.js';
 import type { Principal } from './authenticate.js';
 import type { ErrorTable, FieldNames } from './errors.js';
+import type { ThrottleScope } from '../config.js';
 import type { Fields, Parsed } from './fields.js';
 import type { z } from 'zod';
 
@@ -37,6 +38,8 @@ export interface EndpointRequest<F extends Fields> {
    * with the other field errors instead of thrown.
    */
   check<T>(work: Promise<T>): Promise<T | undefined>;
+  /** Adds a field error to those collected (a field required only in some cases). */
+  fieldError(field: string, message: string): void;
   /** Throws every field error collected so far (with deferFieldErrors). */
   assertValid(): void;
 }
@@ -47,6 +50,8 @@ export interface MethodSpec<F extends Fields = Fields> {
   /** Hand field errors to the handler, which runs its field-level checks and then calls assertValid(). */
   readonly deferFieldErrors?: boolean;
   readonly handle: (request: EndpointRequest<F>) => Promise<Reply>;
+  /** DRF's throttles of this method: a scope, keyed by the client's IP or by a field's value. */
+  readonly throttles?: readonly ThrottleSpec[];
   /** What the OpenAPI document (src/http/openapi/) says about this method; it changes no behaviour. */
   readonly doc?: MethodDoc;
 }
@@ -71,6 +76,13 @@ export interface ResponseDoc {
   readonly description: string;
   /** The JSON body's schema (its output side is documented). */
   readonly body?: z.ZodType;
+}
+
+export interface ThrottleSpec {
+  readonly scope: ThrottleScope;
+  readonly by: 'ip' | { readonly field: string };
+  /** Give the request back when it succeeds (scopes that count failed logins). */
+  readonly refundOnSuccess?: boolean;
 }
 
 /** Infers the body type of a method from its fields. */

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { DomainError, type DomainErrorCode, type UniqueField } from '../commands/decider.js';
 import { ReadYourWritesTimeout } from '../projections/runner.js';
 import { HashingBusyError } from '../crypto/passwords.js';
+import { ThrottledError } from '../throttle.js';
 
 export class ApiError extends Error {
   constructor(
@@ -43,13 +44,18 @@ export const messages = {
 export type FieldNames = Readonly<Partial<Record<UniqueField | 'current_password', string>> & { emailLabel?: string }>;
 export type ErrorTable = { readonly [C in DomainErrorCode]?: (error: DomainError, names: FieldNames) => ApiError };
 
-const takenMessage = (field: UniqueField, names: FieldNames): string =>
-  field === 'username' ? messages.usernameTaken : `user with this ${names.emailLabel ?? 'email address'} already exists.`;
+const takenMessage = (field: UniqueField, names: FieldNames, confusable: boolean): string => {
+  if (field === 'email') return `user with this ${names.emailLabel ?? 'email address'} already exists.`;
+  return confusable ? 'A user with a confusably similar username already exists.' : messages.usernameTaken;
+};
 
 /** What every family answers alike. */
 const shared: ErrorTable = {
   taken: (e, names) =>
-    new ApiError(400, Object.fromEntries((e.details.fields ?? []).map((f) => [names[f] ?? f, [takenMessage(f, names)]]))),
+    new ApiError(
+      400,
+      Object.fromEntries((e.details.fields ?? []).map((f) => [names[f] ?? f, [takenMessage(f, names, e.details.confusable === true)]])),
+    ),
   invalid_password: (_e, names) => new ApiError(400, { [names.current_password ?? 'current_password']: [messages.invalidPassword] }),
   not_found: () => detail(404, 'Not found.'),
   forbidden: () => detail(403, 'You do not have permission to perform this action.'),
@@ -90,6 +96,11 @@ export const jwtErrors: ErrorTable = {
 export function toApiError(error: unknown, table: ErrorTable, names: FieldNames = {}): ApiError | null {
   if (error instanceof ApiError) return error;
   if (error instanceof ReadYourWritesTimeout) return toApiError(new DomainError('read_model_timeout'), table, names);
+  // Every family alike: DRF's Throttled.
+  if (error instanceof ThrottledError) {
+    const wait = `Expected available in ${error.waitSeconds} second${error.waitSeconds === 1 ? '' : 's'}.`;
+    return new ApiError(429, { detail: `Request was throttled. ${wait}` }, { 'Retry-After': String(error.waitSeconds) });
+  }
   // Every family alike: the password hashing queue is full (a login, registration, password change…).
   if (error instanceof HashingBusyError) {
     return new ApiError(503, { detail: 'The server is busy; try again shortly.' }, { 'Retry-After': String(error.retryAfterSeconds) });

@@ -8,12 +8,15 @@ import { notAuthenticated, type Authenticator, type Principal } from './authenti
 import type { Endpoint, EndpointRequest, HttpMethod, MethodSpec, Reply } from './endpoint.js';
 import { ApiError, detail, isFieldErrors, toApiError } from './errors.js';
 import { inFieldOrder, parseFields, type FieldErrors } from './fields.js';
+import type { Throttles } from '../throttle.js';
+import type { ThrottleScope } from '../config.js';
 
 const BODY_LIMIT = '100kb';
 const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 export interface PipelineDeps {
   readonly authenticate: Authenticator;
+  readonly throttles: Throttles;
   /** What every event a request causes records about it (correlation id, actor, client). */
   readonly metadata: (req: Request, principal: Principal | null) => EventMetadata;
 }
@@ -54,14 +57,35 @@ async function runEndpoint(endpoint: Endpoint, deps: PipelineDeps, req: Request,
     const method = (req.method === 'HEAD' ? 'GET' : req.method) as HttpMethod;
     const spec = Object.hasOwn(endpoint.methods, method) ? endpoint.methods[method] : undefined;
     if ((spec?.permission ?? endpoint.otherMethods ?? 'allowAny') === 'authenticated' && !principal) throw notAuthenticated();
+    // DRF checks throttles after permissions; those keyed by a field need the parsed body.
+    const throttled = await takeThrottles(deps, spec, req, 'ip');
     await parseBody(req, res);
     if (!spec) return send(res, methodNotAllowed(endpoint, req.method));
-    send(res, await spec.handle(endpointRequest(spec, req, principal, deps.metadata(req, principal), endpoint, names)));
+    throttled.push(...(await takeThrottles(deps, spec, req, 'field')));
+    const reply = await spec.handle(endpointRequest(spec, req, principal, deps.metadata(req, principal), endpoint, names));
+    // Scopes that count failures give back what a successful request took.
+    if (reply.status < 300) for (const { scope, key } of throttled.filter((t) => t.refund)) await deps.throttles.giveBack(scope, key);
+    send(res, reply);
   } catch (error) {
     const api = toApiError(error, endpoint.errors, names);
     if (!api) throw error; // body-parser errors and bugs: the app's error handler
     send(res, api);
   }
+}
+
+/** Takes the method's throttles of one kind; returns what it took. */
+async function takeThrottles(deps: PipelineDeps, spec: MethodSpec | undefined, req: Request, kind: 'ip' | 'field') {
+  const taken: { scope: ThrottleScope; key: string; refund: boolean }[] = [];
+  for (const throttle of spec?.throttles ?? []) {
+    if ((throttle.by === 'ip') !== (kind === 'ip')) continue;
+    const value = throttle.by === 'ip' ? (req.ip ?? 'unknown') : (req.body as Record<string, unknown> | undefined)?.[throttle.by.field];
+    // A field not sent (or not a string) is not a name anyone can guess for: the field check answers it.
+    if (typeof value !== 'string' || value === '') continue;
+    const key = value.trim().toLowerCase();
+    await deps.throttles.take(throttle.scope, key);
+    taken.push({ scope: throttle.scope, key, refund: throttle.refundOnSuccess ?? false });
+  }
+  return taken;
 }
 
 function endpointRequest(
@@ -98,6 +122,9 @@ function endpointRequest(
         for (const [field, messages] of Object.entries(api.body)) (pending[field] ??= []).push(...messages);
         return undefined;
       }
+    },
+    fieldError(field, message) {
+      (pending[field] ??= []).push(message);
     },
     assertValid() {
       if (Object.keys(pending).length) throw new ApiError(400, inFieldOrder([...order, ...Object.keys(pending)], pending));

@@ -19,6 +19,8 @@ function userDoc(data: Created, revision: number, dateJoined: string, lastLogin:
     isActive: data.isActive,
     isStaff: data.isStaff,
     isSuperuser: data.isSuperuser,
+    sessionEpoch: 0,
+    revokedSessions: [],
     dateJoined: new Date(dateJoined),
     lastLogin: lastLogin === null ? null : new Date(lastLogin),
     revision,

@@ -1,5 +1,9 @@
-// Logins and DRF tokens: last_login, and the token hash authentication looks up.
+// Logins, DRF tokens and JWT sessions: last_login, the token hash authentication looks up, and what makes a JWT
+// refused on every instance (the session epoch, sessions ended one by one).
 import type { Projection } from './projection.js';
+
+// A session's access tokens live no longer than its refresh token: once past that, its entry can go.
+const expired = (entry: string, at: number) => Number(entry.slice(entry.lastIndexOf('@') + 1)) * 1000 <= at;
 
 export const tokensProjection: Projection = {
   UserLoggedIn: (model, { data }, revision) => model.updateUser(data.userId, revision, { lastLogin: new Date(data.at) }),
@@ -8,4 +12,16 @@ export const tokensProjection: Projection = {
   AuthTokenImported: (model, { data }, revision) =>
     model.setToken(data.userId, revision, { keyHash: data.keyHash, created: new Date(data.created) }),
   AuthTokenDestroyed: (model, { data }, revision) => model.setToken(data.userId, revision, null),
+  AllSessionsRevoked: (model, { data }, revision) =>
+    model.updateUser(data.userId, revision, { sessionEpoch: data.epoch, revokedSessions: [] }),
+  // Revocations of one session are few; the document keeps those that have not expired yet. Events of one stream
+  // are applied in order and the write is guarded by revision, so reading the document first is safe.
+  SessionRevoked: async (model, { data }, revision) => {
+    const user = await model.findUserById(data.userId);
+    if (!user || user.revision >= revision) return;
+    const at = Date.parse(data.at);
+    const until = Math.ceil(Date.parse(data.expires) / 1000);
+    const kept = user.revokedSessions.filter((entry) => !expired(entry, at));
+    await model.updateUser(data.userId, revision, { revokedSessions: [...kept, `${data.sessionId}@${until}`] });
+  },
 };

@@ -33,6 +33,8 @@ function copyUser(u: UserDoc): UserDoc {
     isActive: u.isActive,
     isStaff: u.isStaff,
     isSuperuser: u.isSuperuser,
+    sessionEpoch: u.sessionEpoch,
+    revokedSessions: [...u.revokedSessions],
     dateJoined: new Date(u.dateJoined),
     lastLogin: u.lastLogin === null ? null : new Date(u.lastLogin),
     revision: u.revision,

@@ -53,6 +53,8 @@ function toUser(r: UserRecord): UserDoc {
     isActive: r.isActive,
     isStaff: r.isStaff ?? false,
     isSuperuser: r.isSuperuser ?? false,
+    sessionEpoch: r.sessionEpoch ?? 0,
+    revokedSessions: r.revokedSessions ?? [],
     dateJoined: r.dateJoined,
     lastLogin: r.lastLogin ?? null,
     revision: r.revision,

@@ -18,6 +18,10 @@ export interface UserDoc {
   readonly isActive: boolean;
   readonly isStaff: boolean;
   readonly isSuperuser: boolean;
+  /** JWTs carry the epoch they were issued in: one older than this is refused (every session ended). */
+  readonly sessionEpoch: number;
+  /** JWT sessions ended one by one, `<session id>@<expiry in Unix seconds>`, kept until they would have expired. */
+  readonly revokedSessions: readonly string[];
   readonly dateJoined: Date;
   readonly lastLogin: Date | null;
   /** Revision of the last event of the user's stream applied to this document. */
@@ -88,8 +92,16 @@ export const PATCHABLE_USER_FIELDS = [
   'isActive',
   'isStaff',
   'isSuperuser',
+  'sessionEpoch',
+  'revokedSessions',
   'lastLogin',
 ] as const;
+
+/** Whether a JWT of this session (and epoch) is refused by the user's document. */
+export function sessionRevoked(user: UserDoc, sid: string | undefined, epoch: number): boolean {
+  if (epoch !== user.sessionEpoch) return true;
+  return sid !== undefined && user.revokedSessions.some((entry) => entry.slice(0, entry.lastIndexOf('@')) === sid);
+}
 
 /** An integer id's number (Django's AutoField); null for a UUID. */
 export const integerIdOf = (id: string): number | null => (/^[1-9][0-9]{0,17}$/.test(id) ? Number(id) : null);

@@ -8,6 +8,11 @@ import { accountHandler, accounts as accountsOf } from '../commands/accounts.js'
 import { reservations as reservationsOf } from '../commands/reservations.js';
 import { lruStateCache } from '../commands/state-cache.js';
 import { useCases, type UseCases } from '../commands/use-cases.js';
+import { emailRequestProcessor, emailRequests as emailRequestsOf } from '../commands/email-requests.js';
+import { forAccountsWithEmail } from '../commands/accounts.js';
+import { fileCheckpoints } from '../projections/checkpoints.js';
+import { MongoClient } from 'mongodb';
+import { createThrottles } from '../throttle.js';
 import { userIds } from '../commands/user-ids.js';
 import { userModel } from '../user-model.js';
 import type { UserState } from '../commands/account.state.js';
@@ -52,8 +57,25 @@ export async function startApi(
   });
   const model = userModel(config);
   const ids = userIds(config.USER_ID_TYPE, readModel);
-  const cases = useCases({ config, accounts, reservations, readModel, hasher, now, model, ids, secretKey, jwt });
-  const app = createApp({ config, log, useCases: cases, readModel, jwt, health, ...(ready ? { ready } : {}) });
+  const emailRequests = emailRequestsOf({ store, secretKey, window: config.EMAIL_REQUEST_WINDOW, now });
+  const deps = { config, accounts, reservations, readModel, hasher, now, model, ids, emailRequests, secretKey, jwt };
+  const cases = useCases(deps);
+  // Email requests made with just an address become account commands here, after the request was answered.
+  const emailRequestRunner = new SubscriptionRunner({
+    name: 'email-requests',
+    store,
+    // Durable where the read model is not: a restart must not ask every account again.
+    checkpoints: config.MONGODB_URI ? readModelCheckpoints(readModel) : fileCheckpoints(config.DATA_DIR),
+    handle: emailRequestProcessor(deps, (email, command, metadata) => forAccountsWithEmail(deps, email, command, metadata)),
+    log,
+  });
+  await emailRequestRunner.start();
+  // Throttle counters live in the read-model database when it is shared, so every instance counts together.
+  const throttleStore = config.MONGODB_URI
+    ? await new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 3_000 }).connect()
+    : null;
+  const throttles = createThrottles(config, throttleStore ? { client: throttleStore, dbName: config.MONGODB_DB } : undefined);
+  const app = createApp({ config, log, useCases: cases, readModel, jwt, throttles, health, ...(ready ? { ready } : {}) });
 
   const server = createServer(app);
   const url = await listen(config, server);
@@ -69,7 +91,9 @@ export async function startApi(
     async close() {
       unwatch();
       await closeServer(server);
+      await emailRequestRunner.stop();
       await projections.stop();
+      await throttleStore?.close();
     },
   };
 }

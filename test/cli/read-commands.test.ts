@@ -27,7 +27,7 @@ describe('authstream audit / rebuild', () => {
         .map((l) => JSON.parse(l));
       assert.deepEqual(
         lines.map((l) => l.type),
-        ['UserRegistered', 'AuthTokenCreated', 'UserLoggedIn'],
+        ['UserRegistered', 'AuthTokenCreated', 'UserLoggedIn', 'LoginSucceeded'],
       );
       assert.deepEqual(Object.keys(lines[0]), ['userId', 'revision', 'position', 'recorded', 'eventId', 'type', 'data']);
       assert.ok(lines.every((l) => l.userId === lines[0].userId && l.data.userId === l.userId));
@@ -37,7 +37,7 @@ describe('authstream audit / rebuild', () => {
     assert.equal(ids.size, 1);
     const byId = await cli(['audit', [...ids][0]!], { DATA_DIR: service.dataDir });
     assert.equal(byId.code, 0, byId.stderr);
-    assert.equal(byId.stdout.trim().split('\n').length, 3);
+    assert.equal(byId.stdout.trim().split('\n').length, 4);
   });
 
   it('audit of nobody exits 1', async () => {

@@ -40,14 +40,28 @@ describe('ActivateUser', () => {
 });
 
 describe('RequestActivationEmail', () => {
+  it('a flood inside the window decides nothing after the first (appends nothing, sends nothing)', () => {
+    const first = userEvent('ActivationEmailRequested', { userId, source: 'resend', at });
+    given([registered(false), first])
+      .when({ type: 'RequestActivationEmail', window: 60 })
+      .then([]);
+    given([registered(false), first])
+      .when({ type: 'RequestActivationEmail', window: 0 })
+      .then([userEvent('ActivationEmailRequested', { userId, source: 'resend', at })]);
+  });
+  it("registration's own activation email does not count towards the window", () => {
+    given([registered(false), userEvent('ActivationEmailRequested', { userId, at })])
+      .when({ type: 'RequestActivationEmail', window: 60 })
+      .then([userEvent('ActivationEmailRequested', { userId, source: 'resend', at })]);
+  });
   it('requests an email for an inactive account', () => {
     given([registered(false)])
-      .when({ type: 'RequestActivationEmail' })
-      .then([userEvent('ActivationEmailRequested', { userId, at })]);
+      .when({ type: 'RequestActivationEmail', window: 60 })
+      .then([userEvent('ActivationEmailRequested', { userId, source: 'resend', at })]);
   });
   it('refuses an active account as not eligible (djoser 2.3: 204, no email)', () => {
     given([registered(true)])
-      .when({ type: 'RequestActivationEmail' })
+      .when({ type: 'RequestActivationEmail', window: 60 })
       .thenRejects('not_found');
   });
 });

@@ -22,7 +22,10 @@ describe('DeactivateUser', () => {
   it('staff deactivate an active account', () => {
     given([registered(true)])
       .when({ type: 'DeactivateUser', actor: staff })
-      .then([userEvent('UserDeactivated', { userId, reason: 'staff', at })]);
+      .then([
+        userEvent('UserDeactivated', { userId, reason: 'staff', at }),
+        userEvent('AllSessionsRevoked', { userId, reason: 'deactivated', epoch: 1, at }),
+      ]);
   });
   it('decides nothing for an account already inactive', () => {
     given([registered(false)])
@@ -38,7 +41,10 @@ describe('DeactivateUser', () => {
     given([superAccount]).when({ type: 'DeactivateUser', actor: staff }).thenRejects('forbidden');
     given([superAccount])
       .when({ type: 'DeactivateUser', actor: superuser })
-      .then([userEvent('UserDeactivated', { userId, reason: 'staff', at })]);
+      .then([
+        userEvent('UserDeactivated', { userId, reason: 'staff', at }),
+        userEvent('AllSessionsRevoked', { userId, reason: 'deactivated', epoch: 1, at }),
+      ]);
   });
 });
 
@@ -51,6 +57,20 @@ describe('ReactivateUser', () => {
   it('decides nothing for an active account', () => {
     given([registered(true)])
       .when({ type: 'ReactivateUser', actor: staff })
+      .then([]);
+  });
+});
+
+describe('UnlockAccount', () => {
+  const locked = userEvent('AccountLocked', { userId, until: '2099-01-01T00:00:00.000Z', failures: 10, at });
+  it('staff lift a lock', () => {
+    given([registered(true), locked])
+      .when({ type: 'UnlockAccount', actor: staff })
+      .then([userEvent('AccountUnlocked', { userId, at })]);
+  });
+  it('decides nothing for an account neither locked nor failing', () => {
+    given([registered(true)])
+      .when({ type: 'UnlockAccount', actor: staff })
       .then([]);
   });
 });

@@ -48,14 +48,22 @@ describe('command handler', () => {
     });
     return userId;
   };
-  const login = { type: 'LogIn', passwordMatched: true, recordLastLogin: true, now } as const;
+  const login = {
+    type: 'LogIn',
+    method: 'token',
+    passwordMatched: true,
+    lockout: { threshold: 10, seconds: 60, maxSeconds: 600 },
+    recordLastLogin: true,
+    now,
+  } as const;
 
   it('retries on a concurrency conflict: 5 concurrent commands on one account all land, in one order', async () => {
     const userId = await registerActive();
     const results = await Promise.all(Array.from({ length: 5 }, () => handler.handle(userStream(userId), login)));
     assert.equal(results.filter((r) => r.appended).length, 5);
     const revisions = (await store.readStream(userStream(userId))).map((e) => Number(e.revision));
-    assert.deepEqual(revisions, [0, 1, 2, 3, 4, 5]);
+    // Each login appends two events (last_login and the login itself), and none is lost.
+    assert.deepEqual(revisions, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it('decides against the state as of the revision it appends after (get_or_create keeps one token)', async () => {

@@ -8,12 +8,13 @@ describe('SetPassword', () => {
       .when({ type: 'SetPassword', verifiedHash: HASH, passwordHash: 'h2', logout: false })
       .then([userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'set', at })]);
   });
-  it('LOGOUT_ON_PASSWORD_CHANGE destroys the token', () => {
+  it('LOGOUT_ON_PASSWORD_CHANGE destroys the token and ends every JWT session', () => {
     given([registered(true), tokenCreated])
       .when({ type: 'SetPassword', verifiedHash: HASH, passwordHash: 'h2', logout: true })
       .then([
         userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'set', at }),
         userEvent('AuthTokenDestroyed', { userId, at }),
+        userEvent('AllSessionsRevoked', { userId, reason: 'password_set', epoch: 1, at }),
       ]);
   });
   it("refuses when the password the use case verified is no longer the account's", () => {
@@ -24,14 +25,22 @@ describe('SetPassword', () => {
 });
 
 describe('RequestPasswordReset', () => {
+  it('a flood inside the window decides nothing after the first', () => {
+    given([registered(true), userEvent('PasswordResetRequested', { userId, at: earlier })])
+      .when({ type: 'RequestPasswordReset', window: 86_400 * 2 })
+      .then([]);
+    given([registered(true), userEvent('PasswordResetRequested', { userId, at: earlier })])
+      .when({ type: 'RequestPasswordReset', window: 60 })
+      .then([userEvent('PasswordResetRequested', { userId, at })]);
+  });
   it('requests a reset for an active account with a usable password', () => {
     given([registered(true)])
-      .when({ type: 'RequestPasswordReset' })
+      .when({ type: 'RequestPasswordReset', window: 60 })
       .then([userEvent('PasswordResetRequested', { userId, at })]);
   });
   it('refuses an inactive account as not eligible', () => {
     given([registered(false)])
-      .when({ type: 'RequestPasswordReset' })
+      .when({ type: 'RequestPasswordReset', window: 60 })
       .thenRejects('not_found');
   });
   it('refuses an account with an unusable password as not eligible', () => {
@@ -48,17 +57,18 @@ describe('RequestPasswordReset', () => {
       isSuperuser: false,
       at: earlier,
     });
-    given([unusable]).when({ type: 'RequestPasswordReset' }).thenRejects('not_found');
+    given([unusable]).when({ type: 'RequestPasswordReset', window: 60 }).thenRejects('not_found');
   });
 });
 
 describe('ResetPassword', () => {
-  it('resets with a valid link, stamping last_login so the link is single-use', () => {
+  it('resets with a valid link, stamping last_login so the link is single-use, and ends every JWT session', () => {
     const history = [registered(true)];
     const link = linkFor(history, 'password_reset');
     const events = [
       userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'reset', at }),
       userEvent('UserLoggedIn', { userId, at }),
+      userEvent('AllSessionsRevoked', { userId, reason: 'password_reset', epoch: 1, at }),
     ];
     given(history).when({ type: 'ResetPassword', link, passwordHash: 'h2', logout: false }).then(events);
     given([...history, ...events])
@@ -91,6 +101,7 @@ describe('ResetPassword', () => {
         userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'reset', at }),
         userEvent('UserLoggedIn', { userId, at }),
         userEvent('AuthTokenDestroyed', { userId, at }),
+        userEvent('AllSessionsRevoked', { userId, reason: 'password_reset', epoch: 1, at }),
       ]);
   });
 });

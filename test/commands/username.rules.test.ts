@@ -28,12 +28,12 @@ describe('SetLoginName (username)', () => {
 describe('RequestUsernameReset', () => {
   it('requests a username reset for an active account', () => {
     given([registered(true)])
-      .when({ type: 'RequestUsernameReset' })
+      .when({ type: 'RequestUsernameReset', window: 60 })
       .then([userEvent('UsernameResetRequested', { userId, at })]);
   });
   it('refuses an inactive account as not eligible', () => {
     given([registered(false)])
-      .when({ type: 'RequestUsernameReset' })
+      .when({ type: 'RequestUsernameReset', window: 60 })
       .thenRejects('not_found');
   });
 });

@@ -23,6 +23,8 @@ function newUser(overrides: Partial<UserDoc> = {}): UserDoc {
     isActive: true,
     isStaff: false,
     isSuperuser: false,
+    sessionEpoch: 0,
+    revokedSessions: [],
     // Millisecond precision: the most BSON dates keep.
     dateJoined: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)),
     lastLogin: null,

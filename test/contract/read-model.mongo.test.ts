@@ -38,6 +38,8 @@ function user(emailKey: string): UserDoc {
     isActive: true,
     isStaff: false,
     isSuperuser: false,
+    sessionEpoch: 0,
+    revokedSessions: [],
     dateJoined: new Date(),
     lastLogin: null,
     revision: 0,

@@ -38,8 +38,10 @@ describe('JWT endpoints', () => {
       const access = decodeJwt(res.body.access);
       assert.deepEqual(refresh.header, { alg: 'HS256', typ: 'JWT' });
       assert.deepEqual(access.header, { alg: 'HS256', typ: 'JWT' });
-      assert.deepEqual(Object.keys(refresh.payload).sort(), ['exp', 'iat', 'jti', 'token_type', 'user_id']);
-      assert.deepEqual(Object.keys(access.payload).sort(), ['exp', 'iat', 'jti', 'token_type', 'user_id']);
+      // simplejwt's claims, and authstream's session id and epoch (what revocation checks).
+      assert.deepEqual(Object.keys(refresh.payload).sort(), ['epoch', 'exp', 'iat', 'jti', 'sid', 'token_type', 'user_id']);
+      assert.deepEqual(Object.keys(access.payload).sort(), ['epoch', 'exp', 'iat', 'jti', 'sid', 'token_type', 'user_id']);
+      assert.equal(refresh.payload.sid, access.payload.sid);
       assert.equal(refresh.payload.token_type, 'refresh');
       assert.equal(access.payload.token_type, 'access');
       // simplejwt: an integer pk is a JSON number.
@@ -199,14 +201,16 @@ describe('JWT endpoints', () => {
       assert.deepEqual(missing.body, { token: ['This field is required.'] });
     });
 
-    it("verify does not look at the user: a deleted user's token still verifies", async () => {
+    it("verify refuses the tokens of a deleted account (deliberate: simplejwt's verify would still say 200)", async () => {
       const user = await register(svc);
-      const { access } = await jwtPair(svc, user.username);
+      const { access, refresh } = await jwtPair(svc, user.username);
       const token = await login(svc, user.username);
       assert.equal((await svc.call('DELETE', '/auth/users/me/', { current_password: PASSWORD }, auth(token))).status, 204);
-      const res = await post('verify', { token: access });
-      assert.equal(res.status, 200);
-      assert.deepEqual(res.body, {});
+      for (const jwt of [access, refresh]) {
+        const res = await post('verify', { token: jwt });
+        assert.equal(res.status, 401);
+        assert.deepEqual(res.body, { detail: 'Token is blacklisted', code: 'token_not_valid' });
+      }
     });
   });
 

@@ -27,7 +27,7 @@ describe('audit trail', () => {
     for await (const line of auditTrail(service.store, id)) lines.push(line);
     assert.deepEqual(
       lines.map((l) => l.type),
-      ['UserRegistered', 'AuthTokenCreated', 'UserLoggedIn', 'PasswordChanged', 'UsernameChanged'],
+      ['UserRegistered', 'AuthTokenCreated', 'UserLoggedIn', 'LoginSucceeded', 'PasswordChanged', 'UsernameChanged'],
     );
     const text = JSON.stringify(lines);
     assert.ok(!/argon2|passwordHash|keyHash|tokenId/.test(text), 'no password hash or token material');

@@ -17,8 +17,11 @@ const A = `<a href="${LINK}">${LINK}</a>`;
 const closingText = ['Thanks for using our site!', '', 'The Example team'];
 const closingHtml = ['<p>Thanks for using our site!</p>', '<p>The Example team</p>'];
 
+/** djoser's own six emails (authstream's email_changed_notice has no djoser original). */
+type DjoserKind = Exclude<EmailKind, 'email_changed_notice'>;
+
 /** What each djoser email looked like before the templates moved to files (CTX above). */
-const ENGLISH: Record<EmailKind, { subject: string; text: string; html: string }> = {
+const ENGLISH: Record<DjoserKind, { subject: string; text: string; html: string }> = {
   activation: {
     subject: 'Account activation on Example',
     text: lines(
@@ -91,7 +94,7 @@ const ENGLISH: Record<EmailKind, { subject: string; text: string; html: string }
   },
 };
 
-const KINDS = Object.keys(ENGLISH) as EmailKind[];
+const KINDS = Object.keys(ENGLISH) as DjoserKind[];
 
 /** A site name and username that need escaping in HTML, and a link with characters that would. */
 const NASTY: EmailContext = {
@@ -143,7 +146,7 @@ const deReset = (subject: string, intro: string, choose: string) => ({
     ...DE_CLOSING_HTML,
   ),
 });
-const GERMAN: Record<EmailKind, { subject: string; text: string; html: string }> = {
+const GERMAN: Record<DjoserKind, { subject: string; text: string; html: string }> = {
   activation: {
     subject: 'Aktivierung des Benutzerkontos auf Example',
     text: lines(

@@ -14,8 +14,8 @@ import { accountHandler, accounts as accountsOf, type Accounts } from '../accoun
 import { reservations as reservationsOf } from '../reservations.js';
 import { noStateCache } from '../state-cache.js';
 import type { EventMetadata } from '../command-handler.js';
-import { isDomainError, type UniqueField } from '../decider.js';
-import { emailKey, usernameKey } from '../normalize.js';
+import { isDomainError, type ReservedKind } from '../decider.js';
+import { emailKey, usernameKey, usernameSkeleton } from '../normalize.js';
 import type { Reservations } from '../reservations.js';
 import { formatDumpError, type DjangoDump, type DjangoTokenRecord, type DjangoUserRecord } from './dump.js';
 
@@ -89,16 +89,23 @@ export async function importDjango(deps: ImportDeps, dump: DjangoDump, options: 
     const emailModel = model.usernameField === 'email';
     const username = emailModel ? '' : user.login;
     const email = emailModel ? user.login : user.email;
-    const claims: [UniqueField, string][] = [
-      ...(emailModel ? [] : [['username', usernameKey(username)] as [UniqueField, string]]),
-      ...((deps.emailUnique || emailModel) && emailKey(email) !== '' ? [['email', emailKey(email)] as [UniqueField, string]] : []),
+    const claims: [ReservedKind, string][] = [
+      ...(emailModel ? [] : [['username', usernameKey(username)] as [ReservedKind, string]]),
+      ...((deps.emailUnique || emailModel) && emailKey(email) !== '' ? [['email', emailKey(email)] as [ReservedKind, string]] : []),
     ];
+    // Django let look-alike usernames coexist; an imported one keeps its name, and only holds the skeleton if free
+    // (new look-alikes of it are then refused; if another holds it, this one is not refused for it).
+    const skeleton = emailModel ? null : (['username_skeleton', usernameSkeleton(username)] as [ReservedKind, string]);
     const existing = await accounts.load(userId);
     if (existing.status !== 'none') return { kind: 'skipped' };
     const token = tokens.get(String(user.pk));
     const profile = Object.fromEntries(model.customFields.map((f) => [f.name, user.extra[f.name] ?? '']).filter(([, v]) => v !== ''));
     try {
       for (const [field, key] of claims) await reservations.claim(field, key, userId);
+      if (skeleton)
+        await reservations.claim(...skeleton, userId).catch((error: unknown) => {
+          if (!isDomainError(error, 'taken')) throw error;
+        });
       await accounts.execute(
         userId,
         {
@@ -129,7 +136,7 @@ export async function importDjango(deps: ImportDeps, dump: DjangoDump, options: 
         return { kind: 'failed', reason: `${error.details.fields?.join(', ')} already belongs to another account` };
       throw error;
     } finally {
-      for (const [field, key] of claims) await reservations.release(field, key, userId);
+      for (const [field, key] of skeleton ? [...claims, skeleton] : claims) await reservations.release(field, key, userId);
     }
   }
 

@@ -1,6 +1,6 @@
 // The shapes most of djoser's UserViewSet actions share.
 import { djoserErrors } from '../errors.js';
-import { method, type Endpoint, type MethodDoc } from '../endpoint.js';
+import { method, type Endpoint, type MethodDoc, type ThrottleSpec } from '../endpoint.js';
 import { emailField } from '../fields.js';
 import type { EventMetadata } from '../../commands/command-handler.js';
 
@@ -27,6 +27,7 @@ export const emailRequestAction = (
     path,
     method({
       permission: 'allowAny',
+      throttles: [{ scope: 'email_request', by: 'ip' }],
       fields: { email: emailField() },
       doc: { ...doc, responses: { 204: { description: 'Accepted: the email is sent if the address is that of an account.' } } },
       async handle(req) {
@@ -35,3 +36,9 @@ export const emailRequestAction = (
       },
     }),
   );
+
+/** Logins: failed ones count, per client IP and per login name (a successful login gives its request back). */
+export const loginThrottles = (loginField: string): readonly ThrottleSpec[] => [
+  { scope: 'login', by: 'ip', refundOnSuccess: true },
+  { scope: 'login_account', by: { field: loginField }, refundOnSuccess: true },
+];

@@ -10,6 +10,7 @@ export function activationEndpoints({ useCases }: RouteDeps): Endpoint[] {
       '/users/activation/',
       method({
         permission: 'allowAny',
+        throttles: [{ scope: 'confirm', by: 'ip' }],
         fields: { uid: charField(), token: charField() },
         doc: {
           summary: 'Activate a user (uid and token from the activation email)',

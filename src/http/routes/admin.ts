@@ -10,6 +10,12 @@ import { requestedPage } from '../pagination.js';
 import { userAction } from './actions.js';
 import type { RouteDeps } from './deps.js';
 
+const DONE = {
+  deactivate: 'Deactivated: its credentials stop working, and its JWTs stay dead after a reactivation.',
+  reactivate: 'Reactivated.',
+  unlock: 'Unlocked: failed logins are forgotten.',
+};
+
 const callerOf = ({ user }: Principal): Caller => ({ id: user.id, isStaff: user.isStaff, isSuperuser: user.isSuperuser });
 
 export function adminEndpoints({ config, useCases, users }: RouteDeps): Endpoint[] {
@@ -20,14 +26,14 @@ export function adminEndpoints({ config, useCases, users }: RouteDeps): Endpoint
     const changes = users.changes(req.body as Record<string, string | undefined>);
     return { status: 200, body: users.present(await useCases.profile.update(target.id, changes, req.metadata)) };
   };
-  const staffAction = (verb: 'deactivate' | 'reactivate') =>
+  const staffAction = (verb: 'deactivate' | 'reactivate' | 'unlock') =>
     userAction(
       `/users/:id/${verb}/`,
       method({
         permission: 'authenticated',
         doc: {
           summary: `Staff: ${verb} a user`,
-          responses: { 204: { description: verb === 'deactivate' ? 'Deactivated: its credentials stop working.' : 'Reactivated.' } },
+          responses: { 204: { description: DONE[verb] } },
         },
         async handle(req) {
           const caller = callerOf(req.user());
@@ -94,7 +100,7 @@ export function adminEndpoints({ config, useCases, users }: RouteDeps): Endpoint
             const { user } = req.user();
             const target = await admin.find(callerOf(req.user()), req.params.id!, 'destroy');
             req.assertValid();
-            const { verifiedHash } = await useCases.deletion.verifyCurrent(user.id, req.body.current_password!);
+            const { verifiedHash } = await useCases.deletion.verifyCurrent(user.id, req.body.current_password!, req.metadata);
             await useCases.deletion.delete({ callerId: user.id, userId: target.id, verifiedHash }, req.metadata);
             return { status: 204 };
           },
@@ -103,5 +109,6 @@ export function adminEndpoints({ config, useCases, users }: RouteDeps): Endpoint
     },
     staffAction('deactivate'),
     staffAction('reactivate'),
+    staffAction('unlock'),
   ];
 }

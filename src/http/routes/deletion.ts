@@ -17,7 +17,7 @@ export function deletionEndpoints({ useCases }: RouteDeps): Endpoint[] {
           doc: { summary: 'Delete the authenticated user', responses: { 204: { description: 'Deleted: its credentials stop working.' } } },
           async handle(req) {
             const { user } = req.user();
-            const { verifiedHash } = await useCases.deletion.verifyCurrent(user.id, req.body.current_password!);
+            const { verifiedHash } = await useCases.deletion.verifyCurrent(user.id, req.body.current_password!, req.metadata);
             await useCases.deletion.delete({ callerId: user.id, userId: user.id, verifiedHash }, req.metadata);
             return { status: 204 };
           },

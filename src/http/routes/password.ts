@@ -22,7 +22,8 @@ export function passwordEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
           const { user } = req.user();
           const { new_password: newPassword, current_password: current } = req.body;
           // djoser checks the current password as a field, so its error comes with the other field errors.
-          const verified = current === undefined ? undefined : await req.check(useCases.password.verifyCurrent(user.id, current));
+          const verified =
+            current === undefined ? undefined : await req.check(useCases.password.verifyCurrent(user.id, current, req.metadata));
           req.assertValid();
           requireValidPassword('new_password', validatePassword(newPassword!, user));
           requireRetyped(setRetype, newPassword, reNewPassword(req), messages.passwordMismatch);
@@ -38,6 +39,7 @@ export function passwordEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
       '/users/reset_password_confirm/',
       method({
         permission: 'allowAny',
+        throttles: [{ scope: 'confirm', by: 'ip' }],
         fields: {
           uid: charField(),
           token: charField(),

@@ -18,6 +18,7 @@ export function registrationEndpoints({ config, useCases, model, users }: RouteD
       methods: {
         POST: method({
           permission: 'allowAny',
+          throttles: [{ scope: 'register', by: 'ip' }],
           fields,
           deferFieldErrors: true,
           doc: {

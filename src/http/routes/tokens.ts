@@ -4,6 +4,7 @@ import { DomainError } from '../../commands/decider.js';
 import { method, type Endpoint } from '../endpoint.js';
 import { charField } from '../fields.js';
 import type { RouteDeps } from './deps.js';
+import { loginThrottles } from './actions.js';
 import { authTokenBody } from '../openapi/bodies.js';
 
 export function tokenEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
@@ -16,6 +17,7 @@ export function tokenEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
       methods: {
         POST: method({
           permission: 'allowAny',
+          throttles: loginThrottles(login),
           // Both fields are optional in djoser's TokenCreateSerializer: a missing one is just bad credentials. It
           // declares `password` and adds the login field in __init__, so password errors come first.
           fields: { password: charField({ required: false }), [login]: charField({ required: false }) },

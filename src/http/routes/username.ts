@@ -27,7 +27,8 @@ export function usernameEndpoints({ config, useCases, model, users }: RouteDeps)
         async handle(req) {
           const { user } = req.user();
           const { current_password: current, [newField]: value } = body(req);
-          const verified = current === undefined ? undefined : await req.check(useCases.username.verifyCurrent(user.id, current));
+          const verified =
+            current === undefined ? undefined : await req.check(useCases.username.verifyCurrent(user.id, current, req.metadata));
           if (value !== undefined) await req.check(useCases.username.checkAvailable(value));
           req.assertValid();
           requireRetyped(setRetype, value, body(req)[reNewField], mismatch);
@@ -44,6 +45,7 @@ export function usernameEndpoints({ config, useCases, model, users }: RouteDeps)
       `/users/reset_${field}_confirm/`,
       method({
         permission: 'allowAny',
+        throttles: [{ scope: 'confirm', by: 'ip' }],
         fields: { [newField]: valueField(), ...(confirmRetype ? { [reNewField]: charField() } : {}) },
         deferFieldErrors: true,
         doc: {
