@@ -15,8 +15,8 @@ import type { LinkToken } from './shared.rules.js';
 import type { Reservations } from './reservations.js';
 import type { UserModel } from '../user-model.js';
 import type { UserIds } from './user-ids.js';
-import { accountCommandFor, type EmailRequests } from './email-requests.js';
-import type { EmailRequestKind } from './email-request.rules.js';
+import { accountCommandFor, type Mailboxes } from './mailbox.js';
+import type { EmailRequestKind } from './mailbox.rules.js';
 import { emailKey } from './normalize.js';
 
 export type AccountHandler = CommandHandler<UserState, UserCommand, UserEvent>;
@@ -55,8 +55,8 @@ export interface UseCaseDeps {
   readonly model: UserModel;
   /** New account ids. */
   readonly ids: UserIds;
-  /** Requests for emails made with just an address. */
-  readonly emailRequests: EmailRequests;
+  /** Which accounts took which address, and the emails asked for with just an address. */
+  readonly mailboxes: Mailboxes;
   /** SECRET_KEY: derives auth-token keys and link-token keys. */
   readonly secretKey: string;
 }
@@ -103,7 +103,7 @@ export async function verifyCurrentPassword(
  * Where djoser's *_SHOW_EMAIL_NOT_FOUND settings allow, no eligible account is said (email_not_found).
  */
 export async function requestEmail(deps: UseCaseDeps, email: string, kind: EmailRequestKind, metadata?: EventMetadata): Promise<void> {
-  if (!showEmailNotFound(deps.config)) return deps.emailRequests.record(kind, email, metadata);
+  if (!showEmailNotFound(deps.config)) return deps.mailboxes.requestEmail(kind, email, metadata);
   // Saying whether an address is known is what these settings ask for: the accounts are asked at once.
   const command = () => accountCommandFor(kind, deps.config.EMAIL_REQUEST_WINDOW, deps.now());
   if ((await forAccountsWithEmail(deps, email, command, metadata)) === 0) throw new DomainError('email_not_found');

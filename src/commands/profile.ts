@@ -29,6 +29,7 @@ export function profileUseCases(deps: UseCaseDeps) {
           ...(claimsVoidedBefore === undefined ? {} : { claimsVoidedBefore }),
           now: deps.now(),
         }) as const;
+      if (changes.email !== undefined) await deps.mailboxes.recordHolder(changes.email, userId, metadata);
       if (!config.EMAIL_UNIQUE || changes.email === undefined)
         return (await accounts.execute(userId, command(), metadata)).state as Account;
       let updated: Account | undefined;

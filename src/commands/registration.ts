@@ -41,6 +41,8 @@ export function registrationUseCases(deps: UseCaseDeps) {
       const userId = await deps.ids.next({ afterCollision: attempt > 1 });
       try {
         for (const [field, key] of claims) await reservations.claim(field, key, userId);
+        // Before the account's event: a holder the registration then does not back is harmless (it is checked).
+        await deps.mailboxes.recordHolder(email, userId, metadata);
         const command = {
           type: 'RegisterUser',
           userId,

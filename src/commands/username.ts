@@ -25,6 +25,7 @@ export function usernameUseCases(deps: UseCaseDeps) {
 
     async set(input: { userId: string; verifiedHash: string; value: string }, metadata?: EventMetadata): Promise<void> {
       const { userId, verifiedHash, value } = input;
+      if (field === 'email') await deps.mailboxes.recordHolder(value, userId, metadata);
       await withClaim(deps, { userId, claims: claimsOf(value) }, (claimsVoidedBefore) =>
         accounts.execute(userId, { type: 'SetLoginName', field, value, verifiedHash, claimsVoidedBefore, now: deps.now() }, metadata),
       );
@@ -37,6 +38,7 @@ export function usernameUseCases(deps: UseCaseDeps) {
       const link = linkToken(deps, input.token);
       checkUsernameResetLink(account, link, deps.now());
       const { value } = input;
+      if (field === 'email') await deps.mailboxes.recordHolder(value, account.id, metadata);
       await withClaim(deps, { userId: account.id, claims: claimsOf(value) }, (claimsVoidedBefore) =>
         accounts.execute(account.id, { type: 'ResetLoginName', field, value, link, claimsVoidedBefore, now: deps.now() }, metadata),
       );

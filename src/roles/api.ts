@@ -8,8 +8,7 @@ import { accountHandler, accounts as accountsOf } from '../commands/accounts.js'
 import { reservations as reservationsOf } from '../commands/reservations.js';
 import { lruStateCache } from '../commands/state-cache.js';
 import { useCases, type UseCases } from '../commands/use-cases.js';
-import { emailRequestProcessor, emailRequests as emailRequestsOf } from '../commands/email-requests.js';
-import { forAccountsWithEmail } from '../commands/accounts.js';
+import { emailRequestProcessor, mailboxes as mailboxesOf } from '../commands/mailbox.js';
 import { fileCheckpoints } from '../projections/checkpoints.js';
 import { MongoClient } from 'mongodb';
 import { createThrottles } from '../throttle.js';
@@ -57,8 +56,8 @@ export async function startApi(
   });
   const model = userModel(config);
   const ids = userIds(config.USER_ID_TYPE, readModel);
-  const emailRequests = emailRequestsOf({ store, secretKey, window: config.EMAIL_REQUEST_WINDOW, now });
-  const deps = { config, accounts, reservations, readModel, hasher, now, model, ids, emailRequests, secretKey, jwt };
+  const mailboxes = mailboxesOf({ store, secretKey, window: config.EMAIL_REQUEST_WINDOW, now, loadAccount: accounts.load });
+  const deps = { config, accounts, reservations, readModel, hasher, now, model, ids, mailboxes, secretKey, jwt };
   const cases = useCases(deps);
   // Email requests made with just an address become account commands here, after the request was answered.
   const emailRequestRunner = new SubscriptionRunner({
@@ -66,7 +65,7 @@ export async function startApi(
     store,
     // Durable where the read model is not: a restart must not ask every account again.
     checkpoints: config.MONGODB_URI ? readModelCheckpoints(readModel) : fileCheckpoints(config.DATA_DIR),
-    handle: emailRequestProcessor(deps, (email, command, metadata) => forAccountsWithEmail(deps, email, command, metadata)),
+    handle: emailRequestProcessor({ mailboxes, execute: accounts.execute, window: config.EMAIL_REQUEST_WINDOW, now }),
     log,
   });
   await emailRequestRunner.start();

@@ -12,6 +12,7 @@ import type { EventStore } from '../../store/port.js';
 import { userModel, type UserModel } from '../../user-model.js';
 import { accountHandler, accounts as accountsOf, type Accounts } from '../accounts.js';
 import { reservations as reservationsOf } from '../reservations.js';
+import { mailboxes as mailboxesOf, type Mailboxes } from '../mailbox.js';
 import { noStateCache } from '../state-cache.js';
 import type { EventMetadata } from '../command-handler.js';
 import { isDomainError, type ReservedKind } from '../decider.js';
@@ -26,6 +27,7 @@ export interface ImportDeps {
   /** Runs a command without waiting for the read model (the import waits once, at the end). */
   readonly accounts: Accounts;
   readonly reservations: Reservations;
+  readonly mailboxes: Mailboxes;
   readonly secretKey: string;
   readonly now: () => Date;
 }
@@ -40,6 +42,13 @@ export function importDeps(input: { config: Config; store: EventStore; secretKey
     emailUnique: input.config.EMAIL_UNIQUE,
     accounts,
     reservations: reservationsOf({ store: input.store, accounts, newEventId: randomUUID, now }),
+    mailboxes: mailboxesOf({
+      store: input.store,
+      secretKey: input.secretKey,
+      window: input.config.EMAIL_REQUEST_WINDOW,
+      now,
+      loadAccount: accounts.load,
+    }),
     secretKey: input.secretKey,
     now,
   };
@@ -102,6 +111,7 @@ export async function importDjango(deps: ImportDeps, dump: DjangoDump, options: 
     const profile = Object.fromEntries(model.customFields.map((f) => [f.name, user.extra[f.name] ?? '']).filter(([, v]) => v !== ''));
     try {
       for (const [field, key] of claims) await reservations.claim(field, key, userId);
+      await deps.mailboxes.recordHolder(email, userId, options.metadata);
       if (skeleton)
         await reservations.claim(...skeleton, userId).catch((error: unknown) => {
           if (!isDomainError(error, 'taken')) throw error;
