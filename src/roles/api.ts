@@ -1,22 +1,15 @@
 // The api role: the read-model projections (caught up before the first request), the write side, and HTTP.
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { SubscriptionRunner } from '../projections/runner.js';
 import { readModelCheckpoints } from '../projections/checkpoints.js';
 import { readModelProjection } from '../projections/read-model.projection.js';
-import { accountHandler, accounts as accountsOf } from '../commands/accounts.js';
-import { reservations as reservationsOf } from '../commands/reservations.js';
-import { lruStateCache } from '../commands/state-cache.js';
-import { useCases, type UseCases } from '../commands/use-cases.js';
-import { emailRequestProcessor, mailboxes as mailboxesOf } from '../commands/mailbox.js';
+import type { UseCases } from '../commands/use-cases.js';
+import { composeUseCases, configuredJwt } from '../commands/compose.js';
+import { emailRequestProcessor } from '../commands/mailbox.js';
 import { fileCheckpoints } from '../projections/checkpoints.js';
 import { MongoClient } from 'mongodb';
 import { createThrottles } from '../throttle.js';
-import { userIds } from '../commands/user-ids.js';
-import { userModel } from '../user-model.js';
-import type { UserState } from '../commands/account.state.js';
-import { jwtService } from '../crypto/jwt.js';
-import { isHmac, loadJwtKeys } from '../crypto/jwt-keys.js';
+import { loadJwtKeys } from '../crypto/jwt-keys.js';
 import { createApp } from '../http/app.js';
 import { MAX_LAG_EVENTS, readModelCheck, subscriptionCheck, type Readiness } from '../observability/health.js';
 import { metrics } from '../observability/metrics.js';
@@ -46,19 +39,18 @@ export async function startApi(
   await projections.start();
   const unwatch = metrics.watchSubscription('read-model', projections);
 
-  const handler = accountHandler(store, lruStateCache<UserState>(), randomUUID);
-  const accounts = accountsOf(handler, (position) => projections.waitFor(position, config.READ_YOUR_WRITES_TIMEOUT_MS));
-  const reservations = reservationsOf({ store, accounts, newEventId: randomUUID, now });
-  const jwt = jwtService(secretKey, { access: config.ACCESS_TOKEN_LIFETIME, refresh: config.REFRESH_TOKEN_LIFETIME }, now, {
-    keys: jwtKeys,
-    ...(isHmac(config.ALGORITHM) ? { hmacAlgorithm: config.ALGORITHM } : {}),
-    cacheSize: config.JWT_VERIFIED_CACHE_SIZE,
+  const jwt = configuredJwt(config, secretKey, now, jwtKeys);
+  const { deps, useCases: cases } = composeUseCases({
+    config,
+    store,
+    readModel,
+    hasher,
+    now,
+    secretKey,
+    jwt,
+    readModelAt: (position) => projections.waitFor(position, config.READ_YOUR_WRITES_TIMEOUT_MS),
   });
-  const model = userModel(config);
-  const ids = userIds(config.USER_ID_TYPE, readModel);
-  const mailboxes = mailboxesOf({ store, secretKey, window: config.EMAIL_REQUEST_WINDOW, now, loadAccount: accounts.load });
-  const deps = { config, accounts, reservations, readModel, hasher, now, model, ids, mailboxes, secretKey, jwt };
-  const cases = useCases(deps);
+  const { accounts, mailboxes } = deps;
   // Email requests made with just an address become account commands here, after the request was answered.
   const emailRequestRunner = new SubscriptionRunner({
     name: 'email-requests',
