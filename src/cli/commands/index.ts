@@ -7,6 +7,7 @@ import audit from './audit.js';
 import rebuild from './rebuild.js';
 import eventsTail from './events-tail.js';
 import log from './log.js';
+import importDjango from './import-django.js';
 
 export const commands: readonly CliCommand[] = [
   start,
@@ -15,8 +16,8 @@ export const commands: readonly CliCommand[] = [
   rebuild,
   eventsTail,
   log,
+  importDjango,
   // Registration points for the commands other engineers add (the logic is theirs; see ../main.ts):
-  //   importDjango,     // ./import-django.ts   `authstream import-django <dump.json>`  (src/commands/import-django/)
   //   createsuperuser,  // ./createsuperuser.ts `authstream createsuperuser`
   //   erase,            // ./erase.ts           `authstream erase <user>`
 ];
