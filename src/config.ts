@@ -226,6 +226,16 @@ const schema = z.object({
 
   /** How long a write waits for the read model to show its effect before answering 503. */
   READ_YOUR_WRITES_TIMEOUT_MS: int(5_000, 10),
+  /**
+   * Positions of events the read model passes over (comma-separated, as /health and the log name them: `N`, or
+   * `commit/prepare` on EventStoreDB): the operator's way past an event this version cannot read. Logged at start.
+   */
+  READ_MODEL_SKIP_EVENTS: z
+    .string()
+    .optional()
+    .transform((v) => splitList(v ?? ''))
+    .refine((items) => items.every((i) => /^\d+(?:\/\d+)?$/.test(i)), 'must be event positions, e.g. 1234 or 1234,5678')
+    .transform((items) => items.map((i) => i.replace(/^0+(?=\d)/, '').replace(/\/0+(?=\d)/, '/'))),
 
   // Logs and metrics (src/log.ts, src/observability/).
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -425,7 +435,7 @@ export const OTHER_KNOWN_VARIABLES: readonly string[] = [];
 /** A variable starting with one of these is meant for authstream (or for djoser, dj-rest-auth, allauth, simplejwt). */
 export const SETTING_PREFIXES: readonly string[] = (
   'REST_AUTH_ ACCOUNT_ SOCIALACCOUNT_ DJOSER_ SIMPLE_JWT_ JWT_ SEND_ PASSWORD_ USERNAME_ EMAIL_ USER_ LOGIN_ LOGOUT_ ' +
-  'ACTIVATION_ ACCESS_TOKEN_ REFRESH_TOKEN_ AMQP_ MONGODB_ EVENTSTORE_ ARGON2_ SMTP_ SECRET_ CLOUDEVENTS_ READ_YOUR_WRITES_ AUTHSTREAM_'
+  'ACTIVATION_ ACCESS_TOKEN_ REFRESH_TOKEN_ AMQP_ MONGODB_ EVENTSTORE_ ARGON2_ SMTP_ SECRET_ CLOUDEVENTS_ READ_YOUR_WRITES_ READ_MODEL_ AUTHSTREAM_'
 ).split(' ');
 
 export interface UnknownSetting {

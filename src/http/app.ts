@@ -15,6 +15,7 @@ import { userModel } from '../user-model.js';
 import { browserClients, jwksDocument, noStore, securityHeaders } from './browser.js';
 import { docsRouter } from './openapi/router.js';
 import type { Surface } from './openapi/document.js';
+import type { Reply } from './endpoint.js';
 import { accessLog, requestId, withUserInLog } from './access-log.js';
 import { observabilityRouter } from '../observability/routes.js';
 import type { Readiness } from '../observability/health.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   readonly health?: () => Record<string, unknown>;
   /** Answers GET /health/ready: 200 when every readiness check passes, else 503 naming the failed ones. */
   readonly ready?: () => Promise<Readiness>;
+  /** Asked before every request of the REST surfaces: a reply answers it instead (see PipelineDeps.gate). */
+  readonly gate?: () => Reply | null;
 }
 
 /** What events record about the request that caused them. */
@@ -78,7 +81,15 @@ export function createApp(deps: AppDeps): express.Express {
   // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404s.
   app.use('/auth', docsRouter({ config: deps.config, surfaces }));
   for (const { prefix, endpoints } of surfaces)
-    app.use(prefix, surfaceRouter(endpoints, { authenticate, throttles: deps.throttles ?? noThrottles, metadata: requestMetadata }));
+    app.use(
+      prefix,
+      surfaceRouter(endpoints, {
+        authenticate,
+        throttles: deps.throttles ?? noThrottles,
+        metadata: requestMetadata,
+        ...(deps.gate ? { gate: deps.gate } : {}),
+      }),
+    );
 
   app.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
   app.use(errorHandler(deps.log));

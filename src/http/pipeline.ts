@@ -19,6 +19,11 @@ export interface PipelineDeps {
   readonly throttles: Throttles;
   /** What every event a request causes records about it (correlation id, actor, client). */
   readonly metadata: (req: Request, principal: Principal | null) => EventMetadata;
+  /**
+   * Asked before anything else: a reply answers the request instead of the endpoint (503 while the read model is
+   * stopped at an event it cannot read, rather than serve a model known to be behind).
+   */
+  readonly gate?: () => Reply | null;
 }
 
 /** One router for a REST surface: its endpoints, and DRF's 404 for any other path. */
@@ -51,6 +56,8 @@ function mergeByPath(endpoints: readonly Endpoint[]): Endpoint[] {
 
 async function runEndpoint(endpoint: Endpoint, deps: PipelineDeps, req: Request, res: Response): Promise<void> {
   const names = endpoint.fieldNames ?? {};
+  const closed = deps.gate?.();
+  if (closed) return send(res, closed);
   try {
     const principal = endpoint.authenticates === false ? null : await deps.authenticate(req.headers);
     // HEAD is GET without the body (node drops it).

@@ -5,7 +5,7 @@
 //   readModel            the read model answers (its checkpoint is read)                        [api]
 //   readModelProjection  the projection trails the log by at most MAX_LAG_EVENTS events and its oldest pending
 //                        event is at most READ_YOUR_WRITES_TIMEOUT_MS old (beyond that, writes would answer 503),
-//                        and it is not stuck on an event                                         [api]
+//                        and it is not stuck on an event, nor stopped at one it cannot read     [api]
 //   relay                not stuck on an event while it holds the lease (a standby is ready)     [relay]
 //   broker               the RabbitMQ connection is up                                            [where AMQP_URL is used]
 import type { EventStore } from '../store/port.js';
@@ -92,9 +92,13 @@ export interface SubscriptionState {
 }
 
 const blockedReason = (b: Blocked) =>
-  b.error === null
-    ? `stuck on ${b.eventType} ${b.eventId} since ${b.since.toISOString()} (still handling it)`
-    : `retrying ${b.eventType} ${b.eventId} since ${b.since.toISOString()} (${b.failures} failures, last: ${b.error.slice(0, 200)})`;
+  b.stopped
+    ? `stopped at an event it cannot read: position ${b.stopped.position}, stream ${b.stopped.streamId}, type ${b.eventType} ` +
+      `(${b.stopped.reason.slice(0, 200)}); upgrade authstream` +
+      (b.stopped.skipSetting ? `, or skip it with ${b.stopped.skipSetting}=${b.stopped.position}` : '')
+    : b.error === null
+      ? `stuck on ${b.eventType} ${b.eventId} since ${b.since.toISOString()} (still handling it)`
+      : `retrying ${b.eventType} ${b.eventId} since ${b.since.toISOString()} (${b.failures} failures, last: ${b.error.slice(0, 200)})`;
 
 /** A subscription is ready when it is not stuck and, with `maxLag`, trails the log within it. */
 export function subscriptionCheck(
@@ -115,6 +119,10 @@ export function subscriptionCheck(
       const detail = lag
         ? { lagEvents: lag.events, lagSeconds: Number(lag.seconds.toFixed(3)), ...(lag.capped ? { lagCapped: true } : {}) }
         : { active: false };
+      if (blocked?.stopped) {
+        const { position, streamId } = blocked.stopped;
+        return { ok: false, reason: blockedReason(blocked), stoppedAt: { position, streamId, eventType: blocked.eventType }, ...detail };
+      }
       if (blocked) return { ok: false, reason: blockedReason(blocked), ...detail };
       if (lag && maxLag && (lag.capped || lag.events > maxLag.events)) {
         return {

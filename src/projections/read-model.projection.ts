@@ -4,6 +4,7 @@ import type { ReadModel } from '../readmodel/port.js';
 import type { RecordedEvent } from '../store/port.js';
 import { isUserStream, parseUserEvent, type UserEvent } from '../events/user.events.js';
 import type { Projection } from './projection.js';
+import { unreadableEvent } from './runner.js';
 import { registrationProjection } from './registration.projection.js';
 import { activationProjection } from './activation.projection.js';
 import { profileProjection } from './profile.projection.js';
@@ -29,6 +30,13 @@ export async function projectUserEvent(model: ReadModel, event: UserEvent, revis
 export function readModelProjection(model: ReadModel) {
   return async (event: RecordedEvent): Promise<void> => {
     if (!isUserStream(event.streamId)) return;
-    await projectUserEvent(model, parseUserEvent(event.type, event.data), Number(event.revision));
+    let parsed: UserEvent;
+    try {
+      parsed = parseUserEvent(event.type, event.data);
+    } catch (error) {
+      // An unknown type, an unknown version, a schema mismatch: retrying cannot help, the runner stops here.
+      throw unreadableEvent(error);
+    }
+    await projectUserEvent(model, parsed, Number(event.revision));
   };
 }

@@ -15,6 +15,53 @@ export interface RunnerOptions {
   /** Must be idempotent: after a crash, events since the last stored checkpoint are handled again. */
   readonly handle: (event: RecordedEvent) => Promise<void>;
   readonly log: Logger;
+  /**
+   * Positions (positionText) of events to pass over without handling them: the operator's way past an event the
+   * handler cannot read (READ_MODEL_SKIP_EVENTS for the read model). Each one skipped is logged.
+   */
+  readonly skip?: ReadonlySet<string>;
+  /** The setting that fills `skip`, named in the log line and in /health when the runner stops at an event. */
+  readonly skipSetting?: string;
+}
+
+/**
+ * Thrown by a handler for an event it can never read — an unknown type, a version with no upcaster, data that does
+ * not match its schema — as opposed to a failure that may pass (the read model is down), which is retried. The
+ * runner stops at such an event instead of retrying it forever, and reports it (stoppedAt, blocked, /health).
+ * The message must not hold the event's data.
+ */
+export class UnreadableEventError extends Error {
+  override name = 'UnreadableEventError';
+}
+
+/**
+ * The UnreadableEventError for a parse failure: the schema's complaints (each field's path and the schema's message,
+ * which names expectations, never the value found), or the registry's message (an unknown type or version).
+ */
+export function unreadableEvent(error: unknown): UnreadableEventError {
+  const issues = (error as { issues?: unknown }).issues;
+  const reason = Array.isArray(issues)
+    ? `schema mismatch: ${issues
+        .slice(0, 5)
+        .map((i: { path?: unknown[]; message?: string }) => `${(i.path ?? []).join('.') || '(root)'}: ${i.message ?? 'invalid'}`)
+        .join('; ')}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  return new UnreadableEventError(reason.slice(0, 300));
+}
+
+/** A position as operators read and write it: `N` on the embedded log (commit = prepare), `commit/prepare` else. */
+export const positionText = (p: Position): string => (p.commit === p.prepare ? String(p.commit) : `${p.commit}/${p.prepare}`);
+
+/** The event a runner stopped at because its handler cannot read it. */
+export interface StoppedAt {
+  readonly position: string;
+  readonly streamId: string;
+  readonly eventType: string;
+  readonly eventId: string;
+  readonly reason: string;
+  readonly since: Date;
 }
 
 export class ReadYourWritesTimeout extends Error {
@@ -37,6 +84,8 @@ export interface Blocked {
   /** The last failure; null while the first attempt is still running. */
   readonly error: string | null;
   readonly failures: number;
+  /** Set when the runner stopped at an event it cannot read (it is not retrying it). */
+  readonly stopped?: StoppedAt & { readonly skipSetting?: string };
 }
 
 /** A handler still running after this long counts as blocked (an in-process email retry holds the relay). */
@@ -49,6 +98,7 @@ export class SubscriptionRunner {
   private subscription: { close(): Promise<void> } | null = null;
   private loop: Promise<void> | null = null;
   private handling: { event: RecordedEvent; since: Date; failures: number; error: string | null } | null = null;
+  private unreadable: StoppedAt | null = null;
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -58,9 +108,14 @@ export class SubscriptionRunner {
     this.applied = await checkpoints.load(name);
     for await (const event of store.readAll(this.applied ? { fromPosition: this.applied } : {})) {
       if (this.applied && comparePositions(event.position, this.applied) <= 0) continue; // readAll is inclusive
-      await this.apply(event);
+      if (!(await this.apply(event))) return; // stopped at an event it cannot read: no following either
     }
     this.loop = this.follow();
+  }
+
+  /** The event this runner stopped at because its handler cannot read it; null while it runs. */
+  get stoppedAt(): StoppedAt | null {
+    return this.unreadable;
   }
 
   /** The position of the last event handled. */
@@ -70,6 +125,18 @@ export class SubscriptionRunner {
 
   /** The event this runner is stuck on, or null (for /health/ready and the metrics). */
   get blocked(): Blocked | null {
+    const s = this.unreadable;
+    if (s) {
+      const skipSetting = this.options.skipSetting;
+      return {
+        since: s.since,
+        eventType: s.eventType,
+        eventId: s.eventId,
+        error: s.reason,
+        failures: 1,
+        stopped: { ...s, ...(skipSetting ? { skipSetting } : {}) },
+      };
+    }
     const h = this.handling;
     if (!h || (h.failures === 0 && Date.now() - h.since.getTime() < HANDLING_STUCK_MS)) return null;
     return { since: h.since, eventType: h.event.type, eventId: h.event.id, error: h.error, failures: h.failures };
@@ -123,7 +190,10 @@ export class SubscriptionRunner {
         const subscription = this.options.store.subscribeToAll(this.applied ?? undefined);
         this.subscription = subscription;
         for await (const event of subscription) {
-          await this.apply(event);
+          if (!(await this.apply(event))) {
+            await subscription.close();
+            return;
+          }
           backoffMs = 100;
         }
         if (this.stopped) return;
@@ -137,19 +207,56 @@ export class SubscriptionRunner {
     }
   }
 
-  private async apply(event: RecordedEvent): Promise<void> {
+  /** Handles one event (retrying failures that may pass); false when it stopped at an event it cannot read. */
+  private async apply(event: RecordedEvent): Promise<boolean> {
+    if (this.unreadable) return false;
+    const { name, log, skip, skipSetting } = this.options;
+    const position = positionText(event.position);
+    const skipped = skip?.has(position) ?? false;
+    if (skipped) {
+      log.warn(`${name}: skipping the event at position ${position} without handling it, as ${skipSetting ?? 'configured'} says`, {
+        position,
+        streamId: event.streamId,
+        eventType: event.type,
+        eventId: event.id,
+      });
+    }
     // A failing handler (the read model is down) is retried until it succeeds: skipping would lose the effect.
     const handling = { event, since: new Date(), failures: 0, error: null as string | null };
     this.handling = handling;
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 5_000)) {
       try {
-        await this.options.handle(event);
+        if (!skipped) await this.options.handle(event);
         await this.options.checkpoints.save(this.options.name, event.position);
         break;
       } catch (error) {
         if (this.stopped) {
           this.handling = null;
           throw error;
+        }
+        if (error instanceof UnreadableEventError) {
+          // Retrying cannot help: stop here, say so once, and let the operator decide (upgrade, or skip it).
+          this.handling = null;
+          this.unreadable = {
+            position,
+            streamId: event.streamId,
+            eventType: event.type,
+            eventId: event.id,
+            reason: error.message,
+            since: new Date(),
+          };
+          const hint = skipSetting ? `; upgrade authstream to a version that reads it, or skip it with ${skipSetting}=${position}` : '';
+          log.error(
+            `${name}: stopped at an event it cannot read (position ${position}, stream ${event.streamId}, type ${event.type})${hint}`,
+            {
+              position,
+              streamId: event.streamId,
+              eventType: event.type,
+              eventId: event.id,
+              reason: error.message,
+            },
+          );
+          return false;
         }
         handling.failures++;
         handling.error = String(error);
@@ -160,8 +267,9 @@ export class SubscriptionRunner {
     this.handling = null;
     this.applied = event.position;
     const ready = this.waiters.filter((w) => comparePositions(event.position, w.target) >= 0);
-    if (ready.length === 0) return;
+    if (ready.length === 0) return true;
     this.waiters = this.waiters.filter((w) => !ready.includes(w));
     for (const w of ready) w.resolve();
+    return true;
   }
 }

@@ -11,6 +11,7 @@ import { MongoClient } from 'mongodb';
 import { createThrottles } from '../throttle.js';
 import { loadJwtKeys } from '../crypto/jwt-keys.js';
 import { createApp } from '../http/app.js';
+import type { Reply } from '../http/endpoint.js';
 import { MAX_LAG_EVENTS, readModelCheck, subscriptionCheck, type Readiness } from '../observability/health.js';
 import { metrics } from '../observability/metrics.js';
 import { closeServer, listen, type RunningRole, type ServiceContext } from './context.js';
@@ -29,13 +30,23 @@ export async function startApi(
   const { config, log, now, secretKey, store, readModel, hasher } = ctx;
   // Before anything starts: a bad key file stops the service with a message naming the setting.
   const jwtKeys = await loadJwtKeys(config);
+  if (config.READ_MODEL_SKIP_EVENTS.length > 0) {
+    log.warn(
+      `READ_MODEL_SKIP_EVENTS: the read model passes over the events at positions ${config.READ_MODEL_SKIP_EVENTS.join(', ')}; ` +
+        'what they would have changed is missing from it',
+      { positions: config.READ_MODEL_SKIP_EVENTS },
+    );
+  }
   const projections = new SubscriptionRunner({
     name: 'read-model',
     store,
     checkpoints: readModelCheckpoints(readModel),
     handle: readModelProjection(readModel),
     log,
+    skip: new Set(config.READ_MODEL_SKIP_EVENTS),
+    skipSetting: 'READ_MODEL_SKIP_EVENTS',
   });
+  // Resolves at an event it cannot read too: the service then starts, says so in /health, and answers 503.
   await projections.start();
   const unwatch = metrics.watchSubscription('read-model', projections);
 
@@ -66,14 +77,39 @@ export async function startApi(
     ? await new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 3_000 }).connect()
     : null;
   const throttles = createThrottles(config, throttleStore ? { client: throttleStore, dbName: config.MONGODB_DB } : undefined);
-  const app = createApp({ config, log, useCases: cases, readModel, jwt, throttles, health, ...(ready ? { ready } : {}) });
+  const app = createApp({
+    config,
+    log,
+    useCases: cases,
+    readModel,
+    jwt,
+    throttles,
+    health,
+    ...(ready ? { ready } : {}),
+    gate: () => readModelStopped(projections),
+  });
 
   const server = createServer(app);
   const url = await listen(config, server);
   return {
     url,
     useCases: cases,
-    health: () => ({ readModelPosition: String(projections.position?.commit ?? 'none') }),
+    health: () => {
+      const stopped = projections.stoppedAt;
+      return {
+        readModelPosition: String(projections.position?.commit ?? 'none'),
+        ...(stopped
+          ? {
+              readModelStoppedAt: {
+                position: stopped.position,
+                streamId: stopped.streamId,
+                eventType: stopped.eventType,
+                reason: stopped.reason,
+              },
+            }
+          : {}),
+      };
+    },
     // Beyond READ_YOUR_WRITES_TIMEOUT_MS of lag, writes would answer 503: not ready.
     checks: [
       readModelCheck(() => readModel.loadCheckpoint('read-model')),
@@ -86,5 +122,15 @@ export async function startApi(
       await projections.stop();
       await throttleStore?.close();
     },
+  };
+}
+
+/** The answer to every API request while the read model is stopped at an event it cannot read. */
+function readModelStopped(projections: SubscriptionRunner): Reply | null {
+  const stopped = projections.stoppedAt;
+  if (!stopped) return null;
+  return {
+    status: 503,
+    body: { detail: `The read model is stopped at an event it cannot read (position ${stopped.position}); see the log.` },
   };
 }

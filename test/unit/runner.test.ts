@@ -8,7 +8,16 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openEmbeddedEventStore } from '../../src/store/embedded.js';
 import type { AllSubscription, EventStore, Position, RecordedEvent } from '../../src/store/port.js';
-import { ReadYourWritesTimeout, SubscriptionRunner, type CheckpointStore } from '../../src/projections/runner.js';
+import {
+  positionText,
+  ReadYourWritesTimeout,
+  SubscriptionRunner,
+  UnreadableEventError,
+  type CheckpointStore,
+} from '../../src/projections/runner.js';
+import { readModelProjection } from '../../src/projections/read-model.projection.js';
+import { createMemoryReadModel } from '../../src/readmodel/memory.js';
+import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import { djoserErrors, toApiError } from '../../src/http/errors.js';
 
@@ -125,5 +134,117 @@ describe('SubscriptionRunner', () => {
     const response = toApiError(error, djoserErrors);
     assert.equal(response?.status, 503);
     assert.match(String((response?.body as { detail: string }).detail), /not visible yet/);
+  });
+
+  describe('an event its handler cannot read', () => {
+    /** A logger that keeps what it is told. */
+    const recording = () => {
+      const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+      const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+        void lines.push({ level, msg, ...(fields ? { fields } : {}) });
+      const log = { ...silentLogger, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } as Logger;
+      return { log, lines };
+    };
+    const poisoned = async (prefix: string) => {
+      await store.append(`${prefix}-a`, [event(1)], 'no_stream');
+      const bad = await store.append(
+        `${prefix}-b`,
+        [{ id: randomUUID(), type: 'Unreadable', data: { i: 2, secret: 'hunter2' } }],
+        'no_stream',
+      );
+      await store.append(`${prefix}-c`, [event(3)], 'no_stream');
+      return bad.position;
+    };
+    const handler = (seen: number[], prefix: string) => async (e: RecordedEvent) => {
+      if (!e.streamId.startsWith(prefix)) return;
+      if (e.type === 'Unreadable') throw new UnreadableEventError(`unknown event type ${e.type}`);
+      seen.push(e.data.i as number);
+    };
+
+    it('stops there instead of retrying: start() resolves, the event is reported once (position, stream, type, no data)', async () => {
+      const bad = await poisoned('stop');
+      const seen: number[] = [];
+      const { log, lines } = recording();
+      const checkpoints = memoryCheckpoints();
+      const runner = new SubscriptionRunner({
+        name: 'stop',
+        store,
+        checkpoints,
+        handle: handler(seen, 'stop'),
+        log,
+        skipSetting: 'READ_MODEL_SKIP_EVENTS',
+      });
+      await runner.start();
+      assert.deepEqual(seen, [1]);
+      assert.equal(runner.stoppedAt?.position, positionText(bad));
+      assert.equal(runner.stoppedAt?.streamId, 'stop-b');
+      assert.equal(runner.stoppedAt?.eventType, 'Unreadable');
+      assert.ok(runner.blocked?.stopped, 'blocked names the stop');
+      const errors = lines.filter((l) => l.level === 'error');
+      assert.equal(errors.length, 1);
+      assert.match(
+        errors[0]!.msg,
+        new RegExp(`position ${positionText(bad)}, stream stop-b, type Unreadable.*READ_MODEL_SKIP_EVENTS=${positionText(bad)}`),
+      );
+      assert.doesNotMatch(JSON.stringify(lines), /hunter2/);
+      // Nothing after it is handled, live either, and its checkpoint stays before it.
+      const later = await store.append('stop-d', [event(4)], 'no_stream');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(seen, [1]);
+      assert.ok(checkpoints.saved.get('stop')!.commit < bad.commit);
+      await assert.rejects(runner.waitFor(later.position, 50), ReadYourWritesTimeout);
+      await runner.stop();
+    });
+
+    it('passes over the positions it is told to skip, logging each, and goes on', async () => {
+      const bad = await poisoned('skip');
+      const seen: number[] = [];
+      const { log, lines } = recording();
+      const runner = new SubscriptionRunner({
+        name: 'skip',
+        store,
+        checkpoints: memoryCheckpoints(),
+        handle: handler(seen, 'skip'),
+        log,
+        skip: new Set([positionText(bad)]),
+        skipSetting: 'READ_MODEL_SKIP_EVENTS',
+      });
+      await runner.start();
+      assert.equal(runner.stoppedAt, null);
+      assert.deepEqual(seen, [1, 3]);
+      assert.ok(lines.some((l) => l.level === 'warn' && l.msg.includes(`skipping the event at position ${positionText(bad)}`)));
+      const later = await store.append('skip-d', [event(4)], 'no_stream');
+      await runner.waitFor(later.position, 5_000);
+      assert.deepEqual(seen, [1, 3, 4]);
+      await runner.stop();
+    });
+
+    it('the read-model projection calls a parse failure unreadable: unknown type, unknown version, schema mismatch', async () => {
+      const project = readModelProjection(createMemoryReadModel());
+      const recorded = (type: string, data: Record<string, unknown>): RecordedEvent => ({
+        id: randomUUID(),
+        type,
+        streamId: `user-${randomUUID()}`,
+        revision: 0n,
+        position: { commit: 1n, prepare: 1n },
+        data,
+        metadata: {},
+        created: new Date(),
+      });
+      const userId = randomUUID();
+      for (const [type, data, reason] of [
+        ['UserTeleported', { v: 1, userId, at: new Date().toISOString() }, /unknown user event type UserTeleported/],
+        ['UserActivated', { v: 7, userId, at: new Date().toISOString() }, /schema mismatch: v: /],
+        ['UserActivated', { v: 1, userId: 'not an id', at: 'never' }, /schema mismatch: userId: .*at: /],
+      ] as const) {
+        const error = await project(recorded(type, data)).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof UnreadableEventError, `${type} v${String(data.v)}`);
+        assert.match(error.message, reason);
+        assert.doesNotMatch(error.message, /not an id|never/, 'never the data');
+      }
+    });
   });
 });
