@@ -135,7 +135,7 @@ describe('authstream import-django', () => {
     assert.equal(login.status, 200, JSON.stringify(login.body));
     const refused = await cli(['import-django', DEFAULT], { DATA_DIR: dataDir });
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /is in use by a running authstream, so nothing was imported/);
+    assert.match(refused.stderr, /is in use by a running authstream, so nothing was done/);
     assert.match(refused.stderr, /stop the service/);
     // Every imported event records the CLI as its actor; one correlation id per run.
     const byRun = new Map<unknown, number>();

@@ -7,14 +7,13 @@ import { access, stat } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
 import type { Config } from '../../config.js';
 import { loadSecretKey } from '../../crypto/secret-key.js';
-import { ensurePrivateDir } from '../../data-dir.js';
 import { silentLogger } from '../../log.js';
 import { formatDumpError, parseDjangoDumpFile, type DjangoDump } from '../../commands/import-django/dump.js';
 import { importDeps, importDjango } from '../../commands/import-django/import.js';
 import type { EventStore } from '../../store/port.js';
 import { CliError, defineCommand, EXIT, type CliContext } from '../command.js';
-import { embeddedLogDir } from '../context.js';
 import { dryRunStore } from '../dry-run-store.js';
+import { openWritableStore } from '../writable-store.js';
 
 interface ImportOptions {
   readonly userModel: string;
@@ -51,23 +50,10 @@ async function checkReadable(file: string): Promise<void> {
 }
 
 /** The store to import into: for writing (the embedded log's lock: the service must be stopped), or read-only. */
-async function openStore(context: CliContext, config: Config, dryRun: boolean): Promise<EventStore> {
-  if (dryRun) return context.openEventStore(config);
-  if (!config.EVENTSTORE_URL) await ensurePrivateDir(config.DATA_DIR);
-  try {
-    return await context.openEventStore(config, { readOnly: false });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (config.EVENTSTORE_URL || !/is locked by process/.test(message)) throw error;
-    throw new CliError(
-      `the embedded event log ${embeddedLogDir(config)} is in use by a running authstream, so nothing was imported.\n` +
-        '  import-django appends to the log, and one process writes the embedded log at a time: stop the service, run the\n' +
-        '  import, then start the service again (it reads the imported users at start). --dry-run only reads and works\n' +
-        `  beside the service; with EVENTSTORE_URL the import runs beside it too.\n  (${message})`,
-      EXIT.FAILURE,
-    );
-  }
-}
+const openStore = (context: CliContext, config: Config, dryRun: boolean): Promise<EventStore> =>
+  dryRun
+    ? context.openEventStore(config)
+    : openWritableStore(context, config, 'import-django', ' --dry-run only reads and works beside the service.');
 
 const ignoredList = (dump: DjangoDump) =>
   Object.entries(dump.ignored)

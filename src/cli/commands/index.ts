@@ -8,6 +8,7 @@ import rebuild from './rebuild.js';
 import eventsTail from './events-tail.js';
 import log from './log.js';
 import importDjango from './import-django.js';
+import createsuperuser from './createsuperuser.js';
 
 export const commands: readonly CliCommand[] = [
   start,
@@ -17,7 +18,7 @@ export const commands: readonly CliCommand[] = [
   eventsTail,
   log,
   importDjango,
+  createsuperuser,
   // Registration points for the commands other engineers add (the logic is theirs; see ../main.ts):
-  //   createsuperuser,  // ./createsuperuser.ts `authstream createsuperuser`
   //   erase,            // ./erase.ts           `authstream erase <user>`
 ];
