@@ -137,6 +137,48 @@ const schema = z.object({
   /** Django's PASSWORD_RESET_TIMEOUT (seconds): how long activation and reset links stay valid. */
   PASSWORD_RESET_TIMEOUT: int(259_200, 60),
 
+  // The dj-rest-auth surface (src/http/dj-rest-auth/): dj-rest-auth 4.0.1's REST_AUTH dict as REST_AUTH_<NAME>, and
+  // django-allauth 0.51's ACCOUNT_* settings under their own names, with their defaults. DJ_REST_AUTH_* are
+  // authstream's own. SITE_NAME, DOMAIN and PROTOCOL are shared with the djoser surface.
+  /** Where the surface is mounted, e.g. `/dj-rest-auth/`; unset: not mounted. */
+  DJ_REST_AUTH_PREFIX: optionalString
+    .refine((v) => v === undefined || /^\/[\w.~-]+(\/[\w.~-]+)*\/?$/.test(v), 'must be a path like /dj-rest-auth/')
+    .refine((v) => v === undefined || !/^\/auth(\/|$)/.test(v), 'must not be under /auth/ (the djoser surface)')
+    .transform((v) => v?.replace(/\/$/, '')),
+  /** simplejwt's token_blacklist app installed: logout/ blacklists the refresh token (else only the cookies go). */
+  DJ_REST_AUTH_TOKEN_BLACKLIST: bool(true),
+  REST_AUTH_USE_JWT: bool(false),
+  REST_AUTH_SESSION_LOGIN: bool(true),
+  REST_AUTH_OLD_PASSWORD_FIELD_ENABLED: bool(false),
+  REST_AUTH_LOGOUT_ON_PASSWORD_CHANGE: bool(false),
+  REST_AUTH_JWT_AUTH_COOKIE: optionalString,
+  REST_AUTH_JWT_AUTH_REFRESH_COOKIE: optionalString,
+  REST_AUTH_JWT_AUTH_REFRESH_COOKIE_PATH: z.string().startsWith('/').default('/'),
+  REST_AUTH_JWT_AUTH_SECURE: bool(false),
+  REST_AUTH_JWT_AUTH_HTTPONLY: bool(true),
+  REST_AUTH_JWT_AUTH_SAMESITE: z.enum(['Lax', 'Strict', 'None']).default('Lax'),
+  REST_AUTH_JWT_AUTH_RETURN_EXPIRATION: bool(false),
+  REST_AUTH_JWT_AUTH_COOKIE_USE_CSRF: bool(false),
+  REST_AUTH_JWT_AUTH_COOKIE_ENFORCE_CSRF_ON_UNAUTHENTICATED: bool(false),
+  /** The frontend's reset-confirm page, joined to PROTOCOL://DOMAIN/ (the project's `password_reset_confirm` URL). */
+  REST_AUTH_PASSWORD_RESET_CONFIRM_URL: linkTemplate('password-reset/confirm/{uid}/{token}/'),
+  ACCOUNT_AUTHENTICATION_METHOD: z.enum(['username', 'email', 'username_email']).default('username'),
+  ACCOUNT_EMAIL_REQUIRED: bool(false),
+  ACCOUNT_EMAIL_VERIFICATION: z.enum(['none', 'optional', 'mandatory']).default('optional'),
+  /** How many days an email-confirmation key stays valid. */
+  ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS: int(3, 1, 3_650),
+  ACCOUNT_UNIQUE_EMAIL: bool(true),
+  ACCOUNT_USERNAME_REQUIRED: bool(true),
+  ACCOUNT_USERNAME_MIN_LENGTH: int(1, 1, 150),
+  /** Comma-separated usernames registration and user/ refuse (case-insensitive). */
+  ACCOUNT_USERNAME_BLACKLIST: z
+    .string()
+    .default('')
+    .transform((v) => splitList(v)),
+  /** Unset: `[<SITE_NAME>] `. */
+  ACCOUNT_EMAIL_SUBJECT_PREFIX: z.string().optional(),
+  ACCOUNT_LOGOUT_ON_GET: bool(false),
+
   // simplejwt (lifetimes in seconds)
   ACCESS_TOKEN_LIFETIME: int(300, 1),
   REFRESH_TOKEN_LIFETIME: int(86_400, 1),
@@ -290,6 +332,7 @@ function withModelDefaults(parsed: Parsed): Config {
   const emailModel = parsed.USERNAME_FIELD === 'email';
   const loginField = parsed.LOGIN_FIELD ?? parsed.USERNAME_FIELD;
   if (emailModel && loginField === 'username') problems.push('LOGIN_FIELD: the email user model has no username to log in with');
+  problems.push(...djRestAuthProblems(parsed));
   const known = ['email', 'first_name', 'last_name', ...parsed.USER_FIELDS.map((f) => f.name)];
   // Django's default user: REQUIRED_FIELDS = ['email']; a custom email model: its required fields.
   const required = parsed.REQUIRED_FIELDS ?? (emailModel ? parsed.USER_FIELDS.filter((f) => f.required).map((f) => f.name) : ['email']);
@@ -306,6 +349,20 @@ function withModelDefaults(parsed: Parsed): Config {
     EMAIL_UNIQUE: parsed.EMAIL_UNIQUE || emailModel || loginField === 'email',
     USERNAME_RESET_CONFIRM_URL: parsed.USERNAME_RESET_CONFIRM_URL ?? `#/${parsed.USERNAME_FIELD}/reset/confirm/{uid}/{token}`,
   };
+}
+
+/** allauth's own start-up assertions (allauth/account/app_settings.py), checked when the surface is mounted. */
+function djRestAuthProblems(parsed: Parsed): string[] {
+  if (parsed.DJ_REST_AUTH_PREFIX === undefined) return [];
+  const problems: string[] = [];
+  if (parsed.USERNAME_FIELD !== 'username') problems.push('DJ_REST_AUTH_PREFIX: the dj-rest-auth surface needs USERNAME_FIELD=username');
+  if (!parsed.ACCOUNT_EMAIL_REQUIRED && parsed.ACCOUNT_AUTHENTICATION_METHOD === 'email')
+    problems.push('ACCOUNT_EMAIL_REQUIRED: must be true with ACCOUNT_AUTHENTICATION_METHOD=email');
+  if (!parsed.ACCOUNT_EMAIL_REQUIRED && parsed.ACCOUNT_EMAIL_VERIFICATION === 'mandatory')
+    problems.push('ACCOUNT_EMAIL_REQUIRED: must be true with ACCOUNT_EMAIL_VERIFICATION=mandatory');
+  if (!parsed.ACCOUNT_USERNAME_REQUIRED && parsed.ACCOUNT_AUTHENTICATION_METHOD === 'username')
+    problems.push('ACCOUNT_USERNAME_REQUIRED: must be true with ACCOUNT_AUTHENTICATION_METHOD=username');
+  return problems;
 }
 
 export interface UserFieldSpec {

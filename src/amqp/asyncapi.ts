@@ -34,6 +34,8 @@ const summaries: Record<UserEventType, string> = {
   PasswordRehashed: 'The same password was hashed again with the current algorithm (no hash is published).',
   UsernameChanged: 'The username was set or reset.',
   UsernameResetRequested: 'A username reset email is due.',
+  EmailVerificationRequested: 'An email-confirmation email is due (dj-rest-auth: signup or resend-email); no key is published.',
+  EmailVerified: "The account's email address was verified (by a confirmation key, or by a djoser activation link).",
 };
 
 const toJsonSchema = (schema: z.ZodType): Record<string, unknown> => {

@@ -22,6 +22,12 @@ import {
   type TokenCommand,
 } from './tokens.rules.js';
 import { deleteUser, deletionEvolvers, type DeletionCommand } from './deletion.rules.js';
+import {
+  emailVerificationEvolvers,
+  requestEmailVerification,
+  verifyEmail,
+  type EmailVerificationCommand,
+} from './email-verification.rules.js';
 
 export type UserCommand =
   | RegistrationCommand
@@ -31,7 +37,8 @@ export type UserCommand =
   | UsernameCommand
   | TokenCommand
   | DeletionCommand
-  | AdminCommand;
+  | AdminCommand
+  | EmailVerificationCommand;
 
 export function decide(command: UserCommand, state: UserState): UserEvent[] {
   switch (command.type) {
@@ -79,6 +86,10 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       return reactivateUser(command, state);
     case 'UnlockAccount':
       return unlockAccount(command, state);
+    case 'RequestEmailVerification':
+      return requestEmailVerification(command, state);
+    case 'VerifyEmail':
+      return verifyEmail(command, state);
   }
 }
 
@@ -90,6 +101,7 @@ const evolvers: Evolvers = {
   ...usernameEvolvers,
   ...tokenEvolvers,
   ...deletionEvolvers,
+  ...emailVerificationEvolvers,
 };
 
 export function evolve(state: UserState, event: UserEvent): UserState {

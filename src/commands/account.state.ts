@@ -19,10 +19,20 @@ export interface Account {
   readonly security: Security;
   /** How many of this account's claims on unique values were fenced out (see reservation.rules.ts). */
   readonly claimsVoided: number;
+  /** Which address was verified and the confirmation keys still pending (email-verification.rules.ts); absent: none. */
+  readonly emailVerification?: EmailVerification;
+}
+
+/** The account's email verification (allauth's EmailAddress.verified, and its confirmation keys). */
+export interface EmailVerification {
+  /** The address last verified; the account's email counts as verified while it is the same mailbox. */
+  readonly verifiedEmail: string | null;
+  /** Confirmation keys sent and not yet used or superseded: the key's hash, the address it went to, its expiry. */
+  readonly pending: readonly { readonly keyHash: string; readonly email: string; readonly expires: string }[];
 }
 
 /** The emails a user (or anyone) can ask for with just an address. */
-export type EmailRequestKind = 'activation' | 'password_reset' | 'username_reset';
+export type EmailRequestKind = 'activation' | 'password_reset' | 'username_reset' | 'email_verification';
 
 /** A JWT session: one refresh-token family, from its login to its expiry or revocation. */
 export interface Session {

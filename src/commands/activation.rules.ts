@@ -4,6 +4,7 @@ import { DomainError } from './decider.js';
 import { isAccount, type UserState } from './account.state.js';
 import { emailRequestDue, emailRequested, requireAccount, requireLink, type LinkToken } from './shared.rules.js';
 import { onAccount, type Evolvers } from './evolvers.js';
+import { verifiedByActivation } from './email-verification.rules.js';
 
 export type ActivationCommand =
   | { readonly type: 'ActivateUser'; readonly link: LinkToken; readonly now: Date }
@@ -14,7 +15,9 @@ export function activateUser(command: Extract<ActivationCommand, { type: 'Activa
   // djoser checks the token first (400), then staleness (403): an active account's token is stale.
   const account = requireLink(state, command.link, 'activation', command.now);
   if (account.status === 'active') throw new DomainError('stale_token');
-  return [userEvent('UserActivated', { userId: account.id, at: command.now.toISOString() })];
+  const at = command.now.toISOString();
+  // The link was mailed to the account's address: activating proves the mailbox (dj-rest-auth's "verified").
+  return [userEvent('UserActivated', { userId: account.id, at }), ...verifiedByActivation(account, at)];
 }
 
 /** Who an activation email is for: an account not active yet (djoser 2.3: an active one gets none, silently). */

@@ -39,7 +39,9 @@ export type DomainErrorCode =
   /** A JWT failed simplejwt's checks; `message` says which. */
   | 'token_not_valid'
   /** A valid refresh token whose account is gone or inactive. */
-  | 'no_active_account';
+  | 'no_active_account'
+  /** The right password, but the account's email is not verified where that is required (allauth's mandatory). */
+  | 'email_not_verified';
 
 export type UniqueField = 'username' | 'email';
 

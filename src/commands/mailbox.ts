@@ -57,8 +57,14 @@ export function mailboxes(deps: {
   };
 }
 
+/** What the dj-rest-auth surface's confirmation keys are made with (the decider hashes the key it makes). */
+export interface EmailConfirmationKeys {
+  readonly secret: string;
+  readonly lifetimeSeconds: number;
+}
+
 /** The account command an email request of this kind becomes. */
-export function accountCommandFor(kind: EmailRequestKind, window: number, now: Date): UserCommand {
+export function accountCommandFor(kind: EmailRequestKind, window: number, now: Date, keys?: EmailConfirmationKeys): UserCommand {
   switch (kind) {
     case 'activation':
       return { type: 'RequestActivationEmail', window, now };
@@ -66,6 +72,11 @@ export function accountCommandFor(kind: EmailRequestKind, window: number, now: D
       return { type: 'RequestPasswordReset', window, now };
     case 'username_reset':
       return { type: 'RequestUsernameReset', window, now };
+    case 'password_reset_key':
+      return { type: 'RequestPasswordReset', window, surface: 'dj_rest_auth', now };
+    case 'email_confirmation':
+      if (!keys) throw new Error('an email_confirmation request needs the confirmation key settings');
+      return { type: 'RequestEmailVerification', source: 'resend', key: keys, window, now };
   }
 }
 
@@ -78,6 +89,8 @@ export function emailRequestProcessor(deps: {
   execute: (userId: string, command: UserCommand, metadata: EventMetadata) => Promise<unknown>;
   window: number;
   now: () => Date;
+  /** For the dj-rest-auth surface's resend-email. */
+  emailConfirmationKeys?: EmailConfirmationKeys;
 }) {
   return async (recorded: RecordedEvent): Promise<void> => {
     if (!isMailboxStream(recorded.streamId) || recorded.type !== 'EmailRequested') return;
@@ -86,7 +99,7 @@ export function emailRequestProcessor(deps: {
     const metadata = { ...recorded.metadata, actor: 'system', causationId: recorded.id };
     for (const userId of await deps.mailboxes.holdersOf(recorded.streamId)) {
       try {
-        await deps.execute(userId, accountCommandFor(event.data.kind, deps.window, deps.now()), metadata);
+        await deps.execute(userId, accountCommandFor(event.data.kind, deps.window, deps.now(), deps.emailConfirmationKeys), metadata);
       } catch (error) {
         if (!isDomainError(error, 'not_found')) throw error; // not eligible (inactive, unusable password …)
       }

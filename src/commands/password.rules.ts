@@ -23,10 +23,18 @@ export type PasswordCommand =
       readonly logout: boolean;
       readonly now: Date;
     }
-  | { readonly type: 'RequestPasswordReset'; readonly window: number; readonly now: Date }
+  | {
+      readonly type: 'RequestPasswordReset';
+      readonly window: number;
+      /** The dj-rest-auth surface's reset: allauth's email, its link (absent: djoser's). */
+      readonly surface?: 'dj_rest_auth';
+      readonly now: Date;
+    }
   | {
       readonly type: 'ResetPassword';
       readonly link: LinkToken;
+      /** Which link it is: djoser's (default) or the dj-rest-auth surface's. */
+      readonly purpose?: ResetPurpose;
       readonly passwordHash: string;
       readonly logout: boolean;
       readonly now: Date;
@@ -54,14 +62,19 @@ export function setPassword(command: Extract<PasswordCommand, { type: 'SetPasswo
 export function requestPasswordReset(command: Extract<PasswordCommand, { type: 'RequestPasswordReset' }>, state: UserState): UserEvent[] {
   if (!mayReceiveResetEmail(state)) throw new DomainError('not_found');
   if (!emailRequestDue(state, 'password_reset', command.now, command.window)) return [];
-  return [userEvent('PasswordResetRequested', { userId: state.id, at: command.now.toISOString() })];
+  const surface = command.surface ? { surface: command.surface } : {};
+  return [userEvent('PasswordResetRequested', { userId: state.id, ...surface, at: command.now.toISOString() })];
 }
 
+/** The links a password can be reset by: djoser's, and the dj-rest-auth surface's (allauth's link shape). */
+export type ResetPurpose = 'password_reset' | 'allauth_password_reset';
+
 /** The reset link's check, on its own so the use case can run it before it hashes the new password. */
-export const checkResetLink = (state: UserState, link: LinkToken, now: Date): Account => requireLink(state, link, 'password_reset', now);
+export const checkResetLink = (state: UserState, link: LinkToken, now: Date, purpose: ResetPurpose = 'password_reset'): Account =>
+  requireLink(state, link, purpose, now);
 
 export function resetPassword(command: Extract<PasswordCommand, { type: 'ResetPassword' }>, state: UserState): UserEvent[] {
-  const account = checkResetLink(state, command.link, command.now);
+  const account = checkResetLink(state, command.link, command.now, command.purpose);
   const at = command.now.toISOString();
   // djoser's reset also stamps last_login, which kills the link for good. Whoever asked for a reset may have lost
   // the password to someone else: every JWT session ends (the DRF token only with LOGOUT_ON_PASSWORD_CHANGE, as djoser).

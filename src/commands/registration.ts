@@ -30,10 +30,14 @@ export function registrationUseCases(deps: UseCaseDeps) {
     ...(config.EMAIL_UNIQUE && emailKey(email) !== '' ? [['email', emailKey(email)] as [ReservedKind, string]] : []),
   ];
 
-  async function create(input: Registration, flags: { staff: boolean; requireActivation: boolean }, metadata?: EventMetadata) {
-    // Django's create_user stores the NFKC username and normalize_email's address.
+  async function create(
+    input: Registration,
+    flags: { staff: boolean; requireActivation: boolean; emailAsTyped?: boolean },
+    metadata?: EventMetadata,
+  ) {
+    // Django's create_user stores the NFKC username and normalize_email's address (allauth's signup: as typed).
     const username = input.username.normalize('NFKC');
-    const email = normalizeEmail(input.email);
+    const email = flags.emailAsTyped ? input.email.trim() : normalizeEmail(input.email);
     // Hashed before claiming, so a claim is backed by its account as soon as possible.
     const passwordHash = input.password === null ? null : await deps.hasher.hash(input.password);
     const claims = claimsOf(username, email);
@@ -91,6 +95,13 @@ export function registrationUseCases(deps: UseCaseDeps) {
     /** Creates the account; DomainError('taken') when the username (or unique email) went to someone else. */
     register: (input: Registration, metadata?: EventMetadata): Promise<Account> =>
       create(input, { staff: false, requireActivation: config.SEND_ACTIVATION_EMAIL }, metadata),
+
+    /**
+     * allauth's signup (the dj-rest-auth surface): active at once whatever SEND_ACTIVATION_EMAIL says (allauth
+     * verifies the address instead, never is_active), the email stored as typed.
+     */
+    signUp: (input: Registration, metadata?: EventMetadata): Promise<Account> =>
+      create(input, { staff: false, requireActivation: false, emailAsTyped: true }, metadata),
 
     /** Django's create_superuser: staff and superuser, active whatever SEND_ACTIVATION_EMAIL says. */
     createSuperuser: (input: Registration, metadata?: EventMetadata): Promise<Account> =>

@@ -6,6 +6,7 @@ import { DomainError } from './decider.js';
 import { isAccount, type Account, type Security, type UserState } from './account.state.js';
 import { requireAccount } from './shared.rules.js';
 import { onAccount, type Evolvers } from './evolvers.js';
+import { isEmailVerified } from './email-verification.rules.js';
 
 /** LOCKOUT_*: after `threshold` failures in a row the account locks for `seconds`, twice as long each time, capped. */
 export interface LockoutPolicy {
@@ -43,6 +44,8 @@ export type TokenCommand =
       readonly recordLastLogin: boolean;
       /** The password hashed again (argon2id) when the stored hash is an imported Django one. */
       readonly rehash?: string;
+      /** allauth's ACCOUNT_EMAIL_VERIFICATION=mandatory: the account's email must be verified. */
+      readonly requireVerifiedEmail?: boolean;
       readonly now: Date;
     }
   | { readonly type: 'LogOut'; readonly now: Date }
@@ -88,6 +91,9 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
   }
   // The right password of an inactive account is no guess: it is recorded, but not counted towards a lock.
   if (state.status !== 'active') return [userEvent('LoginFailed', { userId, method, reason: 'inactive', at })];
+  // Not counted either: the password was right (the answer says so: allauth's "E-mail is not verified.").
+  if (command.requireVerifiedEmail && !isEmailVerified(state))
+    return [userEvent('LoginFailed', { userId, method, reason: 'unverified', at })];
   const token = command.newToken;
   const replacing = token?.replaces !== undefined && state.token?.keyHash === token.replaces;
   const session = command.session;
@@ -117,6 +123,10 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
 
 /** Whether a login decided the events of a refusal (the use case then answers as for a wrong password). */
 export const loginRefused = (events: readonly UserEvent[]): boolean => events.some((e) => e.type === 'LoginFailed');
+
+/** Whether a login was refused for an unverified email only (the password was right). */
+export const refusedUnverified = (events: readonly UserEvent[]): boolean =>
+  events.some((e) => e.type === 'LoginFailed' && e.data.reason === 'unverified');
 
 export function logOut(command: Extract<TokenCommand, { type: 'LogOut' }>, state: UserState): UserEvent[] {
   const account = requireAccount(state);

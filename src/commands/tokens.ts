@@ -10,7 +10,7 @@ import type { EventMetadata } from './command-handler.js';
 import { DomainError } from './decider.js';
 import { isAccount, type Account, type AuthToken, type UserState } from './account.state.js';
 import { emailKey, usernameKey } from './normalize.js';
-import { loginRefused, refreshRefused, type LoginMethod } from './tokens.rules.js';
+import { loginRefused, refreshRefused, refusedUnverified, type LoginMethod } from './tokens.rules.js';
 import type { UseCaseDeps } from './accounts.js';
 
 /** How the login name is looked up: djoser's LOGIN_FIELD, or, for dj-rest-auth, whichever matches. */
@@ -24,6 +24,8 @@ export interface LoginOptions {
   /** A JWT login: starts a session. */
   readonly session?: boolean;
   readonly recordLastLogin: boolean;
+  /** allauth's ACCOUNT_EMAIL_VERIFICATION=mandatory: refused (email_not_verified) unless the email is verified. */
+  readonly requireVerifiedEmail?: boolean;
 }
 
 /** A session as the user may see it (users/me/sessions/). */
@@ -85,9 +87,11 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
       ...(options.drfToken ? { newToken: { tokenId, keyHash: hashTokenKey(tokenKey(deps.secretKey, tokenId)), ...unusable } } : {}),
       ...(session ? { session } : {}),
       recordLastLogin: options.recordLastLogin,
+      ...(options.requireVerifiedEmail ? { requireVerifiedEmail: true } : {}),
       now,
     } as const;
     const result = await accounts.execute(state.id, command, metadata);
+    if (refusedUnverified(result.events)) throw new DomainError('email_not_verified');
     if (loginRefused(result.events)) throw new DomainError('invalid_credentials');
     return { account: result.state as Account, ...(session ? { sessionId: session.sessionId } : {}) };
   }
@@ -152,6 +156,13 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
 
     /** The tokens of a session a login started (for surfaces that log in with other fields, e.g. dj-rest-auth). */
     tokenPair,
+
+    /** The key of the DRF token a login (drfToken) made or kept, as token/login/ hands it out. */
+    drfTokenKey(account: Account): string {
+      const key = account.token && keyOfToken(deps.secretKey, account.token);
+      if (!key) throw new Error('the login decided no usable token');
+      return key;
+    },
 
     /**
      * POST jwt/refresh/: a new access token (and with ROTATE_REFRESH_TOKENS a new refresh token). Checked against the

@@ -9,17 +9,23 @@ import { usernameUseCases } from './username.js';
 import { tokenUseCases } from './tokens.js';
 import { deletionUseCases } from './deletion.js';
 import { adminUseCases } from './admin.js';
+import { emailVerificationUseCases } from './email-verification.js';
+import { djRestAuthUseCases } from './dj-rest-auth.js';
 
 export function useCases(deps: UseCaseDeps & { jwt: JwtService }) {
+  const username = usernameUseCases(deps);
+  const profile = profileUseCases(deps);
   return {
     registration: registrationUseCases(deps),
     activation: activationUseCases(deps),
-    profile: profileUseCases(deps),
+    profile,
     password: passwordUseCases(deps),
-    username: usernameUseCases(deps),
+    username,
     tokens: tokenUseCases(deps),
     deletion: deletionUseCases(deps),
     admin: adminUseCases(deps),
+    emailVerification: emailVerificationUseCases(deps),
+    djRestAuth: djRestAuthUseCases({ ...deps, username, profile }),
   };
 }
 

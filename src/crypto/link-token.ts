@@ -10,12 +10,14 @@
 //   - each purpose has its own key, so an activation token is not a reset token
 //     (Django uses one generator for all three);
 //   - fields are JSON-encoded rather than concatenated (no ambiguity);
-//   - the full 64-hex MAC is kept and the timestamp is UTC.
+//   - the full 64-hex MAC is kept and the timestamp is UTC, except for the dj-rest-auth surface's reset links
+//     (`allauth_password_reset`), which keep Django's 32 (every other hex digit), so frontends that copied
+//     allauth's URL pattern for the token accept them.
 // Pure: the caller supplies the time.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type LinkPurpose = 'activation' | 'password_reset' | 'username_reset';
+export type LinkPurpose = 'activation' | 'password_reset' | 'username_reset' | 'allauth_password_reset';
 
 export interface LinkUserState {
   readonly id: string;
@@ -46,7 +48,7 @@ export const DEFAULT_LINK_TOKEN_TIMEOUT_SECONDS = 60 * 60 * 24 * 3;
 const EPOCH_2001 = 978_307_200;
 
 // At most 10 base36 digits keeps the number exact in a double (36^10 < 2^53).
-const TOKEN_PATTERN = /^([0-9a-z]{1,10})-([0-9a-f]{64})$/;
+const TOKEN_PATTERN = /^([0-9a-z]{1,10})-([0-9a-f]{64}|[0-9a-f]{32})$/;
 
 /** Django's urlsafe_base64_encode(force_bytes(pk)): base64url of the UTF-8 bytes, no padding. */
 export function encodeUid(userId: string): string {
@@ -115,5 +117,7 @@ function tokenFor(secret: string, purpose: LinkPurpose, user: LinkUserState, tim
     user.email,
   ]);
   const mac = createHmac('sha256', key).update(hashed).digest('hex');
-  return `${timestamp.toString(36)}-${mac}`;
+  // Django's salted_hmac(...).hexdigest()[::2].
+  const kept = purpose === 'allauth_password_reset' ? [...mac].filter((_c, i) => i % 2 === 0).join('') : mac;
+  return `${timestamp.toString(36)}-${kept}`;
 }

@@ -14,11 +14,14 @@ import { isPermanentSmtpError, type Mailer } from './mailer.js';
 import type { SentStore } from './sent.js';
 import { metrics } from '../observability/metrics.js';
 import { encodeUid, makeLinkToken, type LinkPurpose } from '../crypto/link-token.js';
-import { renderEmail, type EmailKind, type RenderedEmail } from './templates.js';
+import { renderEmail, type AnyEmailKind, type EmailKind, type RenderedEmail } from './templates.js';
+import { allauthEmailKindFor, composeAllauthEmail } from './allauth.js';
 
-export interface OutgoingEmail extends RenderedEmail {
+export interface OutgoingEmail extends Omit<RenderedEmail, 'html'> {
+  /** allauth's emails are text only. */
+  readonly html?: string;
   readonly to: string;
-  readonly kind: EmailKind;
+  readonly kind: AnyEmailKind;
   /** The event that caused it: the Message-ID derives from it, so a resend is recognisable downstream. */
   readonly eventId: string;
   /** The link in the email, if any (never logged: it carries the uid and token). */
@@ -96,6 +99,8 @@ export function noticeFor(event: UserEvent, config: Config): { kind: EmailKind; 
 
 /** Builds the email for an event, or null when none is due (or the account is gone, or has no address). */
 export async function composeEmail(deps: EmailConsumerDeps, event: UserEvent, eventId: string): Promise<OutgoingEmail | null> {
+  // The dj-rest-auth surface's emails are allauth's (src/email/allauth.ts).
+  if (allauthEmailKindFor(event)) return composeAllauthEmail(deps, event, eventId);
   const kind = emailKindFor(event, deps.config);
   if (!kind) return null;
   const state = await deps.recipient(event.data.userId);
@@ -153,6 +158,7 @@ export const emailEventTypes: readonly UserEventType[] = [
   'UsernameChanged',
   'UsernameResetRequested',
   'EmailChanged',
+  'EmailVerificationRequested',
 ];
 
 /** The email queue's bindings: one routing key per event above. */

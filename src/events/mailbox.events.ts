@@ -16,7 +16,8 @@ export const mailboxStream = (secretKey: string, emailKey: string): string =>
 
 export const isMailboxStream = (streamId: string): boolean => streamId.startsWith(MAILBOX_STREAM_PREFIX);
 
-export const emailRequestKinds = ['activation', 'password_reset', 'username_reset'] as const;
+/** djoser's three; the dj-rest-auth surface's resend-email (allauth's email_confirmation) and reset (password_reset_key). */
+export const emailRequestKinds = ['activation', 'password_reset', 'username_reset', 'email_confirmation', 'password_reset_key'] as const;
 
 const types = {
   /** An account took the address (registration, import, email change): it is one of the mailbox's holders. */

@@ -11,7 +11,7 @@ export const tokenEvents = {
   /** Every successful login, however it was made; a JWT login names the session it starts. */
   LoginSucceeded: eventType({ userId, method, sessionId: sessionId.optional(), at }),
   /** A login refused for this account, and why (never the password). */
-  LoginFailed: eventType({ userId, method, reason: z.enum(['password', 'inactive', 'locked']), at }),
+  LoginFailed: eventType({ userId, method, reason: z.enum(['password', 'inactive', 'locked', 'unverified']), at }),
   /** Too many failed logins in a row: logins are refused until `until`, whatever the password. */
   AccountLocked: eventType({ userId, until: z.iso.datetime(), failures: z.number().int().positive(), at }),
   /** Staff lifted a lock (a password reset lifts it too, as its own event shows). */

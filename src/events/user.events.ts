@@ -10,6 +10,7 @@ import { passwordEvents } from './password.events.js';
 import { usernameEvents } from './username.events.js';
 import { tokenEvents } from './tokens.events.js';
 import { deletionEvents } from './deletion.events.js';
+import { emailVerificationEvents } from './email-verification.events.js';
 
 const types = {
   ...registrationEvents,
@@ -19,6 +20,7 @@ const types = {
   ...usernameEvents,
   ...tokenEvents,
   ...deletionEvents,
+  ...emailVerificationEvents,
 } as const;
 
 type Types = typeof types;

@@ -68,7 +68,13 @@ export async function startApi(
     store,
     // Durable where the read model is not: a restart must not ask every account again.
     checkpoints: config.MONGODB_URI ? readModelCheckpoints(readModel) : fileCheckpoints(config.DATA_DIR),
-    handle: emailRequestProcessor({ mailboxes, execute: accounts.execute, window: config.EMAIL_REQUEST_WINDOW, now }),
+    handle: emailRequestProcessor({
+      mailboxes,
+      execute: accounts.execute,
+      window: config.EMAIL_REQUEST_WINDOW,
+      now,
+      emailConfirmationKeys: { secret: secretKey, lifetimeSeconds: config.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS * 86_400 },
+    }),
     log,
   });
   await emailRequestRunner.start();

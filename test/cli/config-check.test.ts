@@ -65,10 +65,10 @@ describe('unknownSettings', () => {
   });
 
   it('names variables with a settings prefix that are no setting', () => {
-    const found = unknownSettings({ REST_AUTH_TOKEN_MODEL: 'x', JWT_AUTH_COOKIE: 'x', ACCOUNT_EMAIL_VERIFICATION: 'mandatory' });
+    const found = unknownSettings({ REST_AUTH_TOKEN_MODEL: 'x', JWT_AUTH_COOKIE: 'x', ACCOUNT_EMAIL_CONFIRMATION_HMAC: 'false' });
     assert.deepEqual(
       found.map((u) => u.name),
-      ['ACCOUNT_EMAIL_VERIFICATION', 'JWT_AUTH_COOKIE', 'REST_AUTH_TOKEN_MODEL'],
+      ['ACCOUNT_EMAIL_CONFIRMATION_HMAC', 'JWT_AUTH_COOKIE', 'REST_AUTH_TOKEN_MODEL'],
     );
     assert.ok(found.every((u) => u.suggestion === undefined && u.message.startsWith(`${u.name} is not a setting`)));
   });

@@ -3,11 +3,14 @@ import { userEvent } from '../../src/events/user.events.js';
 import { activated, at, badLink, given, linkFor, now, registered, secret, userId } from './given.js';
 
 describe('ActivateUser', () => {
-  it('activates an inactive account with a valid token', () => {
+  it('activates an inactive account with a valid token; the link proves the mailbox: the address is verified', () => {
     const history = [registered(false)];
     given(history)
       .when({ type: 'ActivateUser', link: linkFor(history, 'activation') })
-      .then([userEvent('UserActivated', { userId, at })]);
+      .then([
+        userEvent('UserActivated', { userId, at }),
+        userEvent('EmailVerified', { userId, email: 'alice@example.com', method: 'activation', at }),
+      ]);
   });
   it('rejects a bad token', () => {
     given([registered(false)])

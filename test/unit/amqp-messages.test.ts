@@ -109,6 +109,7 @@ describe('CloudEvents messages', () => {
       'user.activated',
       'user.activation_email_requested',
       'user.email_changed',
+      'user.email_verification_requested',
       'user.password_changed',
       'user.password_reset_requested',
       'user.registered',
