@@ -1,5 +1,6 @@
 // The one place configuration comes from: the environment, parsed with zod at start-up.
 // Names follow djoser's (and simplejwt's) settings where those exist, with their defaults.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const bool = (fallback: boolean) =>
@@ -58,6 +59,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./var'),
   /** Unset on the embedded default: generated once and kept under DATA_DIR. Required with shared servers. */
   SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
+  /** A file holding SECRET_KEY (a Docker secret), read when SECRET_KEY is unset: trimmed, at least 32 characters. */
+  SECRET_KEY_FILE: optionalString,
 
   EVENTSTORE_URL: url(['esdb', 'esdb+discover', 'kurrentdb', 'kurrent']),
   MONGODB_URI: url(['mongodb', 'mongodb+srv']),
@@ -77,6 +80,13 @@ const schema = z.object({
   EMAIL_CONCURRENCY: int(8, 1, 1_000),
   SMTP_URL: url(['smtp', 'smtps']),
   DEFAULT_FROM_EMAIL: z.string().min(3).default('webmaster@localhost'),
+  /** A directory laid out like templates/email/ whose files replace the shipped ones (templates/email/README.md). */
+  EMAIL_TEMPLATES_DIR: optionalString,
+  /** Django's LANGUAGE_CODE: the language of the emails (`en`, `de`, `de-at`, `pt_BR`); without templates for it, English. */
+  LANGUAGE_CODE: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/, 'must be a language code like en, de or pt-br')
+    .default('en'),
 
   // The user model, as Django's settings and the model class define it.
   /** Django's USERNAME_FIELD: `username` (Django's default user) or `email` (a custom user with no username). */
@@ -313,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const config = withModelDefaults(parsed.data);
   if (config.EMAIL_RETRY_MAX_DELAY_MS < config.EMAIL_RETRY_DELAY_MS) config.EMAIL_RETRY_MAX_DELAY_MS = config.EMAIL_RETRY_DELAY_MS;
+  if (config.SECRET_KEY_FILE !== undefined) config.SECRET_KEY = secretKeyFromFile(config.SECRET_KEY, config.SECRET_KEY_FILE);
   const shared = config.EVENTSTORE_URL ?? config.MONGODB_URI;
   if (config.ALGORITHM.startsWith('HS') === (config.SIGNING_KEY_FILE !== undefined)) {
     throw new ConfigError(
@@ -325,6 +336,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return config;
+}
+
+/** SECRET_KEY_FILE's key: the file's content, trimmed; with SECRET_KEY set too, or a short or unreadable file, an error. */
+function secretKeyFromFile(secretKey: string | undefined, file: string): string {
+  const problem = (message: string) => new ConfigError(`invalid configuration:\n  ${message}`);
+  if (secretKey !== undefined) throw problem('SECRET_KEY, SECRET_KEY_FILE: set one of them, not both');
+  let key: string;
+  try {
+    key = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw problem(`SECRET_KEY_FILE: cannot read ${file} (${code ?? (error as Error).message})`);
+  }
+  if (key.length < 32) throw problem(`SECRET_KEY_FILE: ${file} must hold a key of at least 32 characters (it holds ${key.length})`);
+  return key;
 }
 
 function withModelDefaults(parsed: Parsed): Config {

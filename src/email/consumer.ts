@@ -14,7 +14,7 @@ import { isPermanentSmtpError, type Mailer } from './mailer.js';
 import type { SentStore } from './sent.js';
 import { metrics } from '../observability/metrics.js';
 import { encodeUid, makeLinkToken, type LinkPurpose } from '../crypto/link-token.js';
-import { renderEmail, type AnyEmailKind, type EmailKind, type RenderedEmail } from './templates.js';
+import type { AnyEmailKind, EmailKind, EmailRenderer, RenderedEmail } from './templates.js';
 import { allauthEmailKindFor, composeAllauthEmail } from './allauth.js';
 
 export interface OutgoingEmail extends Omit<RenderedEmail, 'html'> {
@@ -46,6 +46,8 @@ export interface EmailConsumerDeps {
   readonly secretKey: string;
   readonly recipient: RecipientLookup;
   readonly now: () => Date;
+  /** The email templates (LANGUAGE_CODE, EMAIL_TEMPLATES_DIR), loaded and checked once at start. */
+  readonly emails: EmailRenderer;
 }
 
 const linked: Partial<
@@ -116,13 +118,13 @@ export async function composeEmail(deps: EmailConsumerDeps, event: UserEvent, ev
     username: state.username,
     ...(url === undefined ? {} : { url }),
   };
-  const rendered = renderEmail(kind, context);
+  const rendered = await deps.emails.render(kind, context);
   const link = url === undefined ? undefined : `${context.protocol}://${domain}/${url}`;
   return { ...rendered, to: state.email, kind, eventId, ...(link ? { link } : {}) };
 }
 
 /** The notice to the previous address, if the event calls for one (it needs no link, and no account state). */
-export function composeNotice(deps: EmailConsumerDeps, event: UserEvent, eventId: string): OutgoingEmail | null {
+export async function composeNotice(deps: EmailConsumerDeps, event: UserEvent, eventId: string): Promise<OutgoingEmail | null> {
   const notice = noticeFor(event, deps.config);
   if (!notice) return null;
   const domain = siteDomain(deps.config);
@@ -133,7 +135,7 @@ export function composeNotice(deps: EmailConsumerDeps, event: UserEvent, eventId
     username: '',
     newEmail: notice.newEmail,
   };
-  return { ...renderEmail(notice.kind, context), to: notice.to, kind: notice.kind, eventId: `${eventId}.${notice.kind}` };
+  return { ...(await deps.emails.render(notice.kind, context)), to: notice.to, kind: notice.kind, eventId: `${eventId}.${notice.kind}` };
 }
 
 function linkPath(deps: EmailConsumerDeps, kind: EmailKind, account: Recipient): string | undefined {
@@ -180,7 +182,7 @@ export function emailDeliveryHandler(deps: EmailHandlerDeps): DeliveryHandler {
 
   async function handle(messageId: string, event: UserEvent, eventId: string, attempt: number): Promise<Verdict> {
     // An event's own email is recorded under its messageId; a notice beside it under its own key.
-    const notice = composeNotice(deps, event, eventId);
+    const notice = await composeNotice(deps, event, eventId);
     if (notice) {
       const verdict = await deliver(`${messageId}:${notice.kind}`, event, attempt, async () => notice);
       if (verdict.action !== 'ack') return verdict;

@@ -6,6 +6,8 @@ import type { EventBus, Subscription } from '../amqp/bus.js';
 import { createMailer } from '../email/mailer.js';
 import { emailBindings, emailDeliveryHandler, type RecipientLookup } from '../email/consumer.js';
 import { openFileSentStore, openMongoSentStore } from '../email/sent.js';
+import { createEmailRenderer } from '../email/templates.js';
+import { ConfigError } from '../config.js';
 import { accountHandler } from '../commands/accounts.js';
 import { lruStateCache } from '../commands/state-cache.js';
 import { isAccount, type UserState } from '../commands/account.state.js';
@@ -21,6 +23,15 @@ export const emailQueueSpec = (ctx: Pick<ServiceContext, 'config'>) => ({
 
 export async function startEmailConsumer(ctx: ServiceContext, bus: EventBus): Promise<RunningRole> {
   const { config, log, now, secretKey, store } = ctx;
+  // Every template is read and rendered once here: a bad directory, an unknown file or a typo stops the start.
+  let emails;
+  try {
+    emails = createEmailRenderer({ templatesDir: config.EMAIL_TEMPLATES_DIR, language: config.LANGUAGE_CODE });
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  EMAIL_TEMPLATES_DIR, LANGUAGE_CODE: ${(error as Error).message}`);
+  }
+  if (emails.language !== config.LANGUAGE_CODE.toLowerCase().replaceAll('_', '-'))
+    log.info(`no email templates for LANGUAGE_CODE=${config.LANGUAGE_CODE}: the emails are in ${emails.language}`);
   // Links are built from the account as the event store has it at send time.
   const handler = accountHandler(store, lruStateCache<UserState>(), randomUUID);
   const recipient: RecipientLookup = async (userId) => {
@@ -47,6 +58,7 @@ export async function startEmailConsumer(ctx: ServiceContext, bus: EventBus): Pr
         secretKey,
         recipient,
         now,
+        emails,
         mailer,
         sent,
         log,

@@ -14,6 +14,7 @@ import type { EventStore, RecordedEvent } from '../../src/store/port.js';
 import { userEvent, userStream } from '../../src/events/user.events.js';
 import { toMessage } from '../../src/amqp/cloudevents.js';
 import { emailBindings, emailDeliveryHandler, type OutgoingEmail } from '../../src/email/consumer.js';
+import { createEmailRenderer } from '../../src/email/templates.js';
 import type { Mailer } from '../../src/email/mailer.js';
 import { memorySentStore, openFileSentStore, SENT_FILE } from '../../src/email/sent.js';
 import { createInProcessBus } from '../../src/amqp/in-process.js';
@@ -85,6 +86,7 @@ describe('email consumer', () => {
           ? { id, active: false, username: 'bob', email: 'bob@example.com', passwordHash: '$argon2id$h', lastLogin: null }
           : null,
       now: () => new Date(),
+      emails: createEmailRenderer(),
       mailer,
       sent,
       log: silentLogger,
