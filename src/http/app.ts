@@ -1,5 +1,5 @@
 // The express app: the djoser surface under /auth/, with DRF's conventions, the access log, health and metrics.
-import express, { type Request } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { UseCases } from '../commands/use-cases.js';
@@ -10,6 +10,7 @@ import { errorHandler } from './errors.js';
 import { surfaceRouter } from './pipeline.js';
 import { noThrottles, type Throttles } from '../throttle.js';
 import { djoserEndpoints } from './djoser.js';
+import { djRestAuthSurface } from './dj-rest-auth/surface.js';
 import { userFields } from './routes/user-fields.js';
 import { userModel } from '../user-model.js';
 import { browserClients, jwksDocument, noStore, securityHeaders } from './browser.js';
@@ -47,11 +48,21 @@ function requestMetadata(req: Request, principal: Principal | null) {
   };
 }
 
-/** The REST surfaces and where they are mounted: what the pipeline serves and the OpenAPI document describes. */
-export function restSurfaces(deps: Pick<AppDeps, 'config' | 'useCases'>): Surface[] {
+/** A REST surface as the app mounts it: middleware of its own may run first under its prefix. */
+export interface RestSurface extends Surface {
+  readonly before?: readonly RequestHandler[];
+}
+
+/**
+ * The REST surfaces and where they are mounted: what the pipeline serves and the OpenAPI document describes. The
+ * read model and JWT service are what surfaces with their own authentication (dj-rest-auth's cookies) need.
+ */
+export function restSurfaces(deps: Pick<AppDeps, 'config' | 'useCases'> & Partial<Pick<AppDeps, 'readModel' | 'jwt'>>): RestSurface[] {
   const model = userModel(deps.config);
+  const djRestAuth = djRestAuthSurface(deps);
   return [
     { prefix: '/auth', endpoints: djoserEndpoints({ config: deps.config, useCases: deps.useCases, model, users: userFields(model) }) },
+    ...(djRestAuth ? [djRestAuth] : []),
   ];
 }
 
@@ -78,6 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
     authenticator({ readModel: deps.readModel, jwt: deps.jwt, headerTypes: deps.config.AUTH_HEADER_TYPES }),
   );
   const surfaces = restSurfaces(deps);
+  for (const { prefix, before } of surfaces) if (before?.length) app.use(prefix, ...before);
   // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404s.
   app.use('/auth', docsRouter({ config: deps.config, surfaces }));
   for (const { prefix, endpoints } of surfaces)

@@ -52,19 +52,24 @@ export function authenticator(deps: { readModel: ReadModel; jwt: JwtService; hea
     }
     if (scheme !== undefined && jwtTypes.has(scheme)) {
       if (parts.length !== 2) throw jwtFailed('Authorization header must contain two space-delimited values', 'bad_authorization_header');
-      const checked = await deps.jwt.verify(parts[1]!, 'access');
-      if ('error' in checked) throw invalidJwt(checked.error);
-      const userId = checked.claims.user_id;
-      if (userId === undefined) throw jwtFailed('Token contained no recognizable user identification', 'token_not_valid');
-      const user = await deps.readModel.findUserById(userId);
-      if (!user) throw jwtFailed('User not found', 'user_not_found');
-      if (!user.isActive) throw jwtFailed('User is inactive', 'user_inactive');
-      // Revocation, on every request: its session ended, or every token before a reset, a logout-all … was ended.
-      if (sessionRevoked(user, checked.claims.sid, checked.claims.epoch ?? 0)) throw invalidJwt('Token is blacklisted');
-      return { user, tokenHash: null };
+      return jwtPrincipal(deps, parts[1]!);
     }
     return null;
   };
+}
+
+/** The principal of an access token (simplejwt's get_validated_token, then get_user); a 401 (ApiError) for a bad one. */
+export async function jwtPrincipal(deps: { readModel: ReadModel; jwt: JwtService }, token: string): Promise<Principal> {
+  const checked = await deps.jwt.verify(token, 'access');
+  if ('error' in checked) throw invalidJwt(checked.error);
+  const userId = checked.claims.user_id;
+  if (userId === undefined) throw jwtFailed('Token contained no recognizable user identification', 'token_not_valid');
+  const user = await deps.readModel.findUserById(userId);
+  if (!user) throw jwtFailed('User not found', 'user_not_found');
+  if (!user.isActive) throw jwtFailed('User is inactive', 'user_inactive');
+  // Revocation, on every request: its session ended, or every token before a reset, a logout-all … was ended.
+  if (sessionRevoked(user, checked.claims.sid, checked.claims.epoch ?? 0)) throw invalidJwt('Token is blacklisted');
+  return { user, tokenHash: null };
 }
 
 /** DRF's NotAuthenticated. */

@@ -1,8 +1,9 @@
 // One declaration per endpoint: its path, and per method the permission, the request fields and the handler. The
 // pipeline (pipeline.ts) turns a list of them into routes that follow DRF's order. A REST surface is such a list.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { EventMetadata } from '../commands/command-handler.js';
-import type { Principal } from './authenticate.js';
-import type { ErrorTable, FieldNames } from './errors.js';
+import type { Authenticator, Principal } from './authenticate.js';
+import type { ApiError, ErrorTable, FieldNames } from './errors.js';
 import type { ThrottleScope } from '../config.js';
 import type { Fields, Parsed } from './fields.js';
 import type { z } from 'zod';
@@ -16,7 +17,8 @@ export interface Reply {
   readonly status: number;
   /** JSON body; undefined sends none. */
   readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
+  /** A list sends the header once per value (Set-Cookie). */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 export interface EndpointRequest<F extends Fields> {
@@ -29,6 +31,8 @@ export interface EndpointRequest<F extends Fields> {
   readonly params: Readonly<Record<string, string>>;
   /** The request's absolute URL (DRF's build_absolute_uri), query included. */
   readonly url: URL;
+  /** The request's headers (cookies, for the surfaces that read them). */
+  readonly headers: IncomingHttpHeaders;
   /** Stored with every event the request causes: correlation id, actor, client. */
   readonly metadata: EventMetadata;
   /** The principal, for methods whose permission requires one. */
@@ -52,6 +56,8 @@ export interface MethodSpec<F extends Fields = Fields> {
   readonly handle: (request: EndpointRequest<F>) => Promise<Reply>;
   /** DRF's throttles of this method: a scope, keyed by the client's IP or by a field's value. */
   readonly throttles?: readonly ThrottleSpec[];
+  /** The method never reads the body, so DRF never parses it: no 415 or 400 for what was sent. */
+  readonly readsNoBody?: boolean;
   /** What the OpenAPI document (src/http/openapi/) says about this method; it changes no behaviour. */
   readonly doc?: MethodDoc;
 }
@@ -95,6 +101,10 @@ export interface Endpoint {
   readonly optionalSlash?: boolean;
   /** simplejwt's views have no authentication classes: they never look at Authorization. Default true. */
   readonly authenticates?: boolean;
+  /** The surface's own authentication classes (default: the app's, djoser's Token and JWT). */
+  readonly authenticate?: Authenticator;
+  /** DRF's NotAuthenticated as those classes word it (default: `Token`'s 401). */
+  readonly notAuthenticated?: () => ApiError;
   /** The permission of a method it does not declare (DRF's ViewSet default). Default allowAny. */
   readonly otherMethods?: Permission;
   /** How domain errors become responses: the endpoint family's table. */

@@ -59,14 +59,16 @@ async function runEndpoint(endpoint: Endpoint, deps: PipelineDeps, req: Request,
   const closed = deps.gate?.();
   if (closed) return send(res, closed);
   try {
-    const principal = endpoint.authenticates === false ? null : await deps.authenticate(req.headers);
+    const principal = endpoint.authenticates === false ? null : await (endpoint.authenticate ?? deps.authenticate)(req.headers);
     // HEAD is GET without the body (node drops it).
     const method = (req.method === 'HEAD' ? 'GET' : req.method) as HttpMethod;
     const spec = Object.hasOwn(endpoint.methods, method) ? endpoint.methods[method] : undefined;
-    if ((spec?.permission ?? endpoint.otherMethods ?? 'allowAny') === 'authenticated' && !principal) throw notAuthenticated();
+    if ((spec?.permission ?? endpoint.otherMethods ?? 'allowAny') === 'authenticated' && !principal)
+      throw (endpoint.notAuthenticated ?? notAuthenticated)();
     // DRF checks throttles after permissions; those keyed by a field need the parsed body.
     const throttled = await takeThrottles(deps, spec, req, 'ip');
-    await parseBody(req, res);
+    // DRF parses lazily: a method that reads no body answers whatever was sent.
+    if (!spec?.readsNoBody) await parseBody(req, res);
     if (!spec) return send(res, methodNotAllowed(endpoint, req.method));
     throttled.push(...(await takeThrottles(deps, spec, req, 'field')));
     const reply = await spec.handle(endpointRequest(spec, req, principal, deps.metadata(req, principal), endpoint, names));
@@ -115,6 +117,7 @@ function endpointRequest(
     rawBody: typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {},
     params: req.params as Record<string, string>,
     url: new URL(req.originalUrl, `${req.protocol}://${req.get('host') ?? 'localhost'}`),
+    headers: req.headers,
     metadata,
     user() {
       if (!principal) throw notAuthenticated();
