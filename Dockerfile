@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
 # authstream: compiled once at image build, run as the unprivileged `node` user with production dependencies only.
 #   docker build -t authstream .
-#   docker run authstream            # API + relay + email consumer in one process (embedded store under /data)
-#   docker run authstream api        # HTTP only       (needs EVENTSTORE_URL and AMQP_URL)
-#   docker run authstream worker     # relay + emails  (needs EVENTSTORE_URL and AMQP_URL)
+#   docker run authstream                  # `authstream start`: API + relay + emails in one process (embedded store in /data)
+#   docker run authstream start api        # HTTP only       (needs EVENTSTORE_URL and AMQP_URL)
+#   docker run authstream start worker     # relay + emails  (needs EVENTSTORE_URL and AMQP_URL)
+#   docker run -it authstream createsuperuser, … import-django /dumps/users.json, … config check: any CLI command
 #
 # Node 24 is the current LTS line. One base image for both stages, so the native modules (argon2, bcrypt: prebuilt
 # N-API binaries inside their npm packages, nothing is compiled) match the runtime's libc.
@@ -42,6 +43,6 @@ EXPOSE 8000
 # The API and the worker both answer GET /health/ready on PORT (503 until their dependencies are reachable).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# No build or tsc at start: the image already holds dist/.
-ENTRYPOINT ["node", "dist/src/main.js"]
-CMD []
+# The `authstream` CLI (no build or tsc at start: the image already holds dist/); the default command is the service.
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["start"]
