@@ -36,7 +36,7 @@ export function composeUseCases(input: ComposeInput) {
   const mailboxes = mailboxesOf({ store, secretKey, window: config.EMAIL_REQUEST_WINDOW, now, loadAccount: accounts.load });
   const model = userModel(config);
   const ids = userIds(config.USER_ID_TYPE, readModel);
-  const deps = { config, accounts, reservations, readModel, hasher, now, model, ids, mailboxes, secretKey, jwt };
+  const deps = { config, accounts, reservations, readModel, hasher, now, model, ids, mailboxes, secretKey, jwt, store };
   return { deps, useCases: useCases(deps) };
 }
 

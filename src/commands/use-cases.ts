@@ -9,10 +9,12 @@ import { usernameUseCases } from './username.js';
 import { tokenUseCases } from './tokens.js';
 import { deletionUseCases } from './deletion.js';
 import { adminUseCases } from './admin.js';
+import { auditUseCases } from './audit.js';
+import type { EventStore } from '../store/port.js';
 import { emailVerificationUseCases } from './email-verification.js';
 import { djRestAuthUseCases } from './dj-rest-auth.js';
 
-export function useCases(deps: UseCaseDeps & { jwt: JwtService }) {
+export function useCases(deps: UseCaseDeps & { jwt: JwtService; store: EventStore }) {
   const username = usernameUseCases(deps);
   const profile = profileUseCases(deps);
   return {
@@ -24,6 +26,7 @@ export function useCases(deps: UseCaseDeps & { jwt: JwtService }) {
     tokens: tokenUseCases(deps),
     deletion: deletionUseCases(deps),
     admin: adminUseCases(deps),
+    audit: auditUseCases(deps),
     emailVerification: emailVerificationUseCases(deps),
     djRestAuth: djRestAuthUseCases({ ...deps, username, profile }),
   };

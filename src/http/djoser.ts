@@ -11,6 +11,7 @@ import { usernameEndpoints } from './routes/username.js';
 import { tokenEndpoints } from './routes/tokens.js';
 import { jwtEndpoints } from './routes/jwt.js';
 import { adminEndpoints } from './routes/admin.js';
+import { auditEndpoints } from './routes/audit.js';
 import { sessionEndpoints } from './routes/sessions.js';
 
 export const djoserEndpoints = (deps: RouteDeps): Endpoint[] => [
@@ -23,6 +24,7 @@ export const djoserEndpoints = (deps: RouteDeps): Endpoint[] => [
   ...usernameEndpoints(deps),
   ...tokenEndpoints(deps),
   ...jwtEndpoints(deps),
+  ...auditEndpoints(deps), // users/me/events/ before users/<id>/events/, both before users/<id>/
   // users/ GET joins POST (declarations of one path merge); users/<id>/ comes after every users/<action>/.
   ...adminEndpoints(deps),
 ];
