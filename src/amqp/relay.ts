@@ -1,11 +1,15 @@
 // The relay: a checkpointed subscription to the event store that publishes every account event to the bus.
 //
 // It runs only while it holds the bus lease (on RabbitMQ: an exclusive queue, so one relay publishes at a time).
-// Each event is published and confirmed before the runner stores its position, so delivery is at least once: after a
-// crash, a broker restart or a lease handover the relay resumes from its checkpoint, republishing at most the events
-// between the last stored checkpoint and the stop. Those duplicates carry the same messageId (the event id), and
-// consumers deduplicate on it.
-import type { EventStore, Position } from '../store/port.js';
+// The runner stores its position in batches, and only once every event up to it was confirmed by the bus, so
+// delivery is at least once: after a crash, a broker restart or a lease handover the relay resumes from its
+// checkpoint, republishing at most the events between the last stored checkpoint and the stop. Those duplicates carry
+// the same messageId (the event id), and consumers deduplicate on it.
+//
+// With `inFlight` > 1 (RabbitMQ) publishes are pipelined: up to that many wait for their confirms at once, awaited in
+// publish order before the checkpoint moves; a failed one ends the round (as a lost lease does), and the next round
+// resumes from the stored checkpoint.
+import { comparePositions, type EventStore, type Position } from '../store/port.js';
 import type { Logger } from '../log.js';
 import { SubscriptionRunner, type Blocked, type CheckpointStore, type Lag } from '../projections/runner.js';
 import { BusClosedError, sleep, type EventBus } from './bus.js';
@@ -22,6 +26,61 @@ export interface RelayOptions {
   /** CloudEvents source. */
   readonly source: string;
   readonly log: Logger;
+  /** Publishes awaiting their confirms at once (default 1: each confirmed before the next is published). */
+  readonly inFlight?: number;
+  /** How the runner batches its checkpoint (see RunnerOptions.checkpointEvery). */
+  readonly checkpointEvery?: { readonly events?: number; readonly ms?: number };
+}
+
+/** Publishes awaiting confirms, in publish order. */
+class ConfirmWindow {
+  private readonly pending: { position: Position; done: Promise<void>; settled: boolean }[] = [];
+  /** The first failure; the window is of no use after it (the round ends). */
+  failure: unknown = null;
+  /** The last event whose confirm, and every one before it, arrived. */
+  confirmed: Position | null = null;
+  readonly failed: Promise<void>;
+  private fail!: () => void;
+
+  constructor() {
+    this.failed = new Promise<void>((resolve) => (this.fail = resolve));
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  add(position: Position, publish: Promise<void>): void {
+    const entry = { position, settled: false, done: publish };
+    entry.done = publish.then(
+      () => {
+        entry.settled = true;
+        while (this.pending[0]?.settled) this.confirmed = this.pending.shift()!.position;
+      },
+      (error: unknown) => {
+        this.failure ??= error;
+        this.fail();
+        throw error;
+      },
+    );
+    entry.done.catch(() => undefined);
+    this.pending.push(entry);
+  }
+
+  /** Waits until fewer than `max` publishes are waiting; throws the window's failure. */
+  async room(max: number): Promise<void> {
+    while (this.pending.length >= max && this.failure === null) await this.pending[0]!.done.catch(() => undefined);
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Waits for the confirms of every publish at or before `position`; throws if one failed. */
+  async through(position: Position): Promise<void> {
+    for (const entry of [...this.pending]) {
+      if (comparePositions(entry.position, position) > 0) break;
+      await entry.done;
+    }
+    if (this.failure !== null) throw this.failure;
+  }
 }
 
 export class Relay {
@@ -39,8 +98,12 @@ export class Relay {
     this.loop ??= this.run();
   }
 
-  /** The position of the last event relayed (confirmed and checkpointed). */
+  private window: ConfirmWindow | null = null;
+
+  /** The position of the last event relayed (confirmed by the bus; its checkpoint is stored in batches). */
   get position(): Position | null {
+    const window = this.window;
+    if (window && window.size > 0) return window.confirmed ?? this.runner?.storedPosition ?? this.lastPosition;
     return this.runner?.position ?? this.lastPosition;
   }
 
@@ -81,17 +144,36 @@ export class Relay {
       }
       this.holding = true;
       let active = true;
+      const inFlight = Math.max(1, this.options.inFlight ?? 1);
+      const window = new ConfirmWindow();
+      this.window = window;
       const runner = new SubscriptionRunner({
         name,
         store,
-        checkpoints,
+        // The checkpoint never passes an event whose publish is not confirmed yet.
+        checkpoints: {
+          load: (n) => checkpoints.load(n),
+          save: async (n, position) => {
+            await window.through(position);
+            await checkpoints.save(n, position);
+          },
+        },
         log,
+        ...(this.options.checkpointEvery ? { checkpointEvery: this.options.checkpointEvery } : {}),
         handle: async (recorded) => {
           if (!active) throw new BusClosedError('relay lease ended');
           const message = toMessage(recorded, source);
           if (!message) return;
-          await lease.publish(message);
-          this.published++;
+          if (inFlight === 1) {
+            await lease.publish(message);
+            this.published++;
+            return;
+          }
+          await window.room(inFlight);
+          window.add(
+            recorded.position,
+            lease.publish(message).then(() => void this.published++),
+          );
         },
       });
       this.runner = runner;
@@ -103,12 +185,18 @@ export class Relay {
           if (active) log.error('relay: catch-up failed', { error: String(error) });
         },
       );
-      await Promise.race([lease.lost, aborted, started.then(() => (failed ? undefined : new Promise<void>(() => {})))]);
+      await Promise.race([lease.lost, aborted, window.failed, started.then(() => (failed ? undefined : new Promise<void>(() => {})))]);
+      if (window.failure !== null && !signal.aborted) {
+        failed = true;
+        log.warn('relay: a publish failed; resuming from the checkpoint', { error: String(window.failure) });
+      }
       active = false;
       this.holding = false;
       await runner.stop().catch(() => {});
       await started;
-      this.lastPosition = runner.position ?? this.lastPosition;
+      // Where the next round resumes: the checkpoint as stored (every event up to it confirmed).
+      this.lastPosition = runner.storedPosition ?? this.lastPosition;
+      this.window = null;
       await lease.release();
       if (signal.aborted) return;
       log.warn('relay: lease ended; resuming from the checkpoint once it is held again');

@@ -22,7 +22,16 @@ export interface RunnerOptions {
   readonly skip?: ReadonlySet<string>;
   /** The setting that fills `skip`, named in the log line and in /health when the runner stops at an event. */
   readonly skipSetting?: string;
+  /**
+   * Checkpoints are stored in batches: after `events` events or `ms` after the first one not stored yet, whichever
+   * comes first, and at stop (default 500 events, 1000 ms). A crash then hands the handler again at most those
+   * events, which it absorbs (it is idempotent). `{ events: 1 }` stores after every event.
+   */
+  readonly checkpointEvery?: { readonly events?: number; readonly ms?: number };
 }
+
+export const CHECKPOINT_EVERY_EVENTS = 500;
+export const CHECKPOINT_EVERY_MS = 1_000;
 
 /**
  * Thrown by a handler for an event it can never read — an unknown type, a version with no upcaster, data that does
@@ -99,6 +108,11 @@ export class SubscriptionRunner {
   private loop: Promise<void> | null = null;
   private handling: { event: RecordedEvent; since: Date; failures: number; error: string | null } | null = null;
   private unreadable: StoppedAt | null = null;
+  /** The checkpoint as last stored, events handled since, and the batch's timer and store in progress. */
+  private stored: Position | null = null;
+  private unstored = 0;
+  private storeTimer: NodeJS.Timeout | null = null;
+  private storing: Promise<void> | null = null;
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -106,10 +120,13 @@ export class SubscriptionRunner {
   async start(): Promise<void> {
     const { store, checkpoints, name } = this.options;
     this.applied = await checkpoints.load(name);
+    this.stored = this.applied;
     for await (const event of store.readAll(this.applied ? { fromPosition: this.applied } : {})) {
       if (this.applied && comparePositions(event.position, this.applied) <= 0) continue; // readAll is inclusive
       if (!(await this.apply(event))) return; // stopped at an event it cannot read: no following either
+      if (this.stopped) return;
     }
+    if (this.stopped) return;
     this.loop = this.follow();
   }
 
@@ -181,6 +198,60 @@ export class SubscriptionRunner {
     this.stopped = true;
     await this.subscription?.close();
     await this.loop;
+    // The last batch: what was handled is stored (unless storing fails: then it is handled again next time).
+    await this.storing;
+    await this.storeCheckpoint();
+  }
+
+  /** The checkpoint as last stored (it trails `position` by at most a batch). */
+  get storedPosition(): Position | null {
+    return this.stored;
+  }
+
+  /** Counts an event handled and stores the checkpoint when the batch is full, or soon after (never awaited here). */
+  private batchCheckpoint(): void {
+    this.unstored++;
+    const every = this.options.checkpointEvery;
+    if (this.unstored >= (every?.events ?? CHECKPOINT_EVERY_EVENTS)) {
+      void this.storeCheckpoint();
+    } else if (!this.storeTimer && !this.stopped) {
+      this.storeTimer = setTimeout(() => void this.storeCheckpoint(), every?.ms ?? CHECKPOINT_EVERY_MS);
+      this.storeTimer.unref();
+    }
+  }
+
+  /** Stores the position of the last event handled, one store at a time; a failure is logged and retried later. */
+  private storeCheckpoint(): Promise<void> {
+    if (this.storeTimer) clearTimeout(this.storeTimer);
+    this.storeTimer = null;
+    if (this.storing) return this.storing;
+    const target = this.applied;
+    if (!target || (this.stored && comparePositions(target, this.stored) <= 0)) return Promise.resolve();
+    const batch = this.unstored;
+    this.unstored = 0;
+    this.storing = this.options.checkpoints.save(this.options.name, target).then(
+      () => {
+        this.stored = target;
+        this.storing = null;
+        // Events handled while this one was stored: a full batch goes now, a partial one by the timer.
+        if (this.unstored > 0 && !this.stopped) {
+          this.unstored--;
+          this.batchCheckpoint();
+        }
+      },
+      (error: unknown) => {
+        this.storing = null;
+        this.unstored += batch;
+        this.options.log.warn(`${this.options.name}: storing the checkpoint failed; it is stored with a later batch`, {
+          error: String(error),
+        });
+        if (!this.stopped && !this.storeTimer) {
+          this.storeTimer = setTimeout(() => void this.storeCheckpoint(), this.options.checkpointEvery?.ms ?? CHECKPOINT_EVERY_MS);
+          this.storeTimer.unref();
+        }
+      },
+    );
+    return this.storing;
   }
 
   private async follow(): Promise<void> {
@@ -227,7 +298,6 @@ export class SubscriptionRunner {
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 5_000)) {
       try {
         if (!skipped) await this.options.handle(event);
-        await this.options.checkpoints.save(this.options.name, event.position);
         break;
       } catch (error) {
         if (this.stopped) {
@@ -256,6 +326,7 @@ export class SubscriptionRunner {
               reason: error.message,
             },
           );
+          void this.storeCheckpoint(); // what was handled before it, now: the runner goes no further
           return false;
         }
         handling.failures++;
@@ -266,6 +337,7 @@ export class SubscriptionRunner {
     }
     this.handling = null;
     this.applied = event.position;
+    this.batchCheckpoint();
     const ready = this.waiters.filter((w) => comparePositions(event.position, w.target) >= 0);
     if (ready.length === 0) return true;
     this.waiters = this.waiters.filter((w) => !ready.includes(w));

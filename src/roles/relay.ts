@@ -6,6 +6,9 @@ import { subscriptionCheck } from '../observability/health.js';
 import { metrics } from '../observability/metrics.js';
 import type { RunningRole, ServiceContext } from './context.js';
 
+/** Publishes awaiting their broker confirms at once, on RabbitMQ. */
+export const RELAY_IN_FLIGHT = 64;
+
 export interface RelayRole extends RunningRole {
   readonly relay: Relay;
 }
@@ -23,6 +26,8 @@ export function startRelay(ctx: ServiceContext, bus: EventBus): RelayRole {
     lease: `${config.AMQP_EXCHANGE}.relay-lock`,
     source: config.CLOUDEVENTS_SOURCE,
     log,
+    // RabbitMQ: publishes pipelined, confirms awaited in order. In-process: one at a time (a retry holds the relay).
+    inFlight: bus.kind === 'amqp' ? RELAY_IN_FLIGHT : 1,
   });
   relay.start();
   const unwatch = metrics.watchSubscription('relay', relay);
