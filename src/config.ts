@@ -288,6 +288,15 @@ const schema = z.object({
     .transform((v) => splitList(v ?? ''))
     .refine((items) => items.every((i) => /^\d+(?:\/\d+)?$/.test(i)), 'must be event positions, e.g. 1234 or 1234,5678')
     .transform((items) => items.map((i) => i.replace(/^0+(?=\d)/, '').replace(/\/0+(?=\d)/, '/'))),
+  /**
+   * The in-memory read model (no MONGODB_URI) starts from its snapshot under DATA_DIR and replays only the log after
+   * it; true: ignore the snapshot and replay the whole log (as `authstream start --replay`).
+   */
+  FULL_REPLAY: bool(false),
+  /** A new read-model snapshot after this many events (embedded log; 0: not by count) … */
+  READ_MODEL_SNAPSHOT_EVENTS: int(50_000, 0),
+  /** … or this many seconds after the last one, if events came meanwhile (0: not by time); and always at close. */
+  READ_MODEL_SNAPSHOT_SECONDS: int(300, 0),
 
   // Logs and metrics (src/log.ts, src/observability/).
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

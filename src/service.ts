@@ -27,6 +27,8 @@ import { brokerCheck, eventStoreCheck, readiness, type Readiness } from './obser
 import { metrics } from './observability/metrics.js';
 import { metricsServer, observabilityRouter } from './observability/routes.js';
 import { timedEventStore } from './observability/timed-store.js';
+import { isMemoryReadModel } from './readmodel/memory.js';
+import { logIdOf, openReadModelSnapshots, type ReadModelSnapshots } from './readmodel/memory-snapshots.js';
 
 export interface RunningService {
   /** The HTTP API; in a worker (no `http` role), a server answering only GET /health/* (and /metrics). */
@@ -40,6 +42,8 @@ export interface RunningService {
   /** The use cases, when this process runs the `http` role. */
   readonly useCases?: UseCases;
   readonly bus?: EventBus;
+  /** The in-memory read model's snapshots (an `http` role without MONGODB_URI): how it started, write one now. */
+  readonly snapshots?: ReadModelSnapshots;
   /** Closes the roles and the adapters; `reason` (e.g. the signal) goes into the `shutting down` log line. */
   close(reason?: string): Promise<void>;
 }
@@ -73,10 +77,28 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     await securePrivateTree(config.DATA_DIR, log);
     if (!config.EVENTSTORE_URL) await ensurePrivateDir(config.DATA_DIR);
     const secretKey = config.SECRET_KEY ?? (await loadSecretKey(config.DATA_DIR, log));
-    const store = timedEventStore(await openEventStore(config));
+    const rawStore = await openEventStore(config);
+    const store = timedEventStore(rawStore);
     opened.push({ close: () => store.close() });
     const readModel = await openReadModel(config);
     opened.push({ close: () => readModel.close() });
+    // The in-memory read model starts from its snapshot (then the projections replay only the log after it), and is
+    // snapshotted again while it runs and at close, once the projections stopped (closed in reverse order).
+    let snapshots: ReadModelSnapshots | undefined;
+    if (roles.has('http') && isMemoryReadModel(readModel)) {
+      snapshots = await openReadModelSnapshots({
+        dir: config.DATA_DIR,
+        model: readModel,
+        store,
+        logId: logIdOf(rawStore),
+        log,
+        fullReplay: config.FULL_REPLAY,
+        everyEvents: config.READ_MODEL_SNAPSHOT_EVENTS,
+        everySeconds: config.READ_MODEL_SNAPSHOT_SECONDS,
+      });
+      const opening = snapshots;
+      opened.push({ close: () => opening.close() });
+    }
     const hasher =
       overrides.hasher ??
       argon2Hasher({
@@ -154,6 +176,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       ...(relay ? { relay } : {}),
       ...(bus ? { bus } : {}),
       ...(useCases ? { useCases } : {}),
+      ...(snapshots ? { snapshots } : {}),
       close,
     };
   } catch (error) {

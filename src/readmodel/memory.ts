@@ -1,6 +1,9 @@
-// The embedded read model: plain maps, rebuilt from the log at start by the projections.
+// The embedded read model: plain maps, filled at start from its snapshot (src/readmodel/snapshot.ts) and the log's
+// tail after it, or from the whole log, by the projections.
 // It mirrors the MongoDB adapter exactly (tombstones, guards, uniqueness), so both pass the same contract:
 // usernames and token hashes are unique; emails are not (the write side enforces EMAIL_UNIQUE).
+// A stored document is never changed in place (every write stores a new one), so capture() can hand out the stored
+// objects themselves: a snapshot taken between two writes stays that state however long it takes to write out.
 import { comparePositions, type Position } from '../store/port.js';
 import { ReadModelConflictError } from './errors.js';
 import {
@@ -14,9 +17,30 @@ import {
 } from './port.js';
 
 /** A document, or its tombstone (doc null): the revision outlives the document so replays cannot resurrect it. */
-interface Slot<T> {
+export interface Slot<T> {
+  /** The user id (of the user, or of the token's user). */
+  readonly id: string;
   readonly revision: number;
   readonly doc: T | null;
+}
+
+/** Everything the model holds; its indexes are functions of it (rebuilt by restore()). */
+export interface MemoryState {
+  readonly users: readonly Slot<UserDoc>[];
+  readonly tokens: readonly Slot<AuthTokenDoc>[];
+  readonly checkpoints: readonly (readonly [string, Position])[];
+  /** The highest integer id any user ever had (tombstones included). */
+  readonly maxIntegerId: number;
+}
+
+/** The in-memory read model, with what its snapshot needs. */
+export interface MemoryReadModel extends ReadModel {
+  /** The whole state as it is now, taken synchronously (so between two writes); the documents are shared, not copied. */
+  capture(): MemoryState;
+  /** Replaces the whole state (at start, before the projections run); the indexes are rebuilt from the documents. */
+  restore(state: MemoryState): void;
+  /** The indexes, sorted, for tests that compare two models. */
+  indexes(): { byUsername: [string, string][]; byEmail: [string, string[]][]; byHash: [string, string][] };
 }
 
 // Copies in and out: callers keep no reference into the maps (Dates are mutable, so freezing would not be enough).
@@ -45,7 +69,10 @@ function copyToken(t: AuthTokenDoc): AuthTokenDoc {
   return { userId: t.userId, keyHash: t.keyHash, created: new Date(t.created), revision: t.revision };
 }
 
-export function createMemoryReadModel(): ReadModel {
+export const isMemoryReadModel = (model: ReadModel): model is MemoryReadModel =>
+  typeof (model as Partial<MemoryReadModel>).capture === 'function' && typeof (model as Partial<MemoryReadModel>).restore === 'function';
+
+export function createMemoryReadModel(): MemoryReadModel {
   const users = new Map<string, Slot<UserDoc>>();
   const byUsername = new Map<string, string>(); // usernameKey -> id
   const byEmail = new Map<string, Set<string>>(); // emailKey -> ids; '' is never indexed
@@ -94,9 +121,11 @@ export function createMemoryReadModel(): ReadModel {
     if (slot && slot.revision >= revision) return false;
     if (slot?.doc) byHash.delete(slot.doc.keyHash);
     if (token) byHash.set(token.keyHash, userId);
-    tokens.set(userId, { revision, doc: token });
+    tokens.set(userId, { id: userId, revision, doc: token });
     return true;
   }
+
+  const sorted = <T>(entries: Iterable<[string, T]>): [string, T][] => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
   return {
     async findUserById(id) {
@@ -140,7 +169,7 @@ export function createMemoryReadModel(): ReadModel {
       if (users.has(doc.id)) return false; // the user, or their tombstone
       const user = copyUser(doc);
       assertUsernameFree(user);
-      users.set(user.id, { revision: user.revision, doc: user });
+      users.set(user.id, { id: user.id, revision: user.revision, doc: user });
       index(user);
       sawId(user.id);
       return true;
@@ -154,7 +183,7 @@ export function createMemoryReadModel(): ReadModel {
       const next = copyUser({ ...current, ...changes, revision } as UserDoc);
       assertUsernameFree(next);
       unindex(current);
-      users.set(id, { revision, doc: next });
+      users.set(id, { id, revision, doc: next });
       index(next);
       return true;
     },
@@ -165,7 +194,7 @@ export function createMemoryReadModel(): ReadModel {
       const userChanged = !slot || slot.revision < revision;
       if (userChanged) {
         if (slot?.doc) unindex(slot.doc);
-        users.set(id, { revision, doc: null });
+        users.set(id, { id, revision, doc: null });
         sawId(id);
       }
       const deleted = users.get(id)?.doc === null;
@@ -192,5 +221,34 @@ export function createMemoryReadModel(): ReadModel {
       maxId = 0;
     },
     async close() {},
+
+    capture() {
+      return {
+        users: [...users.values()],
+        tokens: [...tokens.values()],
+        checkpoints: [...checkpoints].map(([name, p]) => [name, { commit: p.commit, prepare: p.prepare }] as const),
+        maxIntegerId: maxId,
+      };
+    },
+    restore(state) {
+      for (const map of [users, byUsername, byEmail, tokens, byHash, checkpoints]) map.clear();
+      for (const slot of state.users) {
+        users.set(slot.id, slot);
+        if (slot.doc) index(slot.doc);
+      }
+      for (const slot of state.tokens) {
+        tokens.set(slot.id, slot);
+        if (slot.doc) byHash.set(slot.doc.keyHash, slot.id);
+      }
+      for (const [name, p] of state.checkpoints) checkpoints.set(name, { commit: p.commit, prepare: p.prepare });
+      maxId = state.maxIntegerId;
+    },
+    indexes() {
+      return {
+        byUsername: sorted(byUsername),
+        byEmail: sorted([...byEmail].map(([key, ids]) => [key, [...ids].sort()] as [string, string[]])),
+        byHash: sorted(byHash),
+      };
+    },
   };
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { SubscriptionRunner } from '../projections/runner.js';
 import { readModelCheckpoints } from '../projections/checkpoints.js';
 import { readModelProjection } from '../projections/read-model.projection.js';
+import { isMemoryReadModel } from '../readmodel/memory.js';
 import type { UseCases } from '../commands/use-cases.js';
 import { composeUseCases, configuredJwt } from '../commands/compose.js';
 import { emailRequestProcessor } from '../commands/mailbox.js';
@@ -45,6 +46,9 @@ export async function startApi(
     log,
     skip: new Set(config.READ_MODEL_SKIP_EVENTS),
     skipSetting: 'READ_MODEL_SKIP_EVENTS',
+    // In memory a checkpoint costs nothing: stored with every event, so a snapshot of the model is exact at any time.
+    // In MongoDB it is a write: stored in batches (a restart redoes at most a batch, which the guards absorb).
+    ...(isMemoryReadModel(readModel) ? { checkpointEvery: { events: 1 } } : {}),
   });
   // Resolves at an event it cannot read too: the service then starts, says so in /health, and answers 503.
   await projections.start();

@@ -34,20 +34,32 @@ export default defineCommand('start', (program, { run, context }) => {
         .choices(Object.keys(MODES))
         .default('all'),
     )
+    .option('--replay', 'replay the whole log into the in-memory read model, ignoring its snapshot (as FULL_REPLAY=true)')
     .addHelpText(
       'after',
       '\napi and worker need EVENTSTORE_URL and AMQP_URL. Stops on SIGINT or SIGTERM.\n' +
         'Exit codes: 0 stopped cleanly, 1 failed to start or to stop, 2 bad mode or invalid configuration.',
     )
     .action(
-      run(async (mode: Mode) => {
-        const config = context.config();
+      run(async (mode: Mode, options: { replay?: boolean }) => {
+        const loaded = context.config();
+        const config = options.replay ? { ...loaded, FULL_REPLAY: true } : loaded;
         checkMode(mode, config);
-        const { startService } = await import('../../service.js');
+        const [{ startService }, { EmbeddedLogDamagedError }] = await Promise.all([
+          import('../../service.js'),
+          import('../../store/embedded.js'),
+        ]);
         let service;
         try {
           service = await startService(config, { roles: MODES[mode] });
         } catch (error) {
+          // A damaged embedded log: its own message (where, what), and the command that shows the whole picture.
+          if (error instanceof EmbeddedLogDamagedError) {
+            throw new CliError(
+              `failed to start: ${error.message} See \`authstream log check\` (DATA_DIR=${config.DATA_DIR}).`,
+              EXIT.FAILURE,
+            );
+          }
           throw new CliError(`failed to start: ${error instanceof Error ? error.message : String(error)}`, EXIT.FAILURE);
         }
         const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -84,6 +84,11 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
     return this.opened.readOnly;
   }
 
+  /** The log's id (hex, from its file header): what a snapshot of a projection of it records. Undefined: none yet. */
+  get logIdentity(): string | undefined {
+    return this.logId?.toString('hex');
+  }
+
   /** Write rounds and appends so far (a round is one write and one fdatasync). */
   get stats(): Readonly<WriterStats> & { indexBytes: number } {
     return { ...(this.writer?.stats ?? { writes: 0, appends: 0 }), indexBytes: this.index.byteSize };

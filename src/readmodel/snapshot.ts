@@ -1,0 +1,394 @@
+// The snapshot of the in-memory read model (DATA_DIR/read-model.snapshot): every user and token slot (tombstones
+// included), every checkpoint and the highest integer id, so a start loads it and replays only the log after it.
+// The indexes (username, email, token hash) are functions of the documents and are rebuilt as they load.
+//
+//   [magic FF 'A' 'S' 'R' 'M' CR LF 1A][u32 BE meta length][meta JSON]
+//   ([u8 kind: 1 users, 2 tokens][u32 BE length][JSON array of up to CHUNK tuples])*
+//   [u32 BE CRC-32 of every byte before]
+//
+// A user is [id, revision] (a tombstone) or [id, revision, username, usernameKey | 0, email, emailKey | 0,
+// firstName, lastName, profile | 0, flags, sessionEpoch, revokedSessions | 0, dateJoined ms, lastLogin ms | null]
+// (0: the same as the field before, or empty; flags: 1 active, 2 staff, 4 superuser); a token is [userId, revision]
+// or [userId, revision, keyHash, created ms]. Arrays of tuples parse fast (no keys) and stay compact.
+//
+// The meta says what the snapshot is of: the log (the embedded log's id), the event at the read model's checkpoint
+// (position and id, so a snapshot of another log or past this log's end is refused), and the projections' code
+// (a fingerprint of the modules that decide what the model holds: a snapshot of other code is stale). Checking
+// those against the log is the caller's (read-model-snapshots.ts); this module reads, writes and checksums.
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
+import { PRIVATE_FILE_MODE } from '../data-dir.js';
+import type { Position } from '../store/port.js';
+import type { MemoryState, Slot } from './memory.js';
+import type { AuthTokenDoc, UserDoc } from './port.js';
+
+/** What the service writes, at intervals and at close. */
+export const READ_MODEL_SNAPSHOT_FILE = 'read-model.snapshot';
+/** What `authstream rebuild` writes beside a running service; the next start prefers it, once. */
+export const REBUILT_SNAPSHOT_FILE = 'read-model.rebuilt.snapshot';
+
+const MAGIC = Buffer.from([0xff, 0x41, 0x53, 0x52, 0x4d, 0x0d, 0x0a, 0x1a]);
+const FORMAT = 1;
+/** Tuples per chunk: ~1 MB of JSON, a few ms to encode, so a write yields to requests between chunks. */
+const CHUNK = 4096;
+const USERS = 1;
+const TOKENS = 2;
+
+export interface SnapshotMeta {
+  readonly format: typeof FORMAT;
+  /** Of the projections' code (projectionFingerprint()). */
+  readonly fingerprint: string;
+  /** The embedded log's id (hex), when the store has one. */
+  readonly logId: string | null;
+  /** The read model's checkpoint: the position of the last event it covers ([commit, prepare] as decimals). */
+  readonly position: readonly [string, string];
+  /** The id of the event at `position`: the log must still have that event there. */
+  readonly eventId: string;
+  readonly checkpoints: readonly (readonly [string, string, string])[];
+  readonly maxIntegerId: number;
+  readonly users: number;
+  readonly tokens: number;
+  readonly writtenAt: string;
+  /** 'service' (periodic or at close) or 'rebuild' (authstream rebuild). */
+  readonly source: 'service' | 'rebuild';
+}
+
+export interface LoadedSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly state: MemoryState;
+  readonly bytes: number;
+}
+
+/** Why a snapshot file was not used (not checked against the log yet: see read-model-snapshots.ts). */
+export interface RefusedSnapshot {
+  readonly refused: string;
+}
+
+export const positionOf = (meta: Pick<SnapshotMeta, 'position'>): Position => ({
+  commit: BigInt(meta.position[0]),
+  prepare: BigInt(meta.position[1]),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding
+
+const ms = (d: Date): number | string => (Number.isFinite(d.getTime()) ? d.getTime() : 'invalid');
+const date = (v: unknown): Date => new Date(v === 'invalid' ? NaN : (v as number));
+
+function userTuple(slot: Slot<UserDoc>): unknown[] {
+  const u = slot.doc;
+  if (!u) return [slot.id, slot.revision];
+  const profileEmpty = Object.keys(u.profile).length === 0;
+  return [
+    slot.id,
+    slot.revision,
+    u.username,
+    u.usernameKey === u.username ? 0 : u.usernameKey,
+    u.email,
+    u.emailKey === u.email ? 0 : u.emailKey,
+    u.firstName,
+    u.lastName,
+    profileEmpty ? 0 : u.profile,
+    (u.isActive ? 1 : 0) | (u.isStaff ? 2 : 0) | (u.isSuperuser ? 4 : 0),
+    u.sessionEpoch,
+    u.revokedSessions.length === 0 ? 0 : u.revokedSessions,
+    ms(u.dateJoined),
+    u.lastLogin === null ? null : ms(u.lastLogin),
+  ];
+}
+
+const tokenTuple = (slot: Slot<AuthTokenDoc>): unknown[] =>
+  slot.doc ? [slot.id, slot.revision, slot.doc.keyHash, ms(slot.doc.created)] : [slot.id, slot.revision];
+
+// Shared by every document that has none: stored documents are never changed in place, and reads copy them.
+const NO_PROFILE: Readonly<Record<string, string>> = Object.freeze({});
+const NO_SESSIONS: readonly string[] = Object.freeze([]);
+
+/** One user tuple back; the id string is the map key too, a key equal to its field is the same string. */
+function userSlot(t: unknown[]): Slot<UserDoc> {
+  const id = t[0] as string;
+  const revision = t[1] as number;
+  if (t.length === 2) return { id, revision, doc: null };
+  const username = t[2] as string;
+  const email = t[4] as string;
+  const flags = t[9] as number;
+  const doc: UserDoc = {
+    id,
+    username,
+    usernameKey: t[3] === 0 ? username : (t[3] as string),
+    email,
+    emailKey: t[5] === 0 ? email : (t[5] as string),
+    firstName: t[6] as string,
+    lastName: t[7] as string,
+    profile: t[8] === 0 ? NO_PROFILE : (t[8] as Record<string, string>),
+    isActive: (flags & 1) !== 0,
+    isStaff: (flags & 2) !== 0,
+    isSuperuser: (flags & 4) !== 0,
+    sessionEpoch: t[10] as number,
+    revokedSessions: t[11] === 0 ? NO_SESSIONS : (t[11] as string[]),
+    dateJoined: date(t[12]),
+    lastLogin: t[13] === null ? null : date(t[13]),
+    revision,
+  };
+  return { id, revision, doc };
+}
+
+function tokenSlot(t: unknown[], ids: Map<string, Slot<UserDoc>>): Slot<AuthTokenDoc> {
+  const given = t[0] as string;
+  const id = ids.get(given)?.id ?? given; // the user's id string, not a copy of it
+  const revision = t[1] as number;
+  if (t.length === 2) return { id, revision, doc: null };
+  return { id, revision, doc: { userId: id, keyHash: t[2] as string, created: date(t[3]), revision } };
+}
+
+const shapeOk = (t: unknown, kind: number): t is unknown[] =>
+  Array.isArray(t) &&
+  typeof t[0] === 'string' &&
+  typeof t[1] === 'number' &&
+  (t.length === 2 || (kind === USERS ? t.length === 14 : t.length === 4));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writing
+
+/** Lets requests run between chunks: a snapshot of a big model is written without holding the event loop. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface WriteResult {
+  readonly bytes: number;
+  readonly milliseconds: number;
+}
+
+/**
+ * Writes `state` to `file`: to a temporary file beside it (0600), synced, renamed over it, the directory synced. The
+ * state must not change meanwhile (a capture() of the memory model does not: its documents are never changed).
+ */
+export async function writeReadModelSnapshot(
+  file: string,
+  state: MemoryState,
+  about: Pick<SnapshotMeta, 'fingerprint' | 'logId' | 'eventId' | 'source'> & { readonly position: Position },
+): Promise<WriteResult> {
+  const started = performance.now();
+  const meta: SnapshotMeta = {
+    format: FORMAT,
+    fingerprint: about.fingerprint,
+    logId: about.logId,
+    position: [String(about.position.commit), String(about.position.prepare)],
+    eventId: about.eventId,
+    checkpoints: state.checkpoints.map(([name, p]) => [name, String(p.commit), String(p.prepare)] as const),
+    maxIntegerId: state.maxIntegerId,
+    users: state.users.length,
+    tokens: state.tokens.length,
+    writtenAt: new Date().toISOString(),
+    source: about.source,
+  };
+  const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'wx', PRIVATE_FILE_MODE);
+  let written = 0;
+  let crc = 0;
+  const put = async (data: Buffer) => {
+    crc = crc32(data, crc);
+    for (let done = 0; done < data.length;) done += (await handle.write(data, done, data.length - done, written + done)).bytesWritten;
+    written += data.length;
+  };
+  try {
+    await handle.chmod(PRIVATE_FILE_MODE);
+    const metaBytes = Buffer.from(JSON.stringify(meta));
+    const head = Buffer.alloc(12);
+    MAGIC.copy(head);
+    head.writeUInt32BE(metaBytes.length, 8);
+    await put(head);
+    await put(metaBytes);
+    const chunks = async <T>(kind: number, slots: readonly T[], tuple: (s: T) => unknown[]) => {
+      for (let i = 0; i < slots.length; i += CHUNK) {
+        const body = Buffer.from(JSON.stringify(slots.slice(i, i + CHUNK).map(tuple)));
+        const header = Buffer.alloc(5);
+        header.writeUInt8(kind, 0);
+        header.writeUInt32BE(body.length, 1);
+        await put(header);
+        await put(body);
+        await yieldToLoop();
+      }
+    };
+    await chunks(USERS, state.users, userTuple);
+    await chunks(TOKENS, state.tokens, tokenTuple);
+    const trailer = Buffer.alloc(4);
+    trailer.writeUInt32BE(crc >>> 0);
+    for (let done = 0; done < 4;) done += (await handle.write(trailer, done, 4 - done, written + done)).bytesWritten;
+    written += 4;
+    await handle.datasync();
+    await handle.close();
+    await rename(temporary, file);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(path.dirname(file));
+  return { bytes: written, milliseconds: performance.now() - started };
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Temporary files of snapshots whose writer died; removed at start. */
+export async function removeSnapshotLeftovers(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if ((name.startsWith(`${READ_MODEL_SNAPSHOT_FILE}.`) || name.startsWith(`${REBUILT_SNAPSHOT_FILE}.`)) && name.endsWith('.tmp')) {
+      await unlink(path.join(dir, name)).catch(() => undefined);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading
+
+class Refused extends Error {}
+
+/**
+ * The snapshot in `file`; undefined when there is none; `{ refused }` when it cannot be used as it stands (damaged,
+ * cut short, another format). Its meta is believed only once the trailer's checksum over every byte holds; until
+ * then only its shape is checked, and nothing is handed out.
+ */
+export async function readReadModelSnapshot(file: string): Promise<LoadedSnapshot | RefusedSnapshot | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    let at = 0;
+    let crc = 0;
+    const read = async (length: number): Promise<Buffer> => {
+      if (at + length > size) throw new Refused('it is cut short');
+      const into = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length;) {
+        const { bytesRead } = await handle.read(into, done, length - done, at + done);
+        if (bytesRead === 0) throw new Refused('it is cut short');
+        done += bytesRead;
+      }
+      crc = crc32(into, crc);
+      at += length;
+      return into;
+    };
+    if (size < 16) throw new Refused('it is not a read-model snapshot');
+    const head = await read(12);
+    if (!head.subarray(0, 8).equals(MAGIC)) throw new Refused('it is not a read-model snapshot');
+    const metaLength = head.readUInt32BE(8);
+    if (metaLength > 1 << 26 || 12 + metaLength + 4 > size) throw new Refused('its header is damaged');
+    let meta: SnapshotMeta;
+    try {
+      meta = JSON.parse((await read(metaLength)).toString('utf8')) as SnapshotMeta;
+    } catch (error) {
+      if (error instanceof Refused) throw error;
+      throw new Refused('its header is damaged');
+    }
+    if (!wellFormed(meta)) throw new Refused('its header is damaged');
+    if (meta.format !== FORMAT) throw new Refused(`it is in format ${String(meta.format)}, this version reads ${FORMAT}`);
+
+    const users: Slot<UserDoc>[] = [];
+    const ids = new Map<string, Slot<UserDoc>>();
+    const tokens: Slot<AuthTokenDoc>[] = [];
+    while (at < size - 4) {
+      const header = await read(5);
+      const kind = header.readUInt8(0);
+      const length = header.readUInt32BE(1);
+      if ((kind !== USERS && kind !== TOKENS) || at + length > size - 4) throw new Refused(`it is damaged at byte ${at - 5}`);
+      let tuples: unknown;
+      try {
+        tuples = JSON.parse((await read(length)).toString('utf8'));
+      } catch (error) {
+        if (error instanceof Refused) throw error;
+        throw new Refused(`it is damaged at byte ${at - length}`);
+      }
+      if (!Array.isArray(tuples)) throw new Refused(`it is damaged at byte ${at - length}`);
+      for (const t of tuples) {
+        if (!shapeOk(t, kind)) throw new Refused(`it is damaged at byte ${at - length}`);
+        if (kind === USERS) {
+          const slot = userSlot(t);
+          users.push(slot);
+          ids.set(slot.id, slot);
+        } else tokens.push(tokenSlot(t, ids));
+      }
+    }
+    if (at !== size - 4) throw new Refused('it is cut short');
+    const trailer = Buffer.allocUnsafe(4);
+    await handle.read(trailer, 0, 4, at);
+    if (trailer.readUInt32BE(0) !== crc >>> 0) throw new Refused('its checksum does not match');
+    if (users.length !== meta.users || tokens.length !== meta.tokens) {
+      throw new Refused(
+        `it holds ${users.length} users and ${tokens.length} tokens where its header says ${meta.users} and ${meta.tokens}`,
+      );
+    }
+    const checkpoints = meta.checkpoints.map(
+      ([name, commit, prepare]) => [name, { commit: BigInt(commit), prepare: BigInt(prepare) }] as const,
+    );
+    return { meta, state: { users, tokens, checkpoints, maxIntegerId: meta.maxIntegerId }, bytes: size };
+  } catch (error) {
+    if (error instanceof Refused) return { refused: error.message };
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+function wellFormed(meta: SnapshotMeta): boolean {
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  const decimal = (s: unknown) => typeof s === 'string' && /^\d{1,20}$/.test(s);
+  return (
+    typeof meta === 'object' &&
+    meta !== null &&
+    typeof meta.fingerprint === 'string' &&
+    (meta.logId === null || typeof meta.logId === 'string') &&
+    Array.isArray(meta.position) &&
+    meta.position.length === 2 &&
+    meta.position.every(decimal) &&
+    typeof meta.eventId === 'string' &&
+    Array.isArray(meta.checkpoints) &&
+    meta.checkpoints.every((c) => Array.isArray(c) && c.length === 3 && typeof c[0] === 'string' && decimal(c[1]) && decimal(c[2])) &&
+    [meta.maxIntegerId, meta.users, meta.tokens].every(count)
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the snapshot is of
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+let fingerprint: Promise<string> | undefined;
+
+/**
+ * A fingerprint of the code that decides what the read model holds: the event registry and upcasters
+ * (src/events), the projections, this model and its port, the normalisation of keys. Any change to them (an
+ * upgrade) makes older snapshots stale: the next start replays the whole log once. Computed once per process.
+ */
+export function projectionFingerprint(): Promise<string> {
+  fingerprint ??= (async () => {
+    const hash = createHash('sha256').update(`read-model-snapshot/${FORMAT}\n`);
+    const code = (name: string) => /\.(ts|js)$/.test(name) && !name.endsWith('.d.ts');
+    const files: string[] = [];
+    for (const [dir, wanted] of [
+      ['../events', (n: string) => code(n)],
+      ['../projections', (n: string) => code(n) && (n.includes('.projection.') || n.startsWith('projection.'))],
+      ['.', (n: string) => code(n) && /^(memory|port)\./.test(n)],
+      ['../commands', (n: string) => code(n) && n.startsWith('normalize.')],
+    ] as const) {
+      const names = (await readdir(path.join(HERE, dir)).catch(() => [] as string[])).filter(wanted).sort();
+      files.push(...names.map((n) => path.join(HERE, dir, n)));
+    }
+    for (const file of files) hash.update(`${path.relative(HERE, file)}\n`).update(await readFile(file));
+    return hash.digest('hex').slice(0, 32);
+  })();
+  return fingerprint;
+}
