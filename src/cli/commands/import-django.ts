@@ -18,7 +18,7 @@ import { openWritableStore } from '../writable-store.js';
 interface ImportOptions {
   readonly userModel: string;
   readonly dryRun?: boolean;
-  readonly concurrency?: number;
+  readonly concurrency: number;
 }
 
 /** What the events of an import record as their actor. */
@@ -67,7 +67,7 @@ export default defineCommand('import-django', (program, { run, context }) => {
     .argument('<file>', 'the dump: a JSON array (dumpdata --indent N, or none) or JSON lines (dumpdata --format jsonl)')
     .option('--user-model <label>', 'the user model’s label in the dump (settings.AUTH_USER_MODEL)', parseLabel, 'auth.user')
     .option('--dry-run', 'read and check everything, write nothing, and report what would be imported')
-    .option('--concurrency <n>', 'users imported at once (default 32)', parseConcurrency)
+    .option('--concurrency <n>', 'users imported at once: their appends share the embedded log’s group commits', parseConcurrency, 256)
     .addHelpText(
       'after',
       '\nThe login field is USERNAME_FIELD (and the model’s fields USER_FIELDS) from the configuration, as for the\n' +
@@ -128,7 +128,7 @@ export default defineCommand('import-django', (program, { run, context }) => {
           let report;
           try {
             report = await importDjango(importDeps({ config, store: target, secretKey }), dump, {
-              ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+              concurrency: options.concurrency,
               onProgress: (done) => progress.update(done),
               metadata: { correlationId, actor: IMPORT_ACTOR },
             });
