@@ -28,7 +28,7 @@ async function modes(dir: string): Promise<{ path: string; kind: 'dir' | 'file';
 const wrong = (list: Awaited<ReturnType<typeof modes>>) =>
   list.filter((e) => e.mode !== (e.kind === 'dir' ? 0o700 : 0o600)).map((e) => `${e.path} ${e.mode.toString(8)}`);
 
-/** The embedded event log's own files (another module's; see the report in the commit). */
+/** The embedded event log's own files. */
 const EMBEDDED = `${path.sep}events`;
 
 async function waitForFile(dir: string, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
@@ -64,13 +64,19 @@ describe('DATA_DIR after a start and a registration, under a permissive umask', 
     assert.deepEqual(wrong(all.filter((e) => !e.path.includes(EMBEDDED))), []);
   });
 
-  it(
-    "the embedded log's directory and files too",
-    { todo: 'src/store/embedded creates its directory and files with default modes (0777/0666 & ~umask)' },
-    async () => {
-      assert.deepEqual(wrong((await modes(svc.dataDir)).filter((e) => e.path.includes(EMBEDDED))), []);
-    },
-  );
+  it("the embedded log's directory and files too, and the read model's snapshot", async () => {
+    await svc.snapshots!.write();
+    const all = await modes(svc.dataDir);
+    assert.ok(
+      all.some((e) => e.path.endsWith(`${path.sep}read-model.snapshot`)),
+      'the read-model snapshot is written',
+    );
+    assert.ok(
+      all.some((e) => e.path.endsWith(`${EMBEDDED}${path.sep}events.log`)),
+      'the log is there',
+    );
+    assert.deepEqual(wrong(all.filter((e) => e.path.includes(EMBEDDED) || e.path.includes('read-model'))), []);
+  });
 
   it('the outbox README says it is a development outbox, and is written once', async () => {
     const readme = path.join(svc.dataDir, 'mail', 'README.txt');

@@ -1,8 +1,9 @@
 // Operator commands on a log directory. check() only reads (it is safe beside a running service); repair() cuts the
 // log at an offset the operator names, after keeping a copy of the whole file, and only with the writer's lock.
 import { constants } from 'node:fs';
-import { copyFile, open, truncate, unlink } from 'node:fs/promises';
+import { chmod, copyFile, open, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_FILE_MODE } from '../../data-dir.js';
 import { syncDir } from './files.js';
 import { LOCK_FILE, LOG_FILE, SNAPSHOT_FILE, v2, type Codec } from './format.js';
 import { v1 } from './format-v1.js';
@@ -157,6 +158,7 @@ export async function repairEmbeddedLog(
     }
     const backup = `${before.path}.backup-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     await copyFile(before.path, backup, constants.COPYFILE_EXCL);
+    await chmod(backup, PRIVATE_FILE_MODE); // a copy of the log: as private as the log
     const copy = await open(backup, 'r');
     await copy.sync().finally(() => copy.close());
     await unlink(join(dir, SNAPSHOT_FILE)).catch((err: NodeJS.ErrnoException) => {

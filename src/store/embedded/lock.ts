@@ -1,6 +1,7 @@
 // The writer's lock on a log directory: one authstream writes a log at a time. Readers (readOnly) never take it.
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { PRIVATE_FILE_MODE } from '../../data-dir.js';
 import { resolve } from 'node:path';
 
 export interface Lock {
@@ -28,7 +29,7 @@ export async function acquireLock(path: string, warn: (m: string) => void): Prom
   try {
     const me = { pid: process.pid, host: hostname() };
     const draft = `${path}.${process.pid}.${Date.now()}`;
-    await writeFile(draft, JSON.stringify({ ...me, since: new Date().toISOString() }));
+    await writeFile(draft, JSON.stringify({ ...me, since: new Date().toISOString() }), { mode: PRIVATE_FILE_MODE });
     try {
       for (let attempt = 0; ; attempt++) {
         const created = await link(draft, path).then(

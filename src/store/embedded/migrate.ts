@@ -4,14 +4,15 @@
 // events.log either wholly version 1 (migrated again at the next open) or wholly version 2.
 // Read-only opens read version 1 in place and never migrate.
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, open, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmbeddedLogDamagedError } from './errors.js';
 import { encodeEvents, encodeFileHeader, encodeRecord, LOG_FILE } from './format.js';
 import { v1 } from './format-v1.js';
 import { LogIndex } from './log-index.js';
 import { scanLog } from './scan.js';
-import { syncDir } from './files.js';
+import { PRIVATE_FILE_MODE } from '../../data-dir.js';
+import { createPrivate, syncDir } from './files.js';
 
 const FLUSH_BYTES = 4 * 1024 * 1024;
 
@@ -19,7 +20,7 @@ export async function migrateV1(dir: string, warn: (m: string) => void): Promise
   const path = join(dir, LOG_FILE);
   const temporary = `${path}.migrating`;
   const source = await open(path, 'r');
-  const target = await open(temporary, 'w');
+  const target = await createPrivate(temporary);
   try {
     const header = encodeFileHeader(randomBytes(16));
     let written = 0;
@@ -55,6 +56,7 @@ export async function migrateV1(dir: string, warn: (m: string) => void): Promise
 
     const backup = await freeName(`${path}.v1`);
     await link(path, backup).catch(() => copyFile(path, backup));
+    await chmod(backup, PRIVATE_FILE_MODE); // the original's mode may be wider (a version-1 log was made 0644)
     await rename(temporary, path);
     await syncDir(dir);
     warn(

@@ -1,8 +1,9 @@
 // Opening the embedded event store: for writing (takes the directory's lock, creates or migrates the log, drops a
 // torn last write) or read-only (no lock, no writes of any kind, stops before an unfinished last write).
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePrivateDir } from '../../data-dir.js';
 import { EmbeddedLogDamagedError } from './errors.js';
 import { writeFileAtomically } from './files.js';
 import { encodeFileHeader, LOCK_FILE, LOG_FILE, SNAPSHOT_FILE, v2 } from './format.js';
@@ -52,7 +53,8 @@ export async function openEmbeddedEventStore(dir: string, options: EmbeddedOptio
 
 async function openWriter(settings: StoreSettings, options: EmbeddedOptions, started: number): Promise<EmbeddedEventStore> {
   const { dir, path, warn } = settings;
-  await mkdir(dir, { recursive: true });
+  // 0700, like everything under DATA_DIR (the log holds password hashes and token digests).
+  await ensurePrivateDir(dir);
   const lock: Lock = await acquireLock(join(dir, LOCK_FILE), warn);
   let file: FileHandle | undefined;
   try {

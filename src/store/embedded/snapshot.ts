@@ -17,6 +17,7 @@ import { CHUNK, type Column } from './columns.js';
 import { SNAPSHOT_FILE } from './format.js';
 import { LogIndex } from './log-index.js';
 import { readFully } from './scan.js';
+import { createPrivate } from './files.js';
 import { PAGE_BYTES } from './streams.js';
 
 const MAGIC = Buffer.from([0xff, 0x41, 0x53, 0x49, 0x44, 0x58, 0x0d, 0x0a]);
@@ -96,7 +97,7 @@ export function captureSnapshot(index: LogIndex, logId: Buffer): CapturedSnapsho
 export async function persistSnapshot(dir: string, snapshot: CapturedSnapshot): Promise<void> {
   const path = join(dir, SNAPSHOT_FILE);
   const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const file = await open(temporary, 'w');
+  const file = await createPrivate(temporary);
   try {
     let crc = 0;
     let position = 0;
