@@ -9,9 +9,7 @@ import { emailConfirmationKey } from '../crypto/email-key.js';
 import { encodeAllauthUid } from '../crypto/allauth-uid.js';
 import { makeLinkToken } from '../crypto/link-token.js';
 import type { EmailConsumerDeps, OutgoingEmail } from './consumer.js';
-import { createEmailRenderer, type AllauthEmailKind, type EmailRenderer } from './templates.js';
-
-let english: EmailRenderer | undefined;
+import type { AllauthEmailKind } from './templates.js';
 
 /** The allauth email an event calls for, or null (djoser's emails are the consumer's). */
 export function allauthEmailKindFor(event: UserEvent): AllauthEmailKind | null {
@@ -22,17 +20,13 @@ export function allauthEmailKindFor(event: UserEvent): AllauthEmailKind | null {
 }
 
 /** Builds the allauth email for an event, or null when none is due (or the account is gone, or has no address). */
-export async function composeAllauthEmail(
-  deps: EmailConsumerDeps & { readonly renderer?: EmailRenderer },
-  event: UserEvent,
-  eventId: string,
-): Promise<OutgoingEmail | null> {
+export async function composeAllauthEmail(deps: EmailConsumerDeps, event: UserEvent, eventId: string): Promise<OutgoingEmail | null> {
   const kind = allauthEmailKindFor(event);
   if (!kind) return null;
   const { config } = deps;
   const account = await deps.recipient(event.data.userId);
   if (!account || account.email === '') return null;
-  const renderer = deps.renderer ?? (english ??= createEmailRenderer({ allauthSubjectPrefix: config.ACCOUNT_EMAIL_SUBJECT_PREFIX }));
+  const renderer = deps.emails;
   const domain = siteDomain(config);
   const site = { siteName: config.SITE_NAME ?? domain, siteDomain: domain };
   const origin = `${config.PROTOCOL}://${domain}`;

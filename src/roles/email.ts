@@ -26,7 +26,11 @@ export async function startEmailConsumer(ctx: ServiceContext, bus: EventBus): Pr
   // Every template is read and rendered once here: a bad directory, an unknown file or a typo stops the start.
   let emails;
   try {
-    emails = createEmailRenderer({ templatesDir: config.EMAIL_TEMPLATES_DIR, language: config.LANGUAGE_CODE });
+    emails = createEmailRenderer({
+      templatesDir: config.EMAIL_TEMPLATES_DIR,
+      language: config.LANGUAGE_CODE,
+      allauthSubjectPrefix: config.ACCOUNT_EMAIL_SUBJECT_PREFIX,
+    });
   } catch (error) {
     throw new ConfigError(`invalid configuration:\n  EMAIL_TEMPLATES_DIR, LANGUAGE_CODE: ${(error as Error).message}`);
   }

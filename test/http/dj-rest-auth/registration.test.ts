@@ -10,6 +10,15 @@ import { BASE_ENV, CONFIRM_SUBJECT, PASSWORD, auth, bearer, dra, keyIn, mailTo, 
 const NOT_VERIFIED = { non_field_errors: ['E-mail is not verified.'] };
 const CANNOT_LOG_IN = { non_field_errors: ['Unable to log in with provided credentials.'] };
 const NOT_FOUND = { detail: 'Not found.' };
+const GERMAN_SUBJECT = 'Bitte bestätige deine E-Mail-Adresse';
+/** RFC 2047 Q-encoded words, as nodemailer writes a non-ASCII subject. */
+const decodeHeader = (value: string) =>
+  value.replace(/\?=\s+=\?/g, '?==?').replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, q: string) =>
+    Buffer.from(
+      q.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/g, (_n, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8'),
+  );
 
 describe('dj-rest-auth registration, ACCOUNT_EMAIL_VERIFICATION=none, REST_AUTH defaults (token, SESSION_LOGIN)', () => {
   const svc = useService({ ...BASE_ENV, ACCOUNT_EMAIL_VERIFICATION: 'none' });
@@ -193,5 +202,22 @@ describe('dj-rest-auth resend-email (authstream: case-insensitive, with a cooldo
     assert.equal((await resend(user.email)).status, 200);
     await barrier();
     assert.equal(svc.smtp.mails.filter((m) => m.to.includes(user.email)).length, 2);
+  });
+});
+
+describe('dj-rest-auth emails: ACCOUNT_EMAIL_SUBJECT_PREFIX and LANGUAGE_CODE', () => {
+  const svc = useService({
+    ...BASE_ENV,
+    ACCOUNT_EMAIL_VERIFICATION: 'optional',
+    ACCOUNT_EMAIL_SUBJECT_PREFIX: '[Shop] ',
+    LANGUAGE_CODE: 'de',
+  });
+
+  it("allauth's German texts, under the configured prefix", async () => {
+    const user = newUser();
+    await signUp(svc, user, 204);
+    const [mail] = await svc.smtp.waitFor(1, (m) => m.to.includes(user.email));
+    assert.equal(decodeHeader(mail!.subject), `[Shop] ${GERMAN_SUBJECT}`);
+    assert.match(mailText(mail!), /account-confirm-email\/[-:\w]+\//);
   });
 });
