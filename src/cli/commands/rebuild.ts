@@ -1,6 +1,6 @@
 // `authstream rebuild`: drops the MongoDB read model and replays the whole log into it, then exits. Stop the API
 // instances first: while it runs they would read a partial model. (The embedded read model is rebuilt at every start.)
-import { defineCommand, EXIT } from '../command.js';
+import { CliError, defineCommand, EXIT } from '../command.js';
 import { logEnd } from '../log-end.js';
 
 export default defineCommand('rebuild', (program, { run, context }) => {
@@ -50,12 +50,22 @@ export default defineCommand('rebuild', (program, { run, context }) => {
               progress.update(Number(event.position.commit));
             },
             log,
+            skip: new Set(config.READ_MODEL_SKIP_EVENTS),
+            skipSetting: 'READ_MODEL_SKIP_EVENTS',
           });
           try {
             await runner.start(); // resolves once caught up with the log
             await runner.stop();
           } finally {
             progress.stop(`rebuild: ${events} events replayed`);
+          }
+          const stopped = runner.stoppedAt;
+          if (stopped) {
+            throw new CliError(
+              `the rebuild stopped at an event this version cannot read (position ${stopped.position}, stream ${stopped.streamId}, ` +
+                `type ${stopped.eventType}); upgrade authstream, or skip it with READ_MODEL_SKIP_EVENTS=${stopped.position}`,
+              EXIT.FAILURE,
+            );
           }
           log.info(`read model rebuilt in ${Date.now() - started} ms`, {
             position: String(runner.position?.commit ?? 'empty log'),
