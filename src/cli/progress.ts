@@ -1,5 +1,6 @@
 // Progress for long work: a bar (cli-progress) when stdout and stderr are terminals, otherwise a plain line on stderr
-// every few seconds and one at the end, so logs of a CI job or a cron run show that the work moves.
+// every few seconds and one at the end, so logs of a CI job or a cron run show that the work moves. Both say how fast
+// (units or bytes per second, on average since the start) and, with a total, how long is left (ETA).
 import cliProgress from 'cli-progress';
 
 export interface ProgressOptions {
@@ -44,14 +45,30 @@ export function formatBytes(n: number): string {
 const show = (options: ProgressOptions, n: number): string =>
   options.bytes ? formatBytes(n) : `${n}${options.unit ? ` ${options.unit}` : ''}`;
 
+/** Per second, on average since `started`. */
+const rateOf = (value: number, started: number): number => value / Math.max(0.001, (Date.now() - started) / 1000);
+
+const showRate = (options: ProgressOptions, perSecond: number): string =>
+  options.bytes ? `${formatBytes(Math.round(perSecond))}/s` : `${Math.round(perSecond)}${options.unit ? ` ${options.unit}` : ''}/s`;
+
+function showSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60
+    ? `${s} s`
+    : s < 3600
+      ? `${Math.floor(s / 60)} min ${s % 60} s`
+      : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
 function barProgress(options: ProgressOptions, stream: Stream): Progress {
   const known = options.total !== undefined && options.total > 0;
   const bar = new cliProgress.SingleBar(
     {
       stream: stream as NodeJS.WritableStream,
       format: known
-        ? `${options.label} [{bar}] {percentage}% | {shown} of {shownTotal} | {duration_formatted}`
-        : `${options.label} {shown} | {duration_formatted}`,
+        ? `${options.label} [{bar}] {percentage}% | {shown} of {shownTotal} | {rate} | ETA {left} | {duration_formatted}`
+        : `${options.label} {shown} | {rate} | {duration_formatted}`,
       hideCursor: true,
       clearOnComplete: false,
       etaBuffer: 50,
@@ -59,12 +76,18 @@ function barProgress(options: ProgressOptions, stream: Stream): Progress {
     cliProgress.Presets.shades_classic,
   );
   const total = known ? options.total! : 1;
-  bar.start(total, 0, { shown: show(options, 0), shownTotal: show(options, total) });
+  const started = Date.now();
+  bar.start(total, 0, { shown: show(options, 0), shownTotal: show(options, total), rate: showRate(options, 0), left: '?' });
   let last = 0;
   return {
     update(value) {
       last = value;
-      bar.update(known ? Math.min(value, total) : 0, { shown: show(options, value) });
+      const rate = rateOf(value, started);
+      bar.update(known ? Math.min(value, total) : 0, {
+        shown: show(options, value),
+        rate: showRate(options, rate),
+        left: known && rate > 0 ? showSeconds((total - Math.min(value, total)) / rate) : '?',
+      });
     },
     stop(summary) {
       if (known) bar.update(total, { shown: show(options, Math.max(last, total)) });
@@ -81,7 +104,9 @@ function plainProgress(options: ProgressOptions, stream: Stream): Progress {
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     const total = options.total;
     const part = total && total > 0 ? ` of ${show(options, total)} (${Math.min(100, Math.floor((value / total) * 100))}%)` : '';
-    stream.write(`${options.label}: ${show(options, value)}${part}, ${seconds} s\n`);
+    const rate = rateOf(value, started);
+    const eta = total && total > 0 && rate > 0 ? `, ETA ${showSeconds((total - Math.min(value, total)) / rate)}` : '';
+    stream.write(`${options.label}: ${show(options, value)}${part}, ${seconds} s, ${showRate(options, rate)}${eta}\n`);
   };
   const timer = setInterval(line, options.intervalMs ?? 5_000);
   timer.unref();

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { comparePositions, type EventStore, type Position } from '../store/port.js';
 import type { MemoryReadModel } from './memory.js';
+import { READ_MODEL_CHECKPOINT } from './port.js';
 import {
   positionOf,
   projectionFingerprint,
@@ -25,8 +26,7 @@ import {
   type SnapshotMeta,
 } from './snapshot.js';
 
-/** The read-model projection's checkpoint name (src/roles/api.ts). */
-export const READ_MODEL_CHECKPOINT = 'read-model';
+export { READ_MODEL_CHECKPOINT };
 
 export interface SnapshotSettings {
   /** DATA_DIR: where the snapshot files live. */

@@ -1,10 +1,25 @@
 // The MongoDB read model (official driver). Collections: users, auth_tokens, checkpoints; _id is the user id or
 // checkpoint name. Every write is one guarded single-document operation: no transactions (a standalone mongod has
 // none), and redelivering any write is harmless.
+//
+// Versions, for a rebuild beside running instances: `authstream rebuild` builds a new version into collections of
+// its own (users_<version>, auth_tokens_<version>, and its projection's checkpoint `read-model@<version>`), then
+// switches the one document read_model_version {_id: 'current', version} to it: a single-document update, atomic on
+// any mongod, so a reader sees the old model or the new one, never a mix (renaming three collections would be
+// three separate steps). Instances read the pointer at start and poll it (read-model-switch.ts). The first version
+// is '' (users, auth_tokens). Other runners' checkpoints (the relay's, email requests') are shared by every version.
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { Position } from '../store/port.js';
 import { ReadModelConflictError } from './errors.js';
-import { integerIdOf, PATCHABLE_USER_FIELDS, type AuthTokenDoc, type ReadModel, type UserDoc, type UserPatch } from './port.js';
+import {
+  integerIdOf,
+  PATCHABLE_USER_FIELDS,
+  READ_MODEL_CHECKPOINT,
+  type AuthTokenDoc,
+  type ReadModel,
+  type UserDoc,
+  type UserPatch,
+} from './port.js';
 
 /** idNumber and sortKey serve users/ (order) and the id allocator (the highest integer id ever used). */
 type UserRecord = Omit<UserDoc, 'id'> & { _id: string; idNumber: number | null; sortKey: string };
@@ -67,8 +82,21 @@ function sortKeyOf(doc: UserDoc): string {
   return n !== null ? `0:${String(n).padStart(20, '0')}` : `1:${doc.dateJoined.toISOString()}:${doc.id}`;
 }
 
-async function createIndexes(db: Db, emailUnique: boolean): Promise<void> {
-  const users = db.collection('users');
+/** The pointer to the version instances read. */
+const VERSION_COLLECTION = 'read_model_version';
+type VersionRecord = { _id: 'current'; version: string; previous?: string; switchedAt?: Date };
+
+/** The collections of a version of the read model. */
+export const versionCollections = (version: string) =>
+  version ? { users: `users_${version}`, tokens: `auth_tokens_${version}` } : { users: 'users', tokens: 'auth_tokens' };
+
+/** A version name as rebuilds make them: `rebuild_<UTC time>`. */
+export const newVersionName = (at = new Date()): string =>
+  `rebuild_${at.toISOString().replace(/[-:.]/g, '').replace('T', '_').slice(0, 20)}`;
+
+async function createIndexes(db: Db, emailUnique: boolean, version = ''): Promise<void> {
+  const names = versionCollections(version);
+  const users = db.collection(names.users);
   await users.createIndex(
     { usernameKey: 1 },
     { name: 'usernameKey_unique', unique: true, partialFilterExpression: { usernameKey: PRESENT } },
@@ -86,11 +114,32 @@ async function createIndexes(db: Db, emailUnique: boolean): Promise<void> {
   await users.createIndex({ sortKey: 1 }, { name: 'sortKey_1' });
   await users.createIndex({ idNumber: -1 }, { name: 'idNumber_-1' });
   await db
-    .collection('auth_tokens')
+    .collection(names.tokens)
     .createIndex({ keyHash: 1 }, { name: 'keyHash_unique', unique: true, partialFilterExpression: { keyHash: PRESENT } });
 }
 
-export async function openMongoReadModel(uri: string, options: { dbName: string; emailUnique: boolean }): Promise<ReadModel> {
+/** The MongoDB read model, with what a rebuild and the switch to its result need. */
+export interface VersionedReadModel extends ReadModel {
+  /** The version this model reads and writes ('' for the first). */
+  readonly version: string;
+  /** The version the pointer names now (what instances should read). */
+  pointedVersion(): Promise<string>;
+  /** The model of another version on the same connection (its indexes made); closing it leaves the connection. */
+  openVersion(version: string): Promise<VersionedReadModel>;
+  /** Reads and writes `other`'s collections from now on (both are of this connection). */
+  adopt(other: VersionedReadModel): void;
+  /** Points every instance at this model's version (one atomic update); returns the version pointed at before. */
+  makeCurrent(): Promise<string>;
+  /** The versions whose collections exist. */
+  versions(): Promise<string[]>;
+  /** Drops a version's collections and its projection's checkpoint (never the current one's). */
+  dropVersion(version: string): Promise<void>;
+}
+
+export const isVersionedReadModel = (model: ReadModel): model is VersionedReadModel =>
+  typeof (model as Partial<VersionedReadModel>).pointedVersion === 'function';
+
+export async function openMongoReadModel(uri: string, options: { dbName: string; emailUnique: boolean }): Promise<VersionedReadModel> {
   let client: MongoClient;
   try {
     // A few seconds: an unreachable server should fail start-up promptly, not after the driver's default 30 s.
@@ -105,32 +154,119 @@ export async function openMongoReadModel(uri: string, options: { dbName: string;
     await client.close().catch(() => {});
     throw new Error(`MONGODB_URI ${redact(uri)} unreachable: ${messageOf(e)}`, { cause: e });
   }
+  const db = client.db(options.dbName);
+  let version: string;
   try {
-    await createIndexes(client.db(options.dbName), options.emailUnique);
+    version = (await db.collection<VersionRecord>(VERSION_COLLECTION).findOne({ _id: 'current' }))?.version ?? '';
+    await createIndexes(db, options.emailUnique, version);
   } catch (e) {
     await client.close().catch(() => {});
     throw new Error(`MongoDB read model: creating indexes in ${options.dbName} failed: ${messageOf(e)}`, { cause: e });
   }
-  return new MongoReadModel(client, client.db(options.dbName));
+  return new MongoReadModel(client, db, options.emailUnique, version, true);
 }
 
-class MongoReadModel implements ReadModel {
-  private readonly users: Collection<UserRecord>;
-  private readonly tokens: Collection<TokenRecord>;
-  private readonly checkpoints: Collection<CheckpointRecord>;
+/** One version's collections, swapped as a whole when an instance switches versions. */
+interface VersionCollections {
+  readonly version: string;
+  readonly users: Collection<UserRecord>;
+  readonly tokens: Collection<TokenRecord>;
   // The same collections, typed for tombstone writes.
-  private readonly userTombstones: Collection<Tombstone>;
-  private readonly tokenTombstones: Collection<Tombstone>;
+  readonly userTombstones: Collection<Tombstone>;
+  readonly tokenTombstones: Collection<Tombstone>;
+}
+
+function collectionsOf(db: Db, version: string): VersionCollections {
+  const names = versionCollections(version);
+  return {
+    version,
+    users: db.collection(names.users),
+    tokens: db.collection(names.tokens),
+    userTombstones: db.collection(names.users),
+    tokenTombstones: db.collection(names.tokens),
+  };
+}
+
+class MongoReadModel implements VersionedReadModel {
+  private c: VersionCollections;
+  private readonly checkpoints: Collection<CheckpointRecord>;
 
   constructor(
     private readonly client: MongoClient,
-    db: Db,
+    private readonly db: Db,
+    private readonly emailUnique: boolean,
+    version: string,
+    private readonly ownsClient: boolean,
   ) {
-    this.users = db.collection('users');
-    this.tokens = db.collection('auth_tokens');
+    this.c = collectionsOf(db, version);
     this.checkpoints = db.collection('checkpoints');
-    this.userTombstones = db.collection('users');
-    this.tokenTombstones = db.collection('auth_tokens');
+  }
+
+  private get users(): Collection<UserRecord> {
+    return this.c.users;
+  }
+  private get tokens(): Collection<TokenRecord> {
+    return this.c.tokens;
+  }
+  private get userTombstones(): Collection<Tombstone> {
+    return this.c.userTombstones;
+  }
+  private get tokenTombstones(): Collection<Tombstone> {
+    return this.c.tokenTombstones;
+  }
+
+  get version(): string {
+    return this.c.version;
+  }
+
+  /** The read model's own checkpoint belongs to its version; other runners' are shared. */
+  private checkpointId(name: string): string {
+    return name === READ_MODEL_CHECKPOINT && this.c.version ? `${name}@${this.c.version}` : name;
+  }
+
+  async pointedVersion(): Promise<string> {
+    return (await this.db.collection<VersionRecord>(VERSION_COLLECTION).findOne({ _id: 'current' }))?.version ?? '';
+  }
+
+  async openVersion(version: string): Promise<VersionedReadModel> {
+    await createIndexes(this.db, this.emailUnique, version);
+    return new MongoReadModel(this.client, this.db, this.emailUnique, version, false);
+  }
+
+  adopt(other: VersionedReadModel): void {
+    if (!(other instanceof MongoReadModel) || other.client !== this.client) throw new Error('adopt: a version of another connection');
+    this.c = other.c;
+  }
+
+  async makeCurrent(): Promise<string> {
+    const before = await this.db
+      .collection<VersionRecord>(VERSION_COLLECTION)
+      .findOneAndUpdate({ _id: 'current' }, { $set: { version: this.c.version, switchedAt: new Date() } }, { upsert: true });
+    const previous = before?.version ?? '';
+    if (previous !== this.c.version) {
+      await this.db.collection<VersionRecord>(VERSION_COLLECTION).updateOne({ _id: 'current' }, { $set: { previous } });
+    }
+    return previous;
+  }
+
+  async versions(): Promise<string[]> {
+    const names = (await this.db.listCollections({}, { nameOnly: true }).toArray()).map((c) => String(c.name));
+    const found = names.filter((n) => n.startsWith('users_')).map((n) => n.slice('users_'.length));
+    return [...(names.includes('users') ? [''] : []), ...found.sort()];
+  }
+
+  async dropVersion(version: string): Promise<void> {
+    if (version === (await this.pointedVersion())) throw new Error(`read model version '${version}' is the current one`);
+    const names = versionCollections(version);
+    for (const name of [names.users, names.tokens]) {
+      await this.db
+        .collection(name)
+        .drop()
+        .catch((e: unknown) => {
+          if ((e as { code?: unknown }).code !== 26) throw e; // NamespaceNotFound
+        });
+    }
+    if (version) await this.checkpoints.deleteOne({ _id: `${READ_MODEL_CHECKPOINT}@${version}` });
   }
 
   async findUserById(id: string): Promise<UserDoc | null> {
@@ -230,14 +366,18 @@ class MongoReadModel implements ReadModel {
   }
 
   async loadCheckpoint(name: string): Promise<Position | null> {
-    const record = await this.checkpoints.findOne({ _id: name });
+    const record = await this.checkpoints.findOne({ _id: this.checkpointId(name) });
     return record && decodePosition(record.position);
   }
 
   async saveCheckpoint(name: string, position: Position): Promise<void> {
     const encoded = encodePosition(position);
     try {
-      await this.checkpoints.updateOne({ _id: name, position: { $lt: encoded } }, { $set: { position: encoded } }, { upsert: true });
+      await this.checkpoints.updateOne(
+        { _id: this.checkpointId(name), position: { $lt: encoded } },
+        { $set: { position: encoded } },
+        { upsert: true },
+      );
     } catch (e) {
       if (!isDuplicateKey(e)) throw e; // duplicate _id: the stored checkpoint is the same or later
     }
@@ -249,7 +389,7 @@ class MongoReadModel implements ReadModel {
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    if (this.ownsClient) await this.client.close();
   }
 
   /** Replaces the document with a tombstone where its revision is lower; false if it already holds a later one. */

@@ -39,6 +39,9 @@ export interface AuthTokenDoc {
   readonly revision: number;
 }
 
+/** The checkpoint name of the read-model projection (src/roles/api.ts), which belongs with the model's documents. */
+export const READ_MODEL_CHECKPOINT = 'read-model';
+
 export interface ReadModel {
   findUserById(id: string): Promise<UserDoc | null>;
   findUserByUsername(usernameKey: string): Promise<UserDoc | null>;

@@ -4,6 +4,8 @@ import { SubscriptionRunner } from '../projections/runner.js';
 import { readModelCheckpoints } from '../projections/checkpoints.js';
 import { readModelProjection } from '../projections/read-model.projection.js';
 import { isMemoryReadModel } from '../readmodel/memory.js';
+import { isVersionedReadModel } from '../readmodel/mongo.js';
+import { readModelSwitch } from '../projections/read-model-switch.js';
 import type { UseCases } from '../commands/use-cases.js';
 import { composeUseCases, configuredJwt } from '../commands/compose.js';
 import { emailRequestProcessor } from '../commands/mailbox.js';
@@ -38,11 +40,15 @@ export async function startApi(
       { positions: config.READ_MODEL_SKIP_EVENTS },
     );
   }
+  // On MongoDB the instance follows the read model's version pointer (a rebuild switches it): see read-model-switch.ts.
+  const versions = isVersionedReadModel(readModel)
+    ? readModelSwitch({ model: readModel, store, log, skip: new Set(config.READ_MODEL_SKIP_EVENTS) })
+    : null;
   const projections = new SubscriptionRunner({
     name: 'read-model',
     store,
     checkpoints: readModelCheckpoints(readModel),
-    handle: readModelProjection(readModel),
+    handle: versions ? versions.guard(readModelProjection(readModel)) : readModelProjection(readModel),
     log,
     skip: new Set(config.READ_MODEL_SKIP_EVENTS),
     skipSetting: 'READ_MODEL_SKIP_EVENTS',
@@ -52,6 +58,7 @@ export async function startApi(
   });
   // Resolves at an event it cannot read too: the service then starts, says so in /health, and answers 503.
   await projections.start();
+  versions?.follow(() => projections.position);
   const unwatch = metrics.watchSubscription('read-model', projections);
 
   const jwt = configuredJwt(config, secretKey, now, jwtKeys);
@@ -129,6 +136,7 @@ export async function startApi(
       unwatch();
       await closeServer(server);
       await emailRequestRunner.stop();
+      await versions?.stop();
       await projections.stop();
       await throttleStore?.close();
     },

@@ -88,7 +88,7 @@ describe('progress', () => {
     progress.update(50);
     await new Promise((r) => setTimeout(r, 70));
     progress.stop('work: done');
-    assert.match(t.err(), /^work: 50 events of 200 events \(25%\), \d+ s\n/);
+    assert.match(t.err(), /^work: 50 events of 200 events \(25%\), \d+ s, \d+ events\/s, ETA (\d+ s|\d+ min \d+ s)\n/);
     assert.match(t.err(), /work: done\n$/);
     assert.equal(t.out(), '');
   });

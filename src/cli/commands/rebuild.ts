@@ -1,34 +1,42 @@
-// `authstream rebuild`: drops the MongoDB read model and replays the whole log into it, then exits. Stop the API
-// instances first: while it runs they would read a partial model. (The embedded read model is rebuilt at every start.)
+// `authstream rebuild`: replays the whole log into a new read model beside the running service, then puts it in
+// place (src/projections/rebuild-target.ts): on MongoDB new collections and an atomic switch that running API
+// instances follow, so none reads a half-built model; on the embedded default a new read-model snapshot, which the
+// service loads at its next start. Reads the log only (a read-only open of the embedded log).
 import { CliError, defineCommand, EXIT } from '../command.js';
 import { logEnd } from '../log-end.js';
 
 export default defineCommand('rebuild', (program, { run, context }) => {
   program
     .command('rebuild')
-    .description('drop the MongoDB read model (MONGODB_URI) and replay the whole event log into it')
+    .description('replay the whole event log into a new read model, then switch to it (MongoDB) or leave it for the next start')
     .addHelpText(
       'after',
-      '\nStop the API instances first: while it runs they would read a partial model. Without MONGODB_URI there is\n' +
-        'nothing to do (the in-memory read model is rebuilt from the log at every start). Reads the log only.\n' +
-        'Exit codes: 0 rebuilt (or nothing to do), 1 failed, 2 bad arguments or invalid configuration.',
+      '\nRuns beside the service, reading the log only. With MONGODB_URI: builds new collections (users_rebuild_<time>,\n' +
+        'auth_tokens_rebuild_<time>), then points the read_model_version document at them in one atomic update; running\n' +
+        'API instances bring them up to their own projection and move over within a few seconds. The version replaced is\n' +
+        'kept until the next rebuild. Without MONGODB_URI: writes DATA_DIR/read-model.rebuilt.snapshot, which the service\n' +
+        'loads at its next start instead of its own snapshot (restart it to use it). Progress: a bar on a terminal\n' +
+        '(events/s, ETA), plain lines every few seconds otherwise.\n' +
+        'Exit codes: 0 rebuilt, 1 failed, 2 bad arguments or invalid configuration.',
     )
     .action(
       run(async () => {
         const config = context.config();
         const { createLogger } = await import('../../log.js');
         const log = createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
-        if (!config.MONGODB_URI) {
-          log.info('the embedded read model is rebuilt from the log at every start: nothing to do');
-          return EXIT.OK;
-        }
-        const [{ openReadModel }, { SubscriptionRunner }, { readModelCheckpoints }, { readModelProjection }] = await Promise.all([
-          import('../../adapters.js'),
+        const [{ openRebuildTarget }, { SubscriptionRunner }, { readModelCheckpoints }, { readModelProjection }] = await Promise.all([
+          import('../../projections/rebuild-target.js'),
           import('../../projections/runner.js'),
           import('../../projections/checkpoints.js'),
           import('../../projections/read-model.projection.js'),
         ]);
-        const [store, model] = await Promise.all([context.openEventStore(config), openReadModel(config)]);
+        const store = await context.openEventStore(config);
+        const target = await openRebuildTarget(config, store, log).catch(async (error: unknown) => {
+          await store.close();
+          throw error;
+        });
+        const model = target.model;
+        log.info(`rebuild: replaying the whole log into ${target.description}`);
         try {
           const end = await logEnd(store, config);
           const progress = context.progress({
@@ -37,7 +45,6 @@ export default defineCommand('rebuild', (program, { run, context }) => {
             ...(end.unit === 'events' ? { unit: 'events' } : { bytes: true }),
           });
           const started = Date.now();
-          await model.clear();
           const project = readModelProjection(model);
           let events = 0;
           const runner = new SubscriptionRunner({
@@ -71,8 +78,9 @@ export default defineCommand('rebuild', (program, { run, context }) => {
             position: String(runner.position?.commit ?? 'empty log'),
             events,
           });
+          log.info(`rebuild: ${await target.finish()}`);
         } finally {
-          await model.close();
+          await target.close();
           await store.close();
         }
         return EXIT.OK;

@@ -188,3 +188,20 @@ async function openReader(settings: StoreSettings, options: EmbeddedOptions, sta
     throw err;
   }
 }
+
+/** The id in the log's file header (hex): what snapshots of projections of this log record. Null: no log, or version 1. */
+export async function readEmbeddedLogId(dir: string): Promise<string | null> {
+  let file: FileHandle;
+  try {
+    file = await open(join(dir, LOG_FILE), 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const format = await identifyOpen(file);
+    return format.format === 'v2' ? format.logId.toString('hex') : null;
+  } finally {
+    await file.close();
+  }
+}
