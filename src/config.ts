@@ -61,6 +61,11 @@ const schema = z.object({
   SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   /** A file holding SECRET_KEY (a Docker secret), read when SECRET_KEY is unset: trimmed, at least 32 characters. */
   SECRET_KEY_FILE: optionalString,
+  /**
+   * Wraps every account's own data key (crypto-shredding, src/erasure). Unset: derived from SECRET_KEY. It must never
+   * change (a new one cannot unwrap the stored keys), so set it before SECRET_KEY is ever rotated.
+   */
+  DATA_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
 
   EVENTSTORE_URL: url(['esdb', 'esdb+discover', 'kurrentdb', 'kurrent']),
   MONGODB_URI: url(['mongodb', 'mongodb+srv']),

@@ -11,6 +11,7 @@ import type { EventStore } from './store/port.js';
 import type { ReadModel } from './readmodel/port.js';
 import { openEventStore, openReadModel } from './adapters.js';
 import { loadSecretKey } from './crypto/secret-key.js';
+import { openAccountKeys, sealedStore } from './erasure/open.js';
 import { ensurePrivateDir, securePrivateTree } from './data-dir.js';
 import { argon2Hasher, type PasswordHasher } from './crypto/passwords.js';
 import type { EventBus } from './amqp/bus.js';
@@ -77,8 +78,16 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     await securePrivateTree(config.DATA_DIR, log);
     if (!config.EVENTSTORE_URL) await ensurePrivateDir(config.DATA_DIR);
     const secretKey = config.SECRET_KEY ?? (await loadSecretKey(config.DATA_DIR, log));
+    const accountKeys = await openAccountKeys(config, secretKey);
+    if (config.EVENTSTORE_URL && !config.MONGODB_URI) {
+      log.warn(
+        `the accounts' keys are kept under ${config.DATA_DIR}/keys: every instance on this EventStoreDB must share that ` +
+          'directory, or set MONGODB_URI (keys in MongoDB) to share them',
+      );
+    }
+    // Personal data is sealed per account above the timing decorator: what is timed is the store, what is stored is sealed.
     const rawStore = await openEventStore(config);
-    const store = timedEventStore(rawStore);
+    const store = sealedStore(timedEventStore(rawStore), accountKeys);
     opened.push({ close: () => store.close() });
     const readModel = await openReadModel(config);
     opened.push({ close: () => readModel.close() });
@@ -107,7 +116,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         parallelism: config.ARGON2_PARALLELISM,
         maxQueue: config.ARGON2_MAX_QUEUE,
       });
-    const ctx: ServiceContext = { config, log, now: overrides.now ?? (() => new Date()), secretKey, store, readModel, hasher };
+    const ctx: ServiceContext = { config, log, now: overrides.now ?? (() => new Date()), secretKey, store, accountKeys, readModel, hasher };
 
     const running: RunningRole[] = [];
     const health = () => Object.assign({ status: 'ok', roles: [...roles] }, ...running.map((r) => r.health()), bus ? bus.status() : {});

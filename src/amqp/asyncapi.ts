@@ -16,6 +16,7 @@ const summaries: Record<UserEventType, string> = {
   UserProfileUpdated: 'Profile fields changed; only the changed ones are present.',
   EmailChanged: 'The email address changed (the previous one is included, so it can be told).',
   UserDeleted: 'The account was deleted.',
+  UserErased: "The account's key was destroyed: its personal data is unreadable from now on. Forget what you kept of it.",
   UserLoggedIn: 'A login recorded last_login.',
   LoginSucceeded: 'A login succeeded (DRF token, JWT or cookie); a JWT login names the session it started.',
   LoginFailed: 'A login of this account was refused: wrong password, inactive, or locked (never the password).',

@@ -3,14 +3,15 @@
 // account that ever held the name is shown; emails by scanning the log.
 import type { EventStore } from '../store/port.js';
 import { isUserStream, userStream } from '../events/user.events.js';
-import { parseReservationEvent, reservationStream } from '../events/reservation.events.js';
+import { legacyReservationStream, parseReservationEvent, reservationStream } from '../events/reservation.events.js';
 import { emailKey, usernameKey } from '../commands/normalize.js';
 import { publicEventLine, type PublicEventLine } from './public-event.js';
 
 // An account id: a UUID, or a decimal (Django's AutoField).
 const ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[1-9][0-9]{0,17})$/i;
 
-export async function accountsMatching(store: EventStore, who: string): Promise<string[]> {
+/** `secretKey` names the reservation streams (a keyed hash); streams an older version named by the value are read too. */
+export async function accountsMatching(store: EventStore, who: string, secretKey?: string): Promise<string[]> {
   if (ID.test(who)) return [who.toLowerCase()];
   const ids = new Set<string>();
   if (who.includes('@')) {
@@ -19,8 +20,9 @@ export async function accountsMatching(store: EventStore, who: string): Promise<
         ids.add(String(e.data.userId));
     }
   }
-  for (const e of await store.readStream(reservationStream('username', usernameKey(who)))) {
-    ids.add(parseReservationEvent(e.type, e.data).data.userId);
+  const key = usernameKey(who);
+  for (const stream of [...(secretKey ? [reservationStream(secretKey, 'username', key)] : []), legacyReservationStream('username', key)]) {
+    for (const e of await store.readStream(stream)) ids.add(parseReservationEvent(e.type, e.data).data.userId);
   }
   return [...ids];
 }

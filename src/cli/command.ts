@@ -1,7 +1,7 @@
 // What a CLI command module is and what it gets: see the top of ./main.ts for how to add one.
 import type { Command } from 'commander';
+import type { SealedEventStore } from '../erasure/open.js';
 import type { Config } from '../config.js';
-import type { EventStore } from '../store/port.js';
 import type { Progress, ProgressOptions } from './progress.js';
 
 /** Exit codes every command keeps to. */
@@ -32,6 +32,16 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
+export interface OpenStoreOptions {
+  readonly readOnly?: boolean;
+  /**
+   * The embedded log's check at open (EmbeddedOptions.verify): 'all' (default) checks every byte against the index
+   * snapshot's checksums; 'tail' trusts the snapshot and leaves the checks to the reads (each read checks its
+   * records), for commands that read a few streams of a big log (audit).
+   */
+  readonly verify?: 'all' | 'tail';
+}
+
 /** What every command's action can use, so commands share one way to read settings, open stores and report. */
 export interface CliContext extends CliIo {
   /** loadConfig(env); an invalid configuration ends the command with exit 2 and the message naming the variable. */
@@ -41,7 +51,7 @@ export interface CliContext extends CliIo {
    * `readOnly` (the default) opens the embedded log without its lock, beside a running service; commands that
    * append (import, createsuperuser, erase) pass `{ readOnly: false }` and then need the service stopped.
    */
-  openEventStore(config: Config, options?: { readonly readOnly?: boolean }): Promise<EventStore>;
+  openEventStore(config: Config, options?: OpenStoreOptions): Promise<SealedEventStore>;
   /** A progress bar on a terminal (stdout and stderr TTYs), plain periodic lines on stderr otherwise. */
   progress(options: ProgressOptions): Progress;
   /** A line on stdout (the command's output). */

@@ -4,6 +4,10 @@ import { loadConfig, type Config } from '../config.js';
 import type { EventStore } from '../store/port.js';
 import type { CliContext, CliIo } from './command.js';
 import { createProgress } from './progress.js';
+import { randomBytes } from 'node:crypto';
+import { loadSecretKey, readSecretKey } from '../crypto/secret-key.js';
+import { openAccountKeys, sealedStore, type SealedEventStore } from '../erasure/open.js';
+import { silentLogger } from '../log.js';
 
 /** Where the embedded log of a configuration lives (as src/adapters.ts opens it). */
 export const embeddedLogDir = (config: Config): string => path.join(config.DATA_DIR, 'events');
@@ -12,16 +16,27 @@ export function createContext(io: CliIo): CliContext {
   return {
     ...io,
     config: () => loadConfig(io.env),
-    async openEventStore(config, options = {}): Promise<EventStore> {
+    async openEventStore(config, options = {}): Promise<SealedEventStore> {
+      const readOnly = options.readOnly ?? true;
+      let store: EventStore;
       if (config.EVENTSTORE_URL) {
         const { openEsdbEventStore } = await import('../store/esdb.js');
-        return openEsdbEventStore(config.EVENTSTORE_URL);
+        store = await openEsdbEventStore(config.EVENTSTORE_URL);
+      } else {
+        const { openEmbeddedEventStore } = await import('../store/embedded.js');
+        store = await openEmbeddedEventStore(embeddedLogDir(config), {
+          readOnly,
+          ...(options.verify ? { verify: options.verify } : {}),
+          warn: (m) => io.stderr.write(`${m}\n`),
+        });
       }
-      const { openEmbeddedEventStore } = await import('../store/embedded.js');
-      return openEmbeddedEventStore(embeddedLogDir(config), {
-        readOnly: options.readOnly ?? true,
-        warn: (m) => io.stderr.write(`${m}\n`),
-      });
+      // As the service sees it: personal data opened with each account's key (erased accounts read "[erased]"). A
+      // read-only command never creates a secret; without one no account key was ever made either.
+      const secretKey =
+        config.SECRET_KEY ??
+        (readOnly ? await readSecretKey(config.DATA_DIR) : await loadSecretKey(config.DATA_DIR, silentLogger)) ??
+        randomBytes(48).toString('base64url');
+      return sealedStore(store, await openAccountKeys(config, secretKey));
     },
     progress: (options) => createProgress(options, io),
     out: (line) => void io.stdout.write(`${line}\n`),

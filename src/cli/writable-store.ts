@@ -3,12 +3,12 @@
 // running service becomes a message saying to stop it, instead of the lock's own error.
 import type { Config } from '../config.js';
 import { ensurePrivateDir } from '../data-dir.js';
-import type { EventStore } from '../store/port.js';
+import type { SealedEventStore } from '../erasure/open.js';
 import { CliError, EXIT, type CliContext } from './command.js';
 import { embeddedLogDir } from './context.js';
 
 /** `command` names what appends (`import-django`); `after` says what to do besides stopping the service. */
-export async function openWritableStore(context: CliContext, config: Config, command: string, after = ''): Promise<EventStore> {
+export async function openWritableStore(context: CliContext, config: Config, command: string, after = ''): Promise<SealedEventStore> {
   // DATA_DIR holds secrets: made private before the log (or a generated key) is written into it, as the service does.
   if (!config.EVENTSTORE_URL) await ensurePrivateDir(config.DATA_DIR);
   try {

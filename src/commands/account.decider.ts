@@ -21,7 +21,7 @@ import {
   tokenEvolvers,
   type TokenCommand,
 } from './tokens.rules.js';
-import { deleteUser, deletionEvolvers, type DeletionCommand } from './deletion.rules.js';
+import { deleteUser, deletionEvolvers, recordErasure, type DeletionCommand } from './deletion.rules.js';
 import {
   emailVerificationEvolvers,
   requestEmailVerification,
@@ -80,6 +80,8 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       return rejectCurrentPassword(command, state);
     case 'DeleteUser':
       return deleteUser(command, state);
+    case 'RecordErasure':
+      return recordErasure(command, state);
     case 'DeactivateUser':
       return deactivateUser(command, state);
     case 'ReactivateUser':

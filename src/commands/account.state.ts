@@ -73,7 +73,8 @@ export type UserState =
   | { readonly status: 'none' }
   /** A registration that never completed was fenced out; the stream can never hold an account. */
   | { readonly status: 'voided' }
-  | { readonly status: 'deleted'; readonly id: string }
+  /** `erased`: its key is destroyed (UserErased). */
+  | { readonly status: 'deleted'; readonly id: string; readonly erased?: true }
   | Account;
 
 export const initialState = (): UserState => ({ status: 'none' });

@@ -1,5 +1,7 @@
 // What every account use case works with: the account's state from the log, commands run through the one handler,
 // and read-your-writes (a write returns only once the read model shows it).
+import type { AccountKeyStore } from '../erasure/account-keys.js';
+import type { UnknownLogin } from './lookups.js';
 import type { Config } from '../config.js';
 import type { EventStore, Position } from '../store/port.js';
 import type { ReadModel } from '../readmodel/port.js';
@@ -59,6 +61,10 @@ export interface UseCaseDeps {
   readonly mailboxes: Mailboxes;
   /** SECRET_KEY: derives auth-token keys and link-token keys. */
   readonly secretKey: string;
+  /** The accounts' own keys: destroying one erases the account's personal data (src/erasure). */
+  readonly accountKeys: Pick<AccountKeyStore, 'erase'>;
+  /** Failed logins for names that match no account, for the auditor (commands/lookups.ts). */
+  readonly unknownLogins: { record(attempt: UnknownLogin, metadata?: EventMetadata): Promise<void> };
 }
 
 /** A link token as the decider checks it. */

@@ -7,6 +7,7 @@ import { jwtService, type JwtService } from '../crypto/jwt.js';
 import { isHmac, type JwtKeySet } from '../crypto/jwt-keys.js';
 import type { ReadModel } from '../readmodel/port.js';
 import type { EventStore, Position } from '../store/port.js';
+import type { AccountKeyStore } from '../erasure/account-keys.js';
 import { userModel } from '../user-model.js';
 import type { UserState } from './account.state.js';
 import { accountHandler, accounts as accountsOf } from './accounts.js';
@@ -14,11 +15,15 @@ import { mailboxes as mailboxesOf } from './mailbox.js';
 import { reservations as reservationsOf } from './reservations.js';
 import { lruStateCache } from './state-cache.js';
 import { useCases } from './use-cases.js';
+import { recordUnknownLogin, type UnknownLogin } from './lookups.js';
+import type { EventMetadata } from './command-handler.js';
 import { userIds } from './user-ids.js';
 
 export interface ComposeInput {
   readonly config: Config;
   readonly store: EventStore;
+  /** The accounts' own keys (src/erasure): deleting an account destroys its key. */
+  readonly accountKeys: Pick<AccountKeyStore, 'erase'>;
   readonly readModel: ReadModel;
   readonly hasher: PasswordHasher;
   readonly now: () => Date;
@@ -30,13 +35,31 @@ export interface ComposeInput {
 
 /** The use cases and the dependencies they share (runners such as the email-request processor need the latter). */
 export function composeUseCases(input: ComposeInput) {
-  const { config, store, readModel, hasher, now, secretKey, jwt } = input;
+  const { config, store, accountKeys, readModel, hasher, now, secretKey, jwt } = input;
   const accounts = accountsOf(accountHandler(store, lruStateCache<UserState>(), randomUUID), input.readModelAt);
-  const reservations = reservationsOf({ store, accounts, newEventId: randomUUID, now });
+  const reservations = reservationsOf({ store, accounts, secretKey, newEventId: randomUUID, now });
   const mailboxes = mailboxesOf({ store, secretKey, window: config.EMAIL_REQUEST_WINDOW, now, loadAccount: accounts.load });
   const model = userModel(config);
   const ids = userIds(config.USER_ID_TYPE, readModel);
-  const deps = { config, accounts, reservations, readModel, hasher, now, model, ids, mailboxes, secretKey, jwt, store };
+  const unknownLogins = {
+    record: (attempt: UnknownLogin, metadata?: EventMetadata) => recordUnknownLogin(store, secretKey, attempt, now(), randomUUID, metadata),
+  };
+  const deps = {
+    config,
+    accounts,
+    reservations,
+    readModel,
+    hasher,
+    now,
+    model,
+    ids,
+    mailboxes,
+    secretKey,
+    jwt,
+    accountKeys,
+    unknownLogins,
+    store,
+  };
   return { deps, useCases: useCases(deps) };
 }
 

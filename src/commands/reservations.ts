@@ -1,8 +1,14 @@
 // Claiming and releasing unique values (the use case around the reservation decider): it loads what the decider
 // needs to know about the current holder, fences out a holder's dead claim when the decider allows it, and retries
 // when the facts it passed went stale.
-import { reservationCodec, reservationStream, type ReservationEvent } from '../events/reservation.events.js';
-import type { EventStore } from '../store/port.js';
+import {
+  legacyReservationStream,
+  reservationCodec,
+  reservationEvent,
+  reservationStream,
+  type ReservationEvent,
+} from '../events/reservation.events.js';
+import { ConcurrencyError, type EventStore } from '../store/port.js';
 import { CommandHandler } from './command-handler.js';
 import { DomainError, isDomainError, type ReservedKind } from './decider.js';
 import {
@@ -27,7 +33,14 @@ export interface Reservations {
   release(field: ReservedKind, key: string, userId: string): Promise<void>;
 }
 
-export function reservations(deps: { store: EventStore; accounts: Accounts; newEventId: () => string; now: () => Date }): Reservations {
+export function reservations(deps: {
+  store: EventStore;
+  accounts: Accounts;
+  /** Names the streams (a keyed hash of each value). */
+  secretKey: string;
+  newEventId: () => string;
+  now: () => Date;
+}): Reservations {
   // Reservation streams are read once per claim, so folded states are not worth caching.
   const handler = new CommandHandler<ReservationState, ReservationCommand, ReservationEvent>({
     store: deps.store,
@@ -48,9 +61,29 @@ export function reservations(deps: { store: EventStore; accounts: Accounts; newE
     }
   }
 
+  const streamOf = (field: ReservedKind, key: string) => reservationStream(deps.secretKey, field, key);
+
+  /**
+   * A value first claimed by an older version is in a stream named by the value itself. The first claim of the value
+   * here copies its holder into the hashed stream (expecting no stream: one copy wins), so uniqueness carries over.
+   */
+  async function carryOver(field: ReservedKind, key: string, stream: string): Promise<void> {
+    if ((await handler.load(stream)).expected !== 'no_stream') return;
+    const { state } = await handler.load(legacyReservationStream(field, key));
+    if (state.holder === null) return;
+    const event = reservationEvent('NameReserved', { userId: state.holder, at: state.reservedAt ?? deps.now().toISOString() });
+    const metadata = { actor: 'system', schemaVersion: event.data.v };
+    await deps.store
+      .append(stream, [{ id: deps.newEventId(), type: event.type, data: event.data as Record<string, unknown>, metadata }], 'no_stream')
+      .catch((error: unknown) => {
+        if (!(error instanceof ConcurrencyError)) throw error; // someone carried it over (or claimed it) first
+      });
+  }
+
   return {
     async claim(field, key, userId) {
-      const stream = reservationStream(field, key);
+      const stream = streamOf(field, key);
+      await carryOver(field, key, stream);
       for (let round = 1; round <= MAX_ROUNDS; round++) {
         const { state } = await handler.load(stream);
         let holder: Extract<ReservationCommand, { type: 'Reserve' }>['holder'];
@@ -77,7 +110,7 @@ export function reservations(deps: { store: EventStore; accounts: Accounts; newE
       if (key === '') return;
       const account = await deps.accounts.load(userId);
       const holderHoldsValue = isAccount(account) && heldKey(field, account) === key;
-      await handler.handle(reservationStream(field, key), { type: 'Release', userId, holderHoldsValue, now: deps.now() });
+      await handler.handle(streamOf(field, key), { type: 'Release', userId, holderHoldsValue, now: deps.now() });
     },
   };
 }

@@ -65,6 +65,10 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     const state = user ? await accounts.load(user.id) : null;
     if (!state || !isAccount(state)) {
       await hasher.verifyNothing(password);
+      const by = options.by ?? model.loginField;
+      const field = by === 'username_email' ? (login.includes('@') ? 'email' : 'username') : by;
+      // Recorded for the auditor (a keyed hash of the name, never the name): one append, as a known account's failure.
+      await deps.unknownLogins.record({ login, field, method: options.method === 'cookie' ? 'dj-rest-auth' : options.method }, metadata);
       throw new DomainError('invalid_credentials');
     }
     let passwordMatched = false;

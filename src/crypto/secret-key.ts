@@ -27,3 +27,13 @@ export async function loadSecretKey(dataDir: string, log: Logger): Promise<strin
     throw error;
   }
 }
+
+/** The key the embedded default generated, read only (never created): undefined when there is none. */
+export async function readSecretKey(dataDir: string): Promise<string | undefined> {
+  try {
+    const key = (await readFile(path.join(dataDir, 'secret_key'), 'utf8')).trim();
+    return key.length >= 32 ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}

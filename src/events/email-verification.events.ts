@@ -15,5 +15,5 @@ export const emailVerificationEvents = {
     { secret: ['keyHash'] },
   ),
   /** The address was verified: by a confirmation key (`key`), or by a djoser activation link (`activation`). */
-  EmailVerified: eventType({ userId, email: z.string(), method: z.enum(['key', 'activation']), at }),
+  EmailVerified: eventType({ userId, email: z.string(), method: z.enum(['key', 'activation']), at }, { personal: ['email'] }),
 };

@@ -14,11 +14,21 @@ export interface EventType<Shape extends z.ZodRawShape = z.ZodRawShape> {
   readonly secret: readonly string[];
   /** upcasters[n] turns version n into n + 1 (n from 1). */
   readonly upcasters: Readonly<Record<number, Upcaster>>;
+  /** Personal data, sealed with the account's own key in the log: erasing the key erases them. */
+  readonly personal: readonly string[];
+  /** What an erased personal field reads as, where "[erased]" would not fit its schema. */
+  readonly erased: Readonly<Record<string, unknown>>;
 }
 
 export function eventType<Shape extends z.ZodRawShape>(
   fields: Shape,
-  options: { version?: number; secret?: readonly (keyof Shape & string)[]; upcasters?: Record<number, Upcaster> } = {},
+  options: {
+    version?: number;
+    secret?: readonly (keyof Shape & string)[];
+    personal?: readonly (keyof Shape & string)[];
+    erased?: Partial<Record<keyof Shape & string, unknown>>;
+    upcasters?: Record<number, Upcaster>;
+  } = {},
 ): EventType<Shape> {
   const version = options.version ?? 1;
   return {
@@ -26,6 +36,8 @@ export function eventType<Shape extends z.ZodRawShape>(
     version,
     secret: options.secret ?? [],
     upcasters: options.upcasters ?? {},
+    personal: options.personal ?? [],
+    erased: options.erased ?? {},
   };
 }
 

@@ -5,6 +5,11 @@ import { at, eventType, userId } from './event-type.js';
 /** The model's own fields (USER_FIELDS), by name. */
 export const profile = z.record(z.string(), z.string());
 
+// The account's personal data (the password hash too: it is a function of the password). Erased, the hash is
+// "no usable password" and the profile empty.
+const PERSONAL = ['username', 'email', 'firstName', 'lastName', 'profile', 'passwordHash'] as const;
+const ERASED_ACCOUNT = { profile: {}, passwordHash: null };
+
 export const registrationEvents = {
   UserRegistered: eventType(
     {
@@ -25,6 +30,8 @@ export const registrationEvents = {
     {
       version: 2,
       secret: ['passwordHash'],
+      personal: PERSONAL,
+      erased: ERASED_ACCOUNT,
       // v2 added the model's own fields and the staff flags; every account registered before had neither.
       upcasters: { 1: (data) => ({ ...data, v: 2, profile: {}, isStaff: false, isSuperuser: false }) },
     },
@@ -48,7 +55,7 @@ export const registrationEvents = {
       source: z.literal('django'),
       at,
     },
-    { secret: ['passwordHash'] },
+    { secret: ['passwordHash'], personal: PERSONAL, erased: ERASED_ACCOUNT },
   ),
   /** Written by whoever reclaims a name whose registration never completed: fences the late registration out. */
   RegistrationVoided: eventType({ userId, at }),

@@ -1,11 +1,20 @@
 // Reservations make the login field (and email, where unique) unique on the write side: one stream per normalised
 // value, claimed by appending with an expected revision. They are internal: not account events, never published.
+// A stream is named by a keyed hash of the value, never the value: an erased account's names are in no stream name.
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { RecordedEvent } from '../store/port.js';
 import { at, eventType, upcast, userId } from './event-type.js';
 import type { ReservedKind } from '../commands/decider.js';
 
-export const reservationStream = (kind: ReservedKind, key: string): string => `reservation-${kind}-${key}`;
+export const RESERVATION_STREAM_PREFIX = 'reservation-';
+
+/** The stream of a normalised value: `reservation-<kind>-<HMAC(secretKey, kind, key), 40 hex digits>`. */
+export const reservationStream = (secretKey: string, kind: ReservedKind, key: string): string =>
+  `${RESERVATION_STREAM_PREFIX}${kind}-${createHmac('sha256', secretKey).update(`authstream.reservation:${kind}:${key}`).digest('hex').slice(0, 40)}`;
+
+/** The stream an older version named by the value itself; read once per value, to carry its holder over. */
+export const legacyReservationStream = (kind: ReservedKind, key: string): string => `reservation-${kind}-${key}`;
 
 const types = {
   NameReserved: eventType({ userId, at }),

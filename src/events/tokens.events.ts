@@ -30,7 +30,7 @@ export const tokenEvents = {
       userAgent: z.string().optional(),
       at,
     },
-    { secret: ['refreshJti'] },
+    { secret: ['refreshJti'], personal: ['ip', 'userAgent'] },
   ),
   /** jwt/refresh: the session was used; with ROTATE_REFRESH_TOKENS its refresh token was replaced. */
   SessionRefreshed: eventType({ userId, sessionId, refreshJti: z.string(), expires: z.iso.datetime(), at }, { secret: ['refreshJti'] }),

@@ -42,6 +42,13 @@ export function isUserEventType(type: string): type is UserEventType {
 
 const typeOf = (type: UserEventType): EventType => types[type] as unknown as EventType;
 
+/** The personal fields of a stored event's type and what each reads as once erased (none for unknown types). */
+export function personalFields(type: string): { readonly fields: readonly string[]; readonly erased: Readonly<Record<string, unknown>> } {
+  if (!isUserEventType(type)) return { fields: [], erased: {} };
+  const spec = typeOf(type);
+  return { fields: spec.personal, erased: spec.erased };
+}
+
 /** Validates a stored event, upcasting older versions; throws on an unknown type or a schema mismatch. */
 export function parseUserEvent(type: string, data: unknown): UserEvent {
   if (!isUserEventType(type)) throw new Error(`unknown user event type ${type}`);

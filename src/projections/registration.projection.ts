@@ -1,5 +1,5 @@
 // Registration and import: a new user document.
-import { emailKey, usernameKey } from '../commands/normalize.js';
+import { emailKeyOf, usernameKeyOf } from './lookup-keys.js';
 import type { EventOf } from '../events/user.events.js';
 import type { UserDoc } from '../readmodel/port.js';
 import type { Projection } from './projection.js';
@@ -10,9 +10,9 @@ function userDoc(data: Created, revision: number, dateJoined: string, lastLogin:
   return {
     id: data.userId,
     username: data.username,
-    usernameKey: usernameKey(data.username),
+    usernameKey: usernameKeyOf(data.username),
     email: data.email,
-    emailKey: emailKey(data.email),
+    emailKey: emailKeyOf(data.email),
     firstName: data.firstName,
     lastName: data.lastName,
     profile: data.profile,

@@ -65,6 +65,7 @@ export async function startApi(
   const { deps, useCases: cases } = composeUseCases({
     config,
     store,
+    accountKeys: ctx.accountKeys,
     readModel,
     hasher,
     now,

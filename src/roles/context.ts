@@ -2,6 +2,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { EventStore } from '../store/port.js';
+import type { AccountKeyStore } from '../erasure/account-keys.js';
 import type { ReadModel } from '../readmodel/port.js';
 import type { PasswordHasher } from '../crypto/passwords.js';
 import type { ReadinessCheck } from '../observability/health.js';
@@ -11,7 +12,10 @@ export interface ServiceContext {
   readonly log: Logger;
   readonly now: () => Date;
   readonly secretKey: string;
+  /** The event store, with each account's personal data sealed under its own key (src/erasure). */
   readonly store: EventStore;
+  /** The accounts' own keys: erasing one is erasing the account's personal data. */
+  readonly accountKeys: AccountKeyStore;
   readonly readModel: ReadModel;
   readonly hasher: PasswordHasher;
 }

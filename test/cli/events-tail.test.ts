@@ -87,6 +87,8 @@ describe('authstream events tail on EventStoreDB (EVENTSTORE_URL)', () => {
     esdb = await startEsdbTestServer();
     env = { EVENTSTORE_URL: esdb.url, SECRET_KEY: 's'.repeat(40) };
     service = await startTestService(env);
+    // The CLI finds the accounts' keys where the service keeps them (DATA_DIR/keys without MONGODB_URI).
+    env = { ...env, DATA_DIR: service.dataDir };
     assert.equal((await service.call('POST', '/auth/users/', { username: 'esdb-user', email: 'esdb@example.com', password })).status, 201);
   });
   after(async () => {

@@ -1,6 +1,8 @@
 // `authstream audit` and `authstream rebuild` against the log of a running service (both open it read-only).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { startTestService, type TestService } from '../support/service.js';
 import { startMongoTestServer, type MongoTestServer } from '../support/mongo-server.js';
 import { cli } from './run.js';
@@ -29,7 +31,7 @@ describe('authstream audit / rebuild', () => {
         lines.map((l) => l.type),
         ['UserRegistered', 'AuthTokenCreated', 'UserLoggedIn', 'LoginSucceeded'],
       );
-      assert.deepEqual(Object.keys(lines[0]), ['userId', 'revision', 'position', 'recorded', 'eventId', 'type', 'data']);
+      assert.deepEqual(Object.keys(lines[0]), ['userId', 'revision', 'position', 'recorded', 'eventId', 'type', 'data', 'metadata']);
       assert.ok(lines.every((l) => l.userId === lines[0].userId && l.data.userId === l.userId));
       assert.doesNotMatch(stdout, /passwordHash|tokenId|keyHash|argon2/);
       ids.add(lines[0].userId);
@@ -47,7 +49,9 @@ describe('authstream audit / rebuild', () => {
   });
 
   it('rebuild replays the log into MongoDB (and into a rebuilt snapshot without MONGODB_URI)', async () => {
-    const rebuilt = await cli(['rebuild'], { DATA_DIR: service.dataDir, MONGODB_URI: mongo.uri, SECRET_KEY: 's'.repeat(40) });
+    // The service's own key (MONGODB_URI needs SECRET_KEY set): the accounts' keys are wrapped with it.
+    const SECRET_KEY = (await readFile(path.join(service.dataDir, 'secret_key'), 'utf8')).trim();
+    const rebuilt = await cli(['rebuild'], { DATA_DIR: service.dataDir, MONGODB_URI: mongo.uri, SECRET_KEY });
     assert.equal(rebuilt.code, 0, rebuilt.stderr);
     assert.match(rebuilt.stderr, /rebuild: \d+ events replayed/);
     assert.match(rebuilt.stdout, /read model rebuilt in \d+ ms/); // the log, on stdout

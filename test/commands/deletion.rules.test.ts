@@ -19,3 +19,24 @@ describe('DeleteUser', () => {
       .thenRejects('not_found');
   });
 });
+
+describe('RecordErasure', () => {
+  it('records that a deleted account was erased', () => {
+    given([registered(true), userEvent('UserDeleted', { userId, at: earlier })])
+      .when({ type: 'RecordErasure' })
+      .then([userEvent('UserErased', { userId, at })]);
+  });
+  it('records it once: erasing again decides nothing', () => {
+    given([registered(true), userEvent('UserDeleted', { userId, at: earlier }), userEvent('UserErased', { userId, at: earlier })])
+      .when({ type: 'RecordErasure' })
+      .then([]);
+  });
+  it('refuses a live account: it must be deleted first', () => {
+    given([registered(true)])
+      .when({ type: 'RecordErasure' })
+      .thenRejects('forbidden');
+  });
+  it('knows no account that never existed', () => {
+    given([]).when({ type: 'RecordErasure' }).thenRejects('not_found');
+  });
+});

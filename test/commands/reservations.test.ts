@@ -13,6 +13,9 @@ import { reservations as reservationsOf, type Reservations } from '../../src/com
 import { CLAIM_GRACE_MS } from '../../src/commands/reservation.rules.js';
 import { isDomainError } from '../../src/commands/decider.js';
 import { noStateCache } from '../../src/commands/state-cache.js';
+import { legacyReservationStream, reservationEvent, reservationStream } from '../../src/events/reservation.events.js';
+
+const SECRET = 'reservations-test-secret-key-0123456789abcdef';
 
 let dir: string;
 let store: EventStore;
@@ -42,11 +45,40 @@ describe('reservations', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'authstream-res-'));
     store = await openEmbeddedEventStore(dir);
     accounts = accountsOf(accountHandler(store, noStateCache(), randomUUID), async () => {});
-    names = reservationsOf({ store, accounts, newEventId: randomUUID, now: () => clock });
+    names = reservationsOf({ store, accounts, secretKey: SECRET, newEventId: randomUUID, now: () => clock });
   });
   after(async () => {
     await store.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names a stream by a keyed hash of the value, never the value', async () => {
+    await names.claim('username', 'hashed.name', randomUUID());
+    const streams = new Set<string>();
+    for await (const e of store.readAll()) streams.add(e.streamId);
+    assert.ok([...streams].some((s) => /^reservation-username-[0-9a-f]{40}$/.test(s)));
+    assert.ok(![...streams].some((s) => s.includes('hashed.name')));
+  });
+
+  it('carries a holder over from a stream an older version named by the value, once', async () => {
+    const old = randomUUID();
+    await register(old, 'veteran');
+    const held = reservationEvent('NameReserved', { userId: old, at: clock.toISOString() });
+    await store.append(
+      legacyReservationStream('username', 'veteran'),
+      [{ id: randomUUID(), type: held.type, data: held.data }],
+      'no_stream',
+    );
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => names.claim('username', 'veteran', randomUUID())));
+    assert.ok(
+      results.every((r) => r.status === 'rejected' && taken(r.reason)),
+      'the old holder keeps its name',
+    );
+    const copied = await store.readStream(reservationStream(SECRET, 'username', 'veteran'));
+    assert.deepEqual(
+      copied.map((e) => [e.type, e.data.userId]),
+      [['NameReserved', old]],
+    );
   });
 
   it('lets exactly one of many concurrent claimants win', async () => {
@@ -63,7 +95,7 @@ describe('reservations', () => {
     const id = randomUUID();
     await names.claim('username', 'idem', id);
     await names.claim('username', 'idem', id);
-    assert.equal((await store.readStream('reservation-username-idem')).length, 1);
+    assert.equal((await store.readStream(reservationStream(SECRET, 'username', 'idem'))).length, 1);
   });
 
   it('holds a name whose registration is still in flight, then reclaims it after the grace period', async () => {

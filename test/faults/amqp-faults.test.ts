@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openEmbeddedEventStore } from '../../src/store/embedded.js';
+import { openAccountKeys, sealedStore } from '../../src/erasure/open.js';
+import { loadConfig } from '../../src/config.js';
+import { readSecretKey } from '../../src/crypto/secret-key.js';
 import { isUserStream } from '../../src/events/user.events.js';
 import { spawnService, type ServiceProcess } from '../support/process.js';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp.js';
@@ -109,7 +112,7 @@ async function registerAll(h: Harness, onProgress: (done: number) => Promise<voi
           status = null;
         }
         if (status === 201) {
-          outcomes.push({ username, email, result: { status: 201, id: body.id } });
+          outcomes.push({ username, email, result: { status: 201, id: String(body.id) } });
           break;
         }
         if (status === 400 && retried) {
@@ -176,7 +179,10 @@ interface Verdict {
 /** Stops the service and checks the log against what was published and emailed. */
 async function verify(h: Harness, outcomes: Outcome[], options: { strictEmails: boolean }): Promise<Verdict> {
   await h.service.stop('SIGTERM');
-  const store = await openEmbeddedEventStore(path.join(h.dataDir, 'events'), { warn: () => {} });
+  // Read as the service does: personal data opened with the accounts' keys under DATA_DIR.
+  const config = loadConfig({ DATA_DIR: h.dataDir });
+  const keys = await openAccountKeys(config, (await readSecretKey(h.dataDir))!);
+  const store = sealedStore(await openEmbeddedEventStore(path.join(h.dataDir, 'events'), { warn: () => {} }), keys);
   const events = [];
   try {
     for await (const e of store.readAll()) if (isUserStream(e.streamId)) events.push(e);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openEmbeddedEventStore } from '../../src/store/embedded.js';
+import { openAccountKeys, sealedStore } from '../../src/erasure/open.js';
 import { loadSecretKey } from '../../src/crypto/secret-key.js';
 import { silentLogger } from '../../src/log.js';
 import { parseDjangoDump, parseDjangoDumpFile } from '../../src/commands/import-django/dump.js';
@@ -25,9 +26,10 @@ async function importInto(
   options: { userModel?: string; usernameField?: string } = {},
 ) {
   const config = loadConfig({ DATA_DIR: dataDir, ...env });
-  const store = await openEmbeddedEventStore(path.join(dataDir, 'events'));
+  const secretKey = await loadSecretKey(dataDir, silentLogger);
+  // As the CLI opens it: personal data sealed with each account's key.
+  const store = sealedStore(await openEmbeddedEventStore(path.join(dataDir, 'events')), await openAccountKeys(config, secretKey));
   try {
-    const secretKey = await loadSecretKey(dataDir, silentLogger);
     const dump = await parseDjangoDumpFile(file, options);
     return await importDjango(importDeps({ config, store, secretKey }), dump);
   } finally {

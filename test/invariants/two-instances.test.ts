@@ -18,6 +18,8 @@ import { loadAccount } from '../support/accounts.js';
 import { isAccount } from '../../src/commands/account.state.js';
 import { encodeUid, makeLinkToken } from '../../src/crypto/link-token.js';
 import type { EventStore } from '../../src/store/port.js';
+import { loadConfig } from '../../src/config.js';
+import { openAccountKeys, sealedStore } from '../../src/erasure/open.js';
 
 const SECRET_KEY = 'two-instances-secret-key-long-enough-for-config';
 const password = 'Sup3r-secret-pw';
@@ -42,7 +44,9 @@ describe('two instances on one EventStoreDB and one read model', () => {
       DATA_DIR: path.join(dataDir, name),
     });
     [a, b] = await Promise.all([spawnService(env('a')), spawnService(env('b'))]);
-    store = await openEsdbEventStore(esdb.url);
+    // Read as the instances do: personal data opened with the accounts' keys in the shared MongoDB.
+    const config = loadConfig({ MONGODB_URI: mongo.uri, MONGODB_DB: 'authstream_two', SECRET_KEY });
+    store = sealedStore(await openEsdbEventStore(esdb.url), await openAccountKeys(config, SECRET_KEY));
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

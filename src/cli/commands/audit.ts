@@ -3,6 +3,7 @@
 // into AuditOptions, and the action hands them to the trail (src/cli/audit.ts).
 import { CliError, defineCommand, EXIT } from '../command.js';
 import { accountsMatching, auditTrail } from '../audit.js';
+import { readSecretKey } from '../../crypto/secret-key.js';
 
 /** What the action receives from commander: one field per option (none yet). */
 export type AuditOptions = Record<string, never>;
@@ -22,7 +23,7 @@ export default defineCommand('audit', (program, { run, context }) => {
         const config = context.config();
         const store = await context.openEventStore(config);
         try {
-          const ids = await accountsMatching(store, who);
+          const ids = await accountsMatching(store, who, config.SECRET_KEY ?? (await readSecretKey(config.DATA_DIR)));
           if (ids.length === 0) throw new CliError(`no account found for ${who}`, EXIT.FAILURE);
           for (const id of ids) for await (const line of auditTrail(store, id)) context.out(JSON.stringify(line));
         } finally {

@@ -51,7 +51,17 @@ async function openTarget(context: CliContext, config: Config): Promise<Superuse
       maxQueue: config.ARGON2_MAX_QUEUE,
     });
     await projection.start(); // resolves once caught up with the log
-    const { useCases } = composeUseCases({ config, store, readModel, hasher, now, secretKey, jwt, readModelAt: async () => {} });
+    const { useCases } = composeUseCases({
+      config,
+      store,
+      accountKeys: store.accountKeys,
+      readModel,
+      hasher,
+      now,
+      secretKey,
+      jwt,
+      readModelAt: async () => {},
+    });
     const metadata = { correlationId: randomUUID(), actor: SUPERUSER_ACTOR };
     return {
       async taken(values) {

@@ -9,16 +9,6 @@ import eventsTail from './events-tail.js';
 import log from './log.js';
 import importDjango from './import-django.js';
 import createsuperuser from './createsuperuser.js';
+import erase from './erase.js';
 
-export const commands: readonly CliCommand[] = [
-  start,
-  configCheck,
-  audit,
-  rebuild,
-  eventsTail,
-  log,
-  importDjango,
-  createsuperuser,
-  // Registration points for the commands other engineers add (the logic is theirs; see ../main.ts):
-  //   erase,            // ./erase.ts           `authstream erase <user>`
-];
+export const commands: readonly CliCommand[] = [start, configCheck, audit, rebuild, eventsTail, log, importDjango, createsuperuser, erase];

@@ -41,7 +41,7 @@ export function importDeps(input: { config: Config; store: EventStore; secretKey
     model: userModel(input.config),
     emailUnique: input.config.EMAIL_UNIQUE,
     accounts,
-    reservations: reservationsOf({ store: input.store, accounts, newEventId: randomUUID, now }),
+    reservations: reservationsOf({ store: input.store, accounts, secretKey: input.secretKey, newEventId: randomUUID, now }),
     mailboxes: mailboxesOf({
       store: input.store,
       secretKey: input.secretKey,

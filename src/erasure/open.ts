@@ -1,0 +1,37 @@
+// Which key store a configuration uses: MongoDB's account_keys collection when MONGODB_URI is set (every instance
+// shares it; keys left under DATA_DIR/keys by an embedded run move into it), else one file per account under
+// DATA_DIR/keys. Both wrap the keys with the data key's KEK.
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { EventStore } from '../store/port.js';
+import { accountKeyStore, fileWrappedKeys, migratingWrappedKeys, mongoWrappedKeys, type AccountKeyStore } from './account-keys.js';
+import { dataKeys } from './data-key.js';
+import { personalDataStore } from './personal-data-store.js';
+
+export async function openAccountKeys(config: Config, secretKey: string): Promise<AccountKeyStore> {
+  const { kek } = dataKeys(config.DATA_KEY ?? secretKey);
+  const files = fileWrappedKeys(path.join(config.DATA_DIR, 'keys'));
+  if (!config.MONGODB_URI) return accountKeyStore(files, kek);
+  const { MongoClient } = await import('mongodb');
+  const client = await new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 3_000, connectTimeoutMS: 3_000 }).connect();
+  // Keys an embedded-default run left under DATA_DIR/keys move into MongoDB as they are used.
+  return accountKeyStore(migratingWrappedKeys(mongoWrappedKeys(client, config.MONGODB_DB), files), kek);
+}
+
+/** An event store that seals personal data, with the key store it seals with (erasing is destroying a key there). */
+export interface SealedEventStore extends EventStore {
+  readonly accountKeys: AccountKeyStore;
+}
+
+/** The store with personal data sealed per account; closing it closes the key store too. */
+export function sealedStore(store: EventStore, keys: AccountKeyStore): SealedEventStore {
+  const sealed = personalDataStore(store, keys);
+  return {
+    ...sealed,
+    accountKeys: keys,
+    close: async () => {
+      await sealed.close();
+      await keys.close();
+    },
+  };
+}
