@@ -1,6 +1,8 @@
 // Audit: an account's history from the log, found by username, email or id, with no secret in it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { startTestService, type TestService } from '../support/service.js';
 import { accountsMatching, auditTrail } from '../../src/cli/audit.js';
 
@@ -20,8 +22,10 @@ describe('audit trail', () => {
     await service.call('POST', '/auth/users/set_username/', { current_password: 'An0ther-secret-pw', new_username: 'renamed' }, auth);
 
     const id = String(body.id);
+    // The key that names reservation and mailbox streams: the one the service generated under its DATA_DIR.
+    const key = (await readFile(path.join(service.dataDir, 'secret_key'), 'utf8')).trim();
     for (const who of ['audited', 'RENAMED', 'audited@example.com', id]) {
-      assert.deepEqual(await accountsMatching(service.store, who), [id], who);
+      assert.deepEqual(await accountsMatching(service.store, who, { mailboxKey: key }), [id], who);
     }
     const lines = [];
     for await (const line of auditTrail(service.store, id)) lines.push(line);
