@@ -4,10 +4,7 @@ import { loadConfig, type Config } from '../config.js';
 import type { EventStore } from '../store/port.js';
 import type { CliContext, CliIo } from './command.js';
 import { createProgress } from './progress.js';
-import { randomBytes } from 'node:crypto';
-import { loadSecretKey, readSecretKey } from '../crypto/secret-key.js';
-import { openAccountKeys, sealedStore, type SealedEventStore } from '../erasure/open.js';
-import { silentLogger } from '../log.js';
+import type { SealedEventStore } from '../erasure/open.js';
 
 /** Where the embedded log of a configuration lives (as src/adapters.ts opens it). */
 export const embeddedLogDir = (config: Config): string => path.join(config.DATA_DIR, 'events');
@@ -32,6 +29,13 @@ export function createContext(io: CliIo): CliContext {
       }
       // As the service sees it: personal data opened with each account's key (erased accounts read "[erased]"). A
       // read-only command never creates a secret; without one no account key was ever made either.
+      // Loaded here, not at the top: a command that opens no store starts without them.
+      const [{ randomBytes }, { loadSecretKey, readSecretKey }, { openAccountKeys, sealedStore }, { silentLogger }] = await Promise.all([
+        import('node:crypto'),
+        import('../crypto/secret-key.js'),
+        import('../erasure/open.js'),
+        import('../log.js'),
+      ]);
       const secretKey =
         config.SECRET_KEY ??
         (readOnly ? await readSecretKey(config.DATA_DIR) : await loadSecretKey(config.DATA_DIR, silentLogger)) ??

@@ -6,88 +6,12 @@
 // id the read model has seen, so an in-memory one is rebuilt from the log (the read-model projection, as the service
 // does at start) and kept following it while the command runs. It also gives the early "already taken" answer; the
 // reservation claim in the use case is what enforces uniqueness.
-import { randomUUID } from 'node:crypto';
 import { Option } from 'commander';
 import type { ReadStream } from 'node:tty';
-import type { Config } from '../../config.js';
-import { composeUseCases, configuredJwt } from '../../commands/compose.js';
-import { isDomainError } from '../../commands/decider.js';
-import { loadJwtKeys } from '../../crypto/jwt-keys.js';
-import { argon2Hasher } from '../../crypto/passwords.js';
-import { loadSecretKey } from '../../crypto/secret-key.js';
-import { silentLogger } from '../../log.js';
-import { readModelCheckpoints } from '../../projections/checkpoints.js';
-import { readModelProjection } from '../../projections/read-model.projection.js';
-import { SubscriptionRunner } from '../../projections/runner.js';
-import { createMemoryReadModel } from '../../readmodel/memory.js';
 import { userModel, type UserModel } from '../../user-model.js';
 import { defineCommand, type CliContext } from '../command.js';
-import { createSuperuser, type SuperuserTarget } from '../createsuperuser.js';
-import { ttyPrompter, type TtyPrompter } from '../prompt.js';
-import { openWritableStore } from '../writable-store.js';
-
-/** What the events of a createsuperuser record as their actor. */
-export const SUPERUSER_ACTOR = 'cli:createsuperuser';
-
-/** The accounts the command works on; close() stops the projection and closes the store. */
-async function openTarget(context: CliContext, config: Config): Promise<SuperuserTarget & { close(): Promise<void> }> {
-  const store = await openWritableStore(context, config, 'createsuperuser');
-  const readModel = createMemoryReadModel();
-  const projection = new SubscriptionRunner({
-    name: 'read-model',
-    store,
-    checkpoints: readModelCheckpoints(readModel),
-    handle: readModelProjection(readModel),
-    log: silentLogger,
-  });
-  try {
-    const secretKey = config.SECRET_KEY ?? (await loadSecretKey(config.DATA_DIR, silentLogger));
-    const now = () => new Date();
-    const jwt = configuredJwt(config, secretKey, now, await loadJwtKeys(config));
-    const hasher = argon2Hasher({
-      memoryKiB: config.ARGON2_MEMORY_KIB,
-      timeCost: config.ARGON2_TIME_COST,
-      parallelism: config.ARGON2_PARALLELISM,
-      maxQueue: config.ARGON2_MAX_QUEUE,
-    });
-    await projection.start(); // resolves once caught up with the log
-    const { useCases } = composeUseCases({
-      config,
-      store,
-      accountKeys: store.accountKeys,
-      readModel,
-      hasher,
-      now,
-      secretKey,
-      jwt,
-      readModelAt: async () => {},
-    });
-    const metadata = { correlationId: randomUUID(), actor: SUPERUSER_ACTOR };
-    return {
-      async taken(values) {
-        try {
-          await useCases.registration.checkAvailable(values);
-          return [];
-        } catch (error) {
-          if (isDomainError(error, 'taken')) return [...(error.details.fields ?? [])];
-          throw error;
-        }
-      },
-      async create(registration) {
-        await useCases.registration.createSuperuser(registration, metadata);
-      },
-      async close() {
-        await projection.stop();
-        await readModel.close();
-        await store.close();
-      },
-    };
-  } catch (error) {
-    await projection.stop();
-    await store.close();
-    throw error;
-  }
-}
+import type { SuperuserTarget } from '../createsuperuser.js';
+import type { TtyPrompter } from '../prompt.js';
 
 /** The flags this configuration's user model has: its USERNAME_FIELD, then its REQUIRED_FIELDS. */
 function modelFlags(context: CliContext): { model: UserModel | undefined; names: string[] } {
@@ -136,7 +60,13 @@ export default defineCommand('createsuperuser', (program, { run, context }) => {
         const stdin = process.stdin as ReadStream;
         const interactive = options.input !== false;
         const tty = stdin.isTTY === true;
-        let opening: ReturnType<typeof openTarget> | undefined;
+        // The flow and the write side load only now: `authstream --help` and every other command start without them.
+        const [{ createSuperuser }, { ttyPrompter }, { openTarget }] = await Promise.all([
+          import('../createsuperuser.js'),
+          import('../prompt.js'),
+          import('../superuser-target.js'),
+        ]);
+        let opening: Promise<SuperuserTarget & { close(): Promise<void> }> | undefined;
         let prompter: TtyPrompter | undefined;
         try {
           if (interactive && tty) prompter = ttyPrompter(stdin, context.stdout);

@@ -6,13 +6,9 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
 import type { Config } from '../../config.js';
-import { loadSecretKey } from '../../crypto/secret-key.js';
-import { silentLogger } from '../../log.js';
-import { formatDumpError, parseDjangoDumpFile, type DjangoDump } from '../../commands/import-django/dump.js';
-import { importDeps, importDjango } from '../../commands/import-django/import.js';
+import type { DjangoDump } from '../../commands/import-django/dump.js';
 import type { EventStore } from '../../store/port.js';
 import { CliError, defineCommand, EXIT, type CliContext } from '../command.js';
-import { dryRunStore } from '../dry-run-store.js';
 import { openWritableStore } from '../writable-store.js';
 
 interface ImportOptions {
@@ -83,6 +79,20 @@ export default defineCommand('import-django', (program, { run, context }) => {
       run(async (file: string, options: ImportOptions) => {
         const config = context.config();
         await checkReadable(file);
+        // The importer loads only now: `authstream --help` and every other command start without it.
+        const [
+          { loadSecretKey },
+          { silentLogger },
+          { formatDumpError, parseDjangoDumpFile },
+          { importDeps, importDjango },
+          { dryRunStore },
+        ] = await Promise.all([
+          import('../../crypto/secret-key.js'),
+          import('../../log.js'),
+          import('../../commands/import-django/dump.js'),
+          import('../../commands/import-django/import.js'),
+          import('../dry-run-store.js'),
+        ]);
         let dump: DjangoDump;
         try {
           dump = await parseDjangoDumpFile(file, { userModel: options.userModel, usernameField: config.USERNAME_FIELD });

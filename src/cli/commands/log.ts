@@ -6,8 +6,11 @@ import { stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { checkEmbeddedLog, repairEmbeddedLog, type CheckReport } from '../../store/embedded-check.js';
+import type { CheckReport } from '../../store/embedded-check.js';
 import { LOG_FILE } from '../../store/embedded/format.js';
+
+// The embedded store's checker loads when a log command runs, not with every CLI command.
+const checker = () => import('../../store/embedded-check.js');
 import { CliError, defineCommand, EXIT, type CliContext, type ExitCode } from '../command.js';
 import { embeddedLogDir } from '../context.js';
 import { formatBytes } from '../progress.js';
@@ -52,6 +55,7 @@ async function checkWithProgress(context: CliContext, dir: string, quiet: boolea
     (s) => s.size,
     () => 0,
   );
+  const { checkEmbeddedLog } = await checker();
   if (quiet || size < 1024 * 1024) return checkEmbeddedLog(dir);
   const start = bytesRead();
   const progress = context.progress({ label: 'log check', ...(start === undefined ? {} : { total: size }), bytes: true });
@@ -156,6 +160,7 @@ export default defineCommand('log', (_program, { run, context, group }) => {
         context.err(`authstream: copying ${before.path} aside, then cutting it at byte ${options.cutAt} …`);
         let result;
         try {
+          const { repairEmbeddedLog } = await checker();
           result = await repairEmbeddedLog(dir, { cutAt: options.cutAt, warn: (m) => context.err(m) });
         } catch (error) {
           throw new CliError(`repair refused, nothing was cut: ${error instanceof Error ? error.message : String(error)}`, EXIT.FAILURE);
