@@ -21,6 +21,11 @@ export type PasswordCommand =
       readonly passwordHash: string;
       /** LOGOUT_ON_PASSWORD_CHANGE */
       readonly logout: boolean;
+      /**
+       * Without logout, the JWT session the change was made in (null: made with a DRF token): every other session
+       * ends, since whoever holds one may be who the password was changed against. Absent: sessions are untouched.
+       */
+      readonly keepSession?: string | null;
       readonly now: Date;
     }
   | {
@@ -49,13 +54,30 @@ const logoutEvents = (account: Account, logout: boolean, at: string): UserEvent[
       ]
     : [];
 
+/** The account's live JWT sessions other than `keep`, each ended. */
+const otherSessionsRevoked = (account: Account, keep: string | null, now: Date): UserEvent[] =>
+  Object.entries(account.security.sessions)
+    .filter(([id, session]) => id !== keep && !session.revoked && Date.parse(session.expires) > now.getTime())
+    .map(([sessionId, session]) =>
+      userEvent('SessionRevoked', {
+        userId: account.id,
+        sessionId,
+        reason: 'password_set',
+        expires: session.expires,
+        at: now.toISOString(),
+      }),
+    );
+
 export function setPassword(command: Extract<PasswordCommand, { type: 'SetPassword' }>, state: UserState): UserEvent[] {
   const account = requireAccount(state);
   requireVerifiedPassword(account, command.verifiedHash);
   const at = command.now.toISOString();
+  const others =
+    !command.logout && command.keepSession !== undefined ? otherSessionsRevoked(account, command.keepSession, command.now) : [];
   return [
     userEvent('PasswordChanged', { userId: account.id, passwordHash: command.passwordHash, reason: 'set', at }),
     ...logoutEvents(account, command.logout, at),
+    ...others,
   ];
 }
 

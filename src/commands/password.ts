@@ -10,13 +10,18 @@ export function passwordUseCases(deps: UseCaseDeps) {
     verifyCurrent: (userId: string, password: string, metadata?: EventMetadata) =>
       verifyCurrentPassword(deps, userId, password, 'set_password', metadata),
 
-    async set(input: { userId: string; verifiedHash: string; newPassword: string }, metadata?: EventMetadata): Promise<void> {
+    /** `sessionId`: the JWT session the caller is in (null: a DRF token); every other session ends. */
+    async set(
+      input: { userId: string; verifiedHash: string; newPassword: string; sessionId: string | null },
+      metadata?: EventMetadata,
+    ): Promise<void> {
       const passwordHash = await hasher.hash(input.newPassword);
       const command = {
         type: 'SetPassword',
         verifiedHash: input.verifiedHash,
         passwordHash,
         logout: config.LOGOUT_ON_PASSWORD_CHANGE,
+        keepSession: input.sessionId,
         now: deps.now(),
       } as const;
       await accounts.execute(input.userId, command, metadata);

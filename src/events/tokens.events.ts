@@ -38,7 +38,8 @@ export const tokenEvents = {
   SessionRevoked: eventType({
     userId,
     sessionId,
-    reason: z.enum(['logout', 'blacklist', 'reuse', 'user']),
+    /** `password_set`: the password changed in another session (set_password keeps only the caller's). */
+    reason: z.enum(['logout', 'blacklist', 'reuse', 'user', 'password_set']),
     /** When the session would have expired: until then its tokens must be refused. */
     expires: z.iso.datetime(),
     at,

@@ -24,6 +24,8 @@ export interface Principal {
   readonly user: UserDoc;
   /** The auth token's hash when authenticated by `Token`. */
   readonly tokenHash: string | null;
+  /** The JWT session (`sid`) when authenticated by an access token that names one. */
+  readonly sessionId: string | null;
 }
 
 export type Authenticator = (headers: IncomingHttpHeaders) => Promise<Principal | null>;
@@ -48,7 +50,7 @@ export function authenticator(deps: { readModel: ReadModel; jwt: JwtService; hea
       const user = token ? await deps.readModel.findUserById(token.userId) : null;
       if (!token) throw failed('Invalid token.');
       if (!user?.isActive) throw failed('User inactive or deleted.');
-      return { user, tokenHash };
+      return { user, tokenHash, sessionId: null };
     }
     if (scheme !== undefined && jwtTypes.has(scheme)) {
       if (parts.length !== 2) throw jwtFailed('Authorization header must contain two space-delimited values', 'bad_authorization_header');
@@ -69,7 +71,7 @@ export async function jwtPrincipal(deps: { readModel: ReadModel; jwt: JwtService
   if (!user.isActive) throw jwtFailed('User is inactive', 'user_inactive');
   // Revocation, on every request: its session ended, or every token before a reset, a logout-all … was ended.
   if (sessionRevoked(user, checked.claims.sid, checked.claims.epoch ?? 0)) throw invalidJwt('Token is blacklisted');
-  return { user, tokenHash: null };
+  return { user, tokenHash: null, sessionId: checked.claims.sid ?? null };
 }
 
 /** DRF's NotAuthenticated. */

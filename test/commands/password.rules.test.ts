@@ -17,6 +17,24 @@ describe('SetPassword', () => {
         userEvent('AllSessionsRevoked', { userId, reason: 'password_set', epoch: 1, at }),
       ]);
   });
+  it('ends every other live JWT session, keeping the one the change was made in', () => {
+    const session = (sessionId: string, expires: string) =>
+      userEvent('SessionStarted', { userId, sessionId, refreshJti: `r-${sessionId}`, expires, at: earlier });
+    const future = '2026-02-01T00:00:00.000Z';
+    given([
+      registered(true),
+      session('mine', future),
+      session('other', future),
+      session('expired', earlier),
+      session('ended', future),
+      userEvent('SessionRevoked', { userId, sessionId: 'ended', reason: 'logout', expires: future, at: earlier }),
+    ])
+      .when({ type: 'SetPassword', verifiedHash: HASH, passwordHash: 'h2', logout: false, keepSession: 'mine' })
+      .then([
+        userEvent('PasswordChanged', { userId, passwordHash: 'h2', reason: 'set', at }),
+        userEvent('SessionRevoked', { userId, sessionId: 'other', reason: 'password_set', expires: future, at }),
+      ]);
+  });
   it("refuses when the password the use case verified is no longer the account's", () => {
     given([registered(true), userEvent('PasswordChanged', { userId, passwordHash: 'other', reason: 'reset', at: earlier })])
       .when({ type: 'SetPassword', verifiedHash: HASH, passwordHash: 'h2', logout: false })

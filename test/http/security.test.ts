@@ -154,6 +154,23 @@ describe('JWT lifecycle: revocation, rotation, blacklist, sessions', () => {
     assert.equal((await me(fresh.access)).status, 200);
   });
 
+  it('set_password ends every other session (JWT sessions elsewhere), keeping the one it was made in', async () => {
+    const user = await register(svc);
+    const mine = await jwtPair(svc, user.username);
+    const elsewhere = await jwtPair(svc, user.username);
+    const changed = await svc.call(
+      'POST',
+      '/auth/users/set_password/',
+      { new_password: NEW_PASSWORD, current_password: PASSWORD },
+      bearer(mine.access),
+    );
+    assert.equal(changed.status, 204);
+    assert.equal((await me(mine.access)).status, 200, 'the session the change was made in goes on');
+    assert.equal((await refresh(mine.refresh)).status, 200);
+    assert.equal((await me(elsewhere.access)).status, 401, "another session's access token dies at once");
+    assert.deepEqual((await refresh(elsewhere.refresh)).body, { detail: 'Token is blacklisted', code: 'token_not_valid' });
+  });
+
   it('rotation: a new refresh token each time; the replaced one used again revokes the whole session', async () => {
     const user = await register(svc);
     const first = await jwtPair(svc, user.username);

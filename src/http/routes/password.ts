@@ -19,7 +19,7 @@ export function passwordEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
         deferFieldErrors: true,
         doc: { summary: 'Change the password', responses: { 204: { description: 'Changed.' } } },
         async handle(req) {
-          const { user } = req.user();
+          const { user, sessionId } = req.user();
           const { new_password: newPassword, current_password: current } = req.body;
           // djoser checks the current password as a field, so its error comes with the other field errors.
           const verified =
@@ -27,7 +27,10 @@ export function passwordEndpoints({ config, useCases }: RouteDeps): Endpoint[] {
           req.assertValid();
           requireValidPassword('new_password', validatePassword(newPassword!, user));
           requireRetyped(setRetype, newPassword, reNewPassword(req), messages.passwordMismatch);
-          await useCases.password.set({ userId: user.id, verifiedHash: verified!.verifiedHash, newPassword: newPassword! }, req.metadata);
+          await useCases.password.set(
+            { userId: user.id, verifiedHash: verified!.verifiedHash, newPassword: newPassword!, sessionId },
+            req.metadata,
+          );
           return { status: 204 };
         },
       }),
