@@ -13,6 +13,7 @@ import { createMemoryReadModel } from '../readmodel/memory.js';
 import type { EventStore } from '../store/port.js';
 import type { Config } from '../config.js';
 import type { SealedEventStore } from '../erasure/open.js';
+import { namingKey } from '../erasure/data-key.js';
 import { CliError, EXIT } from './command.js';
 
 export const ERASE_ACTOR = 'cli:erase';
@@ -34,7 +35,7 @@ async function resolve(store: EventStore, secretKey: string, who: string): Promi
 /** Erases the account `who` names in `store`; resolves with its id. */
 export async function eraseAccount(config: Config, store: SealedEventStore, who: string): Promise<string> {
   const secretKey = config.SECRET_KEY ?? (await loadSecretKey(config.DATA_DIR, silentLogger));
-  const userId = await resolve(store, secretKey, who);
+  const userId = await resolve(store, namingKey(config, secretKey), who);
   if (!userId) throw new CliError(`no account is named ${JSON.stringify(who)} (by id, username or email)`, EXIT.FAILURE);
   const now = () => new Date();
   const { useCases } = composeUseCases({

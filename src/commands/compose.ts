@@ -8,6 +8,7 @@ import { isHmac, type JwtKeySet } from '../crypto/jwt-keys.js';
 import type { ReadModel } from '../readmodel/port.js';
 import type { EventStore, Position } from '../store/port.js';
 import type { AccountKeyStore } from '../erasure/account-keys.js';
+import { namingKey } from '../erasure/data-key.js';
 import { userModel } from '../user-model.js';
 import type { UserState } from './account.state.js';
 import { accountHandler, accounts as accountsOf } from './accounts.js';
@@ -37,12 +38,14 @@ export interface ComposeInput {
 export function composeUseCases(input: ComposeInput) {
   const { config, store, accountKeys, readModel, hasher, now, secretKey, jwt } = input;
   const accounts = accountsOf(accountHandler(store, lruStateCache<UserState>(), randomUUID), input.readModelAt);
-  const reservations = reservationsOf({ store, accounts, secretKey, newEventId: randomUUID, now });
-  const mailboxes = mailboxesOf({ store, secretKey, window: config.EMAIL_REQUEST_WINDOW, now, loadAccount: accounts.load });
+  // Value streams are named with the data key (stable across a SECRET_KEY rotation), not SECRET_KEY itself.
+  const names = namingKey(config, secretKey);
+  const reservations = reservationsOf({ store, accounts, namingKey: names, newEventId: randomUUID, now });
+  const mailboxes = mailboxesOf({ store, namingKey: names, window: config.EMAIL_REQUEST_WINDOW, now, loadAccount: accounts.load });
   const model = userModel(config);
   const ids = userIds(config.USER_ID_TYPE, readModel);
   const unknownLogins = {
-    record: (attempt: UnknownLogin, metadata?: EventMetadata) => recordUnknownLogin(store, secretKey, attempt, now(), randomUUID, metadata),
+    record: (attempt: UnknownLogin, metadata?: EventMetadata) => recordUnknownLogin(store, names, attempt, now(), randomUUID, metadata),
   };
   const deps = {
     config,

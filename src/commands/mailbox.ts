@@ -24,7 +24,8 @@ export interface Mailboxes {
 
 export function mailboxes(deps: {
   store: EventStore;
-  secretKey: string;
+  /** Names the streams (keyed hashes of the values): namingKey in erasure/data-key.ts. */
+  namingKey: string;
   window: number;
   now: () => Date;
   loadAccount: (userId: string) => Promise<UserState>;
@@ -36,7 +37,7 @@ export function mailboxes(deps: {
     cache: lruStateCache(),
     newEventId: randomUUID,
   });
-  const streamOf = (email: string) => mailboxStream(deps.secretKey, emailKey(email));
+  const streamOf = (email: string) => mailboxStream(deps.namingKey, emailKey(email));
   return {
     async recordHolder(email, userId, metadata) {
       if (emailKey(email) === '') return;
@@ -50,7 +51,7 @@ export function mailboxes(deps: {
       const current: string[] = [];
       for (const userId of state.holders) {
         const account = await deps.loadAccount(userId);
-        if (isAccount(account) && mailboxStream(deps.secretKey, emailKey(account.email)) === stream) current.push(userId);
+        if (isAccount(account) && mailboxStream(deps.namingKey, emailKey(account.email)) === stream) current.push(userId);
       }
       return current;
     },

@@ -36,8 +36,8 @@ export interface Reservations {
 export function reservations(deps: {
   store: EventStore;
   accounts: Accounts;
-  /** Names the streams (a keyed hash of each value). */
-  secretKey: string;
+  /** Names the streams (keyed hashes of the values): namingKey in erasure/data-key.ts. */
+  namingKey: string;
   newEventId: () => string;
   now: () => Date;
 }): Reservations {
@@ -61,7 +61,7 @@ export function reservations(deps: {
     }
   }
 
-  const streamOf = (field: ReservedKind, key: string) => reservationStream(deps.secretKey, field, key);
+  const streamOf = (field: ReservedKind, key: string) => reservationStream(deps.namingKey, field, key);
 
   /**
    * A value first claimed by an older version is in a stream named by the value itself. The first claim of the value

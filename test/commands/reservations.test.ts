@@ -45,7 +45,7 @@ describe('reservations', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'authstream-res-'));
     store = await openEmbeddedEventStore(dir);
     accounts = accountsOf(accountHandler(store, noStateCache(), randomUUID), async () => {});
-    names = reservationsOf({ store, accounts, secretKey: SECRET, newEventId: randomUUID, now: () => clock });
+    names = reservationsOf({ store, accounts, namingKey: SECRET, newEventId: randomUUID, now: () => clock });
   });
   after(async () => {
     await store.close();

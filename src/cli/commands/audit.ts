@@ -53,10 +53,11 @@ function when(value: string): Date {
 }
 
 /**
- * The key that names mailbox and reservation streams (and hashes unknown logins): SECRET_KEY (or SECRET_KEY_FILE's),
- * else the one the embedded default generated under DATA_DIR — read only, never created.
+ * The key that names mailbox and reservation streams (and hashes unknown logins): DATA_KEY, else SECRET_KEY (or
+ * SECRET_KEY_FILE's), else the one the embedded default generated under DATA_DIR — read only, never created.
  */
-export const lookupKey = async (config: Config): Promise<string | undefined> => config.SECRET_KEY ?? (await readSecretKey(config.DATA_DIR));
+export const lookupKey = async (config: Config): Promise<string | undefined> =>
+  config.DATA_KEY ?? config.SECRET_KEY ?? (await readSecretKey(config.DATA_DIR));
 
 function formatOf(options: AuditOptions, context: CliContext): Format {
   const chosen = [options.json && 'json', options.csv && 'csv', options.table && 'table'].filter(Boolean) as Format[];

@@ -3,6 +3,7 @@
 // next login) — and its DRF token, sealed so a login can hand out the same key. Rows are checked in full before
 // anything is written; a user's names are claimed, then its events appended in one append expecting no stream, so a
 // user is imported whole or not at all, and importing twice imports nothing new.
+import { namingKey } from '../../erasure/data-key.js';
 import { hashTokenKey } from '../../crypto/auth-tokens.js';
 import { identifyDjangoHash } from '../../crypto/django-hashers.js';
 import { seal } from '../../crypto/sealed.js';
@@ -41,10 +42,16 @@ export function importDeps(input: { config: Config; store: EventStore; secretKey
     model: userModel(input.config),
     emailUnique: input.config.EMAIL_UNIQUE,
     accounts,
-    reservations: reservationsOf({ store: input.store, accounts, secretKey: input.secretKey, newEventId: randomUUID, now }),
+    reservations: reservationsOf({
+      store: input.store,
+      accounts,
+      namingKey: namingKey(input.config, input.secretKey),
+      newEventId: randomUUID,
+      now,
+    }),
     mailboxes: mailboxesOf({
       store: input.store,
-      secretKey: input.secretKey,
+      namingKey: namingKey(input.config, input.secretKey),
       window: input.config.EMAIL_REQUEST_WINDOW,
       now,
       loadAccount: accounts.load,
