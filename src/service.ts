@@ -29,7 +29,7 @@ import { metrics } from './observability/metrics.js';
 import { metricsServer, observabilityRouter } from './observability/routes.js';
 import { timedEventStore } from './observability/timed-store.js';
 import { isMemoryReadModel } from './readmodel/memory.js';
-import { logIdOf, openReadModelSnapshots, type ReadModelSnapshots } from './readmodel/memory-snapshots.js';
+import { logIdOf, openReadModelSnapshots, readSnapshotFiles, type ReadModelSnapshots } from './readmodel/memory-snapshots.js';
 
 export interface RunningService {
   /** The HTTP API; in a worker (no `http` role), a server answering only GET /health/* (and /metrics). */
@@ -85,6 +85,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
           'directory, or set MONGODB_URI (keys in MongoDB) to share them',
       );
     }
+    // The in-memory read model's snapshot is read while the log opens (whose check runs on other threads meanwhile).
+    const memoryModel = !config.MONGODB_URI && roles.has('http');
+    const snapshotFiles = memoryModel && !config.FULL_REPLAY ? readSnapshotFiles(config.DATA_DIR) : undefined;
+    snapshotFiles?.catch(() => undefined);
     // Personal data is sealed per account above the timing decorator: what is timed is the store, what is stored is sealed.
     const rawStore = await openEventStore(config);
     const store = sealedStore(timedEventStore(rawStore), accountKeys);
@@ -104,6 +108,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         fullReplay: config.FULL_REPLAY,
         everyEvents: config.READ_MODEL_SNAPSHOT_EVENTS,
         everySeconds: config.READ_MODEL_SNAPSHOT_SECONDS,
+        ...(snapshotFiles ? { preread: snapshotFiles } : {}),
       });
       const opening = snapshots;
       opened.push({ close: () => opening.close() });

@@ -7,7 +7,7 @@
 // (shared by every worker process).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MongoClient, type Collection } from 'mongodb';
+import type { Collection } from 'mongodb';
 import { appendPrivateFileSync, ensurePrivateDirSync } from '../data-dir.js';
 
 export interface SentRecord {
@@ -65,6 +65,7 @@ interface SentDoc {
 }
 
 export async function openMongoSentStore(uri: string, dbName: string, collectionName = 'sent_emails'): Promise<SentStore> {
+  const { MongoClient } = await import('mongodb'); // only with MONGODB_URI: the driver is slow to load
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 3_000, connectTimeoutMS: 3_000 });
   await client.connect();
   const collection: Collection<SentDoc> = client.db(dbName).collection<SentDoc>(collectionName);

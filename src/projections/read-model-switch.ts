@@ -5,11 +5,15 @@
 // never reads a half-built model, and a write it answered is in the model it reads next (read-your-writes holds
 // across the switch). The projection's writes are guarded by revision: replaying into the new version is harmless.
 import type { Logger } from '../log.js';
-import { READ_MODEL_CHECKPOINT } from '../readmodel/port.js';
+import { READ_MODEL_CHECKPOINT, type ReadModel } from '../readmodel/port.js';
 import type { VersionedReadModel } from '../readmodel/mongo.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../store/port.js';
 import { readModelProjection } from './read-model.projection.js';
 import { positionText } from './runner.js';
+
+/** A read model with versions (MongoDB's), told apart without loading its driver. */
+export const isVersionedReadModel = (model: ReadModel): model is VersionedReadModel =>
+  typeof (model as Partial<VersionedReadModel>).pointedVersion === 'function';
 
 export interface ReadModelSwitch {
   /** The projection's handler, held while a switch moves over. */

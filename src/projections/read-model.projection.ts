@@ -2,7 +2,7 @@
 // not project (an email request, a password change) show nothing; other streams (reservations) neither.
 import type { ReadModel } from '../readmodel/port.js';
 import type { RecordedEvent } from '../store/port.js';
-import { isUserStream, parseUserEvent, type UserEvent } from '../events/user.events.js';
+import { isUserEventType, isUserStream, parseUserEvent, type UserEvent } from '../events/user.events.js';
 import type { Projection } from './projection.js';
 import { unreadableEvent } from './runner.js';
 import { registrationProjection } from './registration.projection.js';
@@ -30,6 +30,9 @@ export async function projectUserEvent(model: ReadModel, event: UserEvent, revis
 export function readModelProjection(model: ReadModel) {
   return async (event: RecordedEvent): Promise<void> => {
     if (!isUserStream(event.streamId)) return;
+    // A known type the read model does nothing with is not parsed (half the events of a replay: logins, sessions):
+    // its data cannot matter here, so it cannot stop the projection either.
+    if (isUserEventType(event.type) && projection[event.type] === undefined) return;
     let parsed: UserEvent;
     try {
       parsed = parseUserEvent(event.type, event.data);

@@ -23,6 +23,7 @@ import {
   removeSnapshotLeftovers,
   writeReadModelSnapshot,
   type LoadedSnapshot,
+  type RefusedSnapshot,
   type SnapshotMeta,
 } from './snapshot.js';
 
@@ -43,6 +44,28 @@ export interface SnapshotSettings {
   readonly everyEvents?: number;
   /** Write a snapshot this often while events arrive; 0: never for that. */
   readonly everySeconds?: number;
+  /** The snapshot files, read already (readSnapshotFiles, started while the log opened). */
+  readonly preread?: Promise<SnapshotFiles>;
+}
+
+/** The snapshot a start would use, read and checksummed but not yet checked against the log. */
+export interface SnapshotFiles {
+  readonly file: string;
+  /** It is the one `authstream rebuild` left. */
+  readonly rebuilt: boolean;
+  readonly found: LoadedSnapshot | RefusedSnapshot | undefined;
+  readonly milliseconds: number;
+}
+
+/** Reads the rebuilt snapshot if there is one, else the service's own. */
+export async function readSnapshotFiles(dir: string): Promise<SnapshotFiles> {
+  const started = performance.now();
+  const rebuiltFile = path.join(dir, REBUILT_SNAPSHOT_FILE);
+  const rebuilt = await readReadModelSnapshot(rebuiltFile);
+  const [file, found] = rebuilt
+    ? [rebuiltFile, rebuilt]
+    : [path.join(dir, READ_MODEL_SNAPSHOT_FILE), await readReadModelSnapshot(path.join(dir, READ_MODEL_SNAPSHOT_FILE))];
+  return { file, rebuilt: rebuilt !== undefined, found, milliseconds: performance.now() - started };
 }
 
 export interface ReadModelSnapshots {
@@ -100,10 +123,11 @@ export async function openReadModelSnapshots(settings: SnapshotSettings): Promis
       return { loaded: false, reason };
     };
     if (settings.fullReplay) return replay('FULL_REPLAY is set (or start --replay): the snapshot is not used', 'info');
-    const started = performance.now();
     // A rebuilt model first: the operator asked for it. If it cannot be used, the whole log, not the old snapshot.
-    const rebuilt = await readReadModelSnapshot(rebuiltFile);
-    const [file, found] = rebuilt ? [rebuiltFile, rebuilt] : [mainFile, await readReadModelSnapshot(mainFile)];
+    const read = await (settings.preread ?? readSnapshotFiles(dir));
+    const checking = performance.now();
+    const { file, found } = read;
+    const rebuilt = read.rebuilt;
     if (!found) return replay(`there is no read-model snapshot (${mainFile})`, 'info');
     const why = 'refused' in found ? found.refused : await refusal(found, store, logId);
     if (why !== null || 'refused' in found) {
@@ -112,7 +136,8 @@ export async function openReadModelSnapshots(settings: SnapshotSettings): Promis
     }
     model.restore(found.state);
     if (rebuilt) await rename(rebuiltFile, mainFile);
-    const milliseconds = performance.now() - started;
+    // Reading it (which may have overlapped with opening the log) and checking it against the log.
+    const milliseconds = read.milliseconds + performance.now() - checking;
     log.info(
       `read model: loaded ${rebuilt ? 'the rebuilt model (authstream rebuild)' : 'its snapshot'} in ${milliseconds.toFixed(0)} ms ` +
         `(${found.meta.users} users, ${found.meta.tokens} tokens, up to position ${found.meta.position[0]}); replaying the log after it`,

@@ -75,7 +75,9 @@ export const isMemoryReadModel = (model: ReadModel): model is MemoryReadModel =>
 export function createMemoryReadModel(): MemoryReadModel {
   const users = new Map<string, Slot<UserDoc>>();
   const byUsername = new Map<string, string>(); // usernameKey -> id
-  const byEmail = new Map<string, Set<string>>(); // emailKey -> ids; '' is never indexed
+  // emailKey -> its user's id, or the ids of several ('' is never indexed): one email is nearly always one user, and a
+  // Set per user would be most of the index's memory.
+  const byEmail = new Map<string, string | Set<string>>();
   const tokens = new Map<string, Slot<AuthTokenDoc>>(); // userId ->
   const byHash = new Map<string, string>(); // keyHash -> userId
   const checkpoints = new Map<string, Position>();
@@ -94,15 +96,20 @@ export function createMemoryReadModel(): MemoryReadModel {
     // '' (the email user model has no username) is never a key anyone holds.
     if (user.usernameKey !== '') byUsername.set(user.usernameKey, user.id);
     if (user.emailKey === '') return;
-    const ids = byEmail.get(user.emailKey) ?? new Set<string>();
-    byEmail.set(user.emailKey, ids.add(user.id));
+    const ids = byEmail.get(user.emailKey);
+    if (ids === undefined || ids === user.id) byEmail.set(user.emailKey, user.id);
+    else if (typeof ids === 'string') byEmail.set(user.emailKey, new Set([ids, user.id]));
+    else ids.add(user.id);
   }
 
   function unindex(user: UserDoc): void {
     if (byUsername.get(user.usernameKey) === user.id) byUsername.delete(user.usernameKey);
     const ids = byEmail.get(user.emailKey);
-    ids?.delete(user.id);
-    if (ids?.size === 0) byEmail.delete(user.emailKey);
+    if (ids === user.id) byEmail.delete(user.emailKey);
+    else if (typeof ids === 'object') {
+      ids.delete(user.id);
+      if (ids.size === 1) byEmail.set(user.emailKey, ids.values().next().value!);
+    }
   }
 
   function liveUser(id: string): UserDoc | null {
@@ -138,7 +145,8 @@ export function createMemoryReadModel(): MemoryReadModel {
       return user && copyUser(user);
     },
     async findUsersByEmail(emailKey) {
-      const ids = [...(byEmail.get(emailKey) ?? [])].sort();
+      const found = byEmail.get(emailKey);
+      const ids = found === undefined ? [] : typeof found === 'string' ? [found] : [...found].sort();
       return ids
         .map((id) => liveUser(id))
         .filter((u): u is UserDoc => u !== null)
@@ -177,14 +185,22 @@ export function createMemoryReadModel(): MemoryReadModel {
     async updateUser(id, revision, patch: UserPatch) {
       const current = liveUser(id);
       if (!current || current.revision >= revision) return false;
-      const changes: Record<string, unknown> = {};
-      for (const key of PATCHABLE_USER_FIELDS) if (patch[key] !== undefined) changes[key] = patch[key];
-      if (patch.profile) changes.profile = { ...current.profile, ...patch.profile };
-      const next = copyUser({ ...current, ...changes, revision } as UserDoc);
-      assertUsernameFree(next);
-      unindex(current);
-      users.set(id, { id, revision, doc: next });
-      index(next);
+      // The stored document is never changed: the next one shares its unchanged fields, and copies what the patch
+      // brings that is mutable (a replay applies a few updates per account: this is its hot path).
+      const next: Record<string, unknown> = { ...current, revision };
+      for (const key of PATCHABLE_USER_FIELDS) if (patch[key] !== undefined) next[key] = patch[key];
+      if (patch.profile) next.profile = { ...current.profile, ...patch.profile };
+      if (patch.revokedSessions) next.revokedSessions = [...patch.revokedSessions];
+      if (patch.lastLogin) next.lastLogin = new Date(patch.lastLogin);
+      const doc = next as unknown as UserDoc;
+      // The indexes change only with the keys.
+      const rekeyed = doc.usernameKey !== current.usernameKey || doc.emailKey !== current.emailKey;
+      if (rekeyed) {
+        assertUsernameFree(doc);
+        unindex(current);
+      }
+      users.set(id, { id, revision, doc });
+      if (rekeyed) index(doc);
       return true;
     },
     async deleteUser(id, revision) {
@@ -246,7 +262,7 @@ export function createMemoryReadModel(): MemoryReadModel {
     indexes() {
       return {
         byUsername: sorted(byUsername),
-        byEmail: sorted([...byEmail].map(([key, ids]) => [key, [...ids].sort()] as [string, string[]])),
+        byEmail: sorted([...byEmail].map(([key, ids]) => [key, typeof ids === 'string' ? [ids] : [...ids].sort()] as [string, string[]])),
         byHash: sorted(byHash),
       };
     },

@@ -136,9 +136,8 @@ function userSlot(t: unknown[]): Slot<UserDoc> {
   return { id, revision, doc };
 }
 
-function tokenSlot(t: unknown[], ids: Map<string, Slot<UserDoc>>): Slot<AuthTokenDoc> {
-  const given = t[0] as string;
-  const id = ids.get(given)?.id ?? given; // the user's id string, not a copy of it
+function tokenSlot(t: unknown[]): Slot<AuthTokenDoc> {
+  const id = t[0] as string;
   const revision = t[1] as number;
   if (t.length === 2) return { id, revision, doc: null };
   return { id, revision, doc: { userId: id, keyHash: t[2] as string, created: date(t[3]), revision } };
@@ -256,8 +255,8 @@ class Refused extends Error {}
 
 /**
  * The snapshot in `file`; undefined when there is none; `{ refused }` when it cannot be used as it stands (damaged,
- * cut short, another format). Its meta is believed only once the trailer's checksum over every byte holds; until
- * then only its shape is checked, and nothing is handed out.
+ * cut short, another format). The whole file is read at once and its checksum checked before anything in it is
+ * believed; then it is parsed without yielding (at start-up nothing else runs: a quarter of a second per 100k users).
  */
 export async function readReadModelSnapshot(file: string): Promise<LoadedSnapshot | RefusedSnapshot | undefined> {
   let handle: FileHandle;
@@ -267,81 +266,72 @@ export async function readReadModelSnapshot(file: string): Promise<LoadedSnapsho
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  let buf: Buffer;
   try {
     const size = (await handle.stat()).size;
-    let at = 0;
-    let crc = 0;
-    const read = async (length: number): Promise<Buffer> => {
-      if (at + length > size) throw new Refused('it is cut short');
-      const into = Buffer.allocUnsafe(length);
-      for (let done = 0; done < length;) {
-        const { bytesRead } = await handle.read(into, done, length - done, at + done);
-        if (bytesRead === 0) throw new Refused('it is cut short');
-        done += bytesRead;
-      }
-      crc = crc32(into, crc);
-      at += length;
-      return into;
-    };
-    if (size < 16) throw new Refused('it is not a read-model snapshot');
-    const head = await read(12);
-    if (!head.subarray(0, 8).equals(MAGIC)) throw new Refused('it is not a read-model snapshot');
-    const metaLength = head.readUInt32BE(8);
-    if (metaLength > 1 << 26 || 12 + metaLength + 4 > size) throw new Refused('its header is damaged');
-    let meta: SnapshotMeta;
-    try {
-      meta = JSON.parse((await read(metaLength)).toString('utf8')) as SnapshotMeta;
-    } catch (error) {
-      if (error instanceof Refused) throw error;
-      throw new Refused('its header is damaged');
+    if (size < 16) return { refused: 'it is not a read-model snapshot' };
+    buf = Buffer.allocUnsafe(size);
+    for (let done = 0; done < size;) {
+      const { bytesRead } = await handle.read(buf, done, Math.min(size - done, 64 * 2 ** 20), done);
+      if (bytesRead === 0) return { refused: 'it is cut short' };
+      done += bytesRead;
     }
-    if (!wellFormed(meta)) throw new Refused('its header is damaged');
-    if (meta.format !== FORMAT) throw new Refused(`it is in format ${String(meta.format)}, this version reads ${FORMAT}`);
-
-    const users: Slot<UserDoc>[] = [];
-    const ids = new Map<string, Slot<UserDoc>>();
-    const tokens: Slot<AuthTokenDoc>[] = [];
-    while (at < size - 4) {
-      const header = await read(5);
-      const kind = header.readUInt8(0);
-      const length = header.readUInt32BE(1);
-      if ((kind !== USERS && kind !== TOKENS) || at + length > size - 4) throw new Refused(`it is damaged at byte ${at - 5}`);
-      let tuples: unknown;
-      try {
-        tuples = JSON.parse((await read(length)).toString('utf8'));
-      } catch (error) {
-        if (error instanceof Refused) throw error;
-        throw new Refused(`it is damaged at byte ${at - length}`);
-      }
-      if (!Array.isArray(tuples)) throw new Refused(`it is damaged at byte ${at - length}`);
-      for (const t of tuples) {
-        if (!shapeOk(t, kind)) throw new Refused(`it is damaged at byte ${at - length}`);
-        if (kind === USERS) {
-          const slot = userSlot(t);
-          users.push(slot);
-          ids.set(slot.id, slot);
-        } else tokens.push(tokenSlot(t, ids));
-      }
-    }
-    if (at !== size - 4) throw new Refused('it is cut short');
-    const trailer = Buffer.allocUnsafe(4);
-    await handle.read(trailer, 0, 4, at);
-    if (trailer.readUInt32BE(0) !== crc >>> 0) throw new Refused('its checksum does not match');
-    if (users.length !== meta.users || tokens.length !== meta.tokens) {
-      throw new Refused(
-        `it holds ${users.length} users and ${tokens.length} tokens where its header says ${meta.users} and ${meta.tokens}`,
-      );
-    }
-    const checkpoints = meta.checkpoints.map(
-      ([name, commit, prepare]) => [name, { commit: BigInt(commit), prepare: BigInt(prepare) }] as const,
-    );
-    return { meta, state: { users, tokens, checkpoints, maxIntegerId: meta.maxIntegerId }, bytes: size };
-  } catch (error) {
-    if (error instanceof Refused) return { refused: error.message };
-    throw error;
   } finally {
     await handle.close();
   }
+  try {
+    return parseSnapshot(buf);
+  } catch (error) {
+    if (error instanceof Refused) return { refused: error.message };
+    throw error;
+  }
+}
+
+function parseSnapshot(buf: Buffer): LoadedSnapshot {
+  const size = buf.length;
+  if (!buf.subarray(0, 8).equals(MAGIC)) throw new Refused('it is not a read-model snapshot');
+  if (crc32(buf.subarray(0, size - 4)) >>> 0 !== buf.readUInt32BE(size - 4)) throw new Refused('its checksum does not match');
+  const metaLength = buf.readUInt32BE(8);
+  if (metaLength > 1 << 26 || 12 + metaLength + 4 > size) throw new Refused('its header is damaged');
+  let meta: SnapshotMeta;
+  try {
+    meta = JSON.parse(buf.toString('utf8', 12, 12 + metaLength)) as SnapshotMeta;
+  } catch {
+    throw new Refused('its header is damaged');
+  }
+  // The checksum vouches for the bytes, not for the writer: the shape is checked all the same.
+  if (!wellFormed(meta)) throw new Refused('its header is damaged');
+  if (meta.format !== FORMAT) throw new Refused(`it is in format ${String(meta.format)}, this version reads ${FORMAT}`);
+  const users: Slot<UserDoc>[] = [];
+  const tokens: Slot<AuthTokenDoc>[] = [];
+  const end = size - 4;
+  let at = 12 + metaLength;
+  while (at < end) {
+    if (at + 5 > end) throw new Refused('it is cut short');
+    const kind = buf.readUInt8(at);
+    const length = buf.readUInt32BE(at + 1);
+    if ((kind !== USERS && kind !== TOKENS) || at + 5 + length > end) throw new Refused(`it is damaged at byte ${at}`);
+    let tuples: unknown;
+    try {
+      tuples = JSON.parse(buf.toString('utf8', at + 5, at + 5 + length));
+    } catch {
+      throw new Refused(`it is damaged at byte ${at}`);
+    }
+    if (!Array.isArray(tuples)) throw new Refused(`it is damaged at byte ${at}`);
+    for (const t of tuples) {
+      if (!shapeOk(t, kind)) throw new Refused(`it is damaged at byte ${at}`);
+      if (kind === USERS) users.push(userSlot(t));
+      else tokens.push(tokenSlot(t));
+    }
+    at += 5 + length;
+  }
+  if (users.length !== meta.users || tokens.length !== meta.tokens) {
+    throw new Refused(`it holds ${users.length} users and ${tokens.length} tokens where its header says ${meta.users} and ${meta.tokens}`);
+  }
+  const checkpoints = meta.checkpoints.map(
+    ([name, commit, prepare]) => [name, { commit: BigInt(commit), prepare: BigInt(prepare) }] as const,
+  );
+  return { meta, state: { users, tokens, checkpoints, maxIntegerId: meta.maxIntegerId }, bytes: size };
 }
 
 function wellFormed(meta: SnapshotMeta): boolean {

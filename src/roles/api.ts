@@ -4,13 +4,11 @@ import { SubscriptionRunner } from '../projections/runner.js';
 import { readModelCheckpoints } from '../projections/checkpoints.js';
 import { readModelProjection } from '../projections/read-model.projection.js';
 import { isMemoryReadModel } from '../readmodel/memory.js';
-import { isVersionedReadModel } from '../readmodel/mongo.js';
-import { readModelSwitch } from '../projections/read-model-switch.js';
+import { isVersionedReadModel, readModelSwitch } from '../projections/read-model-switch.js';
 import type { UseCases } from '../commands/use-cases.js';
 import { composeUseCases, configuredJwt } from '../commands/compose.js';
 import { emailRequestProcessor } from '../commands/mailbox.js';
 import { fileCheckpoints } from '../projections/checkpoints.js';
-import { MongoClient } from 'mongodb';
 import { createThrottles } from '../throttle.js';
 import { loadJwtKeys } from '../crypto/jwt-keys.js';
 import { createApp } from '../http/app.js';
@@ -92,7 +90,7 @@ export async function startApi(
   await emailRequestRunner.start();
   // Throttle counters live in the read-model database when it is shared, so every instance counts together.
   const throttleStore = config.MONGODB_URI
-    ? await new MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 3_000 }).connect()
+    ? await new (await import('mongodb')).MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 3_000 }).connect()
     : null;
   const throttles = createThrottles(config, throttleStore ? { client: throttleStore, dbName: config.MONGODB_DB } : undefined);
   const app = createApp({

@@ -7,7 +7,7 @@ import { metrics } from '../observability/metrics.js';
 import type { RunningRole, ServiceContext } from './context.js';
 
 /** Publishes awaiting their broker confirms at once, on RabbitMQ. */
-export const RELAY_IN_FLIGHT = 64;
+export const RELAY_IN_FLIGHT = 256;
 
 export interface RelayRole extends RunningRole {
   readonly relay: Relay;

@@ -116,12 +116,12 @@ describe('read-model snapshots', () => {
     await second.snapshots.close();
   });
 
-  it('refuses a damaged or cut snapshot: its checksum, its header, its length', async () => {
+  it('refuses a damaged or cut snapshot: its checksum covers every byte, the header too', async () => {
     await snapshotNow();
     const good = await readFile(file());
     for (const [what, damage, reason] of [
       ['a flipped byte', (b: Buffer) => flip(b, Math.floor(b.length / 2), 0x20), /checksum does not match|damaged at byte/],
-      ['a flipped byte in the header', (b: Buffer) => flip(b, 9, 0x01), /header is damaged|cut short/],
+      ['a flipped byte in the header', (b: Buffer) => flip(b, 9, 0x01), /checksum does not match/],
       ['a flipped trailer', (b: Buffer) => flip(b, b.length - 1, 0x01), /checksum does not match/],
     ] as const) {
       const bad = Buffer.from(good);
@@ -137,7 +137,7 @@ describe('read-model snapshots', () => {
       assert.equal(model.capture().users.length, 0, `${what}: nothing of it loaded`);
     }
     await writeFile(file(), good.subarray(0, good.length - 100));
-    assert.match(((await readReadModelSnapshot(file())) as { refused: string }).refused, /cut short|damaged/);
+    assert.match(((await readReadModelSnapshot(file())) as { refused: string }).refused, /checksum does not match|cut short/);
     await writeFile(file(), 'not a snapshot at all');
     assert.deepEqual(await readReadModelSnapshot(file()), { refused: 'it is not a read-model snapshot' });
   });
