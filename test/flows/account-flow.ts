@@ -91,7 +91,10 @@ export function accountFlowSuite(name: string, backend: () => Promise<Backend>, 
       assert.equal((await service.call('POST', '/auth/token/logout/', undefined, auth)).status, 204);
       assert.deepEqual((await service.call('GET', '/auth/users/me/', undefined, auth)).body, { detail: 'Invalid token.' });
 
-      const bearer = { Authorization: `Bearer ${jwt.access}` };
+      // The password change (made with the DRF token) ended every JWT session: the one from before is refused.
+      assert.equal((await service.call('GET', '/auth/users/me/', undefined, { Authorization: `JWT ${jwt.access}` })).status, 401);
+      const fresh = (await service.call('POST', '/auth/jwt/create/', { username: renamed, password: 'An0ther-secret-pw' })).body;
+      const bearer = { Authorization: `Bearer ${fresh.access}` };
       assert.equal((await service.call('DELETE', '/auth/users/me/', { current_password: 'An0ther-secret-pw' }, bearer)).status, 204);
       assert.deepEqual((await service.call('GET', '/auth/users/me/', undefined, bearer)).body, {
         detail: 'User not found',
