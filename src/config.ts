@@ -28,6 +28,17 @@ const url = (protocols: readonly string[]) =>
     `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
   );
 
+/**
+ * Positions of events a runner passes over (comma-separated, as /health and the log name them: `N`, or
+ * `commit/prepare` on EventStoreDB): the operator's way past an event this version cannot read. Logged at start.
+ */
+const eventPositions = z
+  .string()
+  .optional()
+  .transform((v) => splitList(v ?? ''))
+  .refine((items) => items.every((i) => /^\d+(?:\/\d+)?$/.test(i)), 'must be event positions, e.g. 1234 or 1234,5678')
+  .transform((items) => items.map((i) => i.replace(/^0+(?=\d)/, '').replace(/\/0+(?=\d)/, '/')));
+
 // A link template must keep both placeholders, or the emailed link cannot be confirmed.
 const linkTemplate = (fallback: string) =>
   z
@@ -283,16 +294,12 @@ const schema = z.object({
 
   /** How long a write waits for the read model to show its effect before answering 503. */
   READ_YOUR_WRITES_TIMEOUT_MS: int(5_000, 10),
-  /**
-   * Positions of events the read model passes over (comma-separated, as /health and the log name them: `N`, or
-   * `commit/prepare` on EventStoreDB): the operator's way past an event this version cannot read. Logged at start.
-   */
-  READ_MODEL_SKIP_EVENTS: z
-    .string()
-    .optional()
-    .transform((v) => splitList(v ?? ''))
-    .refine((items) => items.every((i) => /^\d+(?:\/\d+)?$/.test(i)), 'must be event positions, e.g. 1234 or 1234,5678')
-    .transform((items) => items.map((i) => i.replace(/^0+(?=\d)/, '').replace(/\/0+(?=\d)/, '/'))),
+  /** Events the read model passes over (see eventPositions): what they would have changed is missing from it. */
+  READ_MODEL_SKIP_EVENTS: eventPositions,
+  /** The same for the relay: events it passes over without publishing them (their subscribers never see them). */
+  RELAY_SKIP_EVENTS: eventPositions,
+  /** The same for the runner that turns email requests (reset, resend) into account commands. */
+  EMAIL_REQUEST_SKIP_EVENTS: eventPositions,
   /**
    * The in-memory read model (no MONGODB_URI) starts from its snapshot under DATA_DIR and replays only the log after
    * it; true: ignore the snapshot and replay the whole log (as `authstream start --replay`).

@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import type { RecordedEvent } from '../store/port.js';
 import {
-  isUserEventType,
   isUserStream,
   parseUserEvent,
   publicData,
@@ -48,9 +47,13 @@ export const cloudEventType = (type: UserEventType): string => `${CLOUDEVENT_TYP
 
 const byCloudEventType = new Map(userEventTypes.map((t) => [cloudEventType(t), t] as const));
 
-/** The message for a recorded event, or null when it does not leave the store (not an account stream). */
+/**
+ * The message for a recorded event, or null when it does not leave the store (not an account stream). Throws for an
+ * account event this version cannot read (an unknown type or version, as a newer release could write): dropping it
+ * would hide it from every subscriber for good.
+ */
 export function toMessage(recorded: RecordedEvent, source: string): OutgoingMessage | null {
-  if (!isUserStream(recorded.streamId) || !isUserEventType(recorded.type)) return null;
+  if (!isUserStream(recorded.streamId)) return null;
   const event = parseUserEvent(recorded.type, recorded.data);
   const at = typeof event.data.at === 'string' ? event.data.at : recorded.created.toISOString();
   const cloudEvent: CloudEvent = {

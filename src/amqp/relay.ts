@@ -11,7 +11,7 @@
 // resumes from the stored checkpoint.
 import { comparePositions, type EventStore, type Position } from '../store/port.js';
 import type { Logger } from '../log.js';
-import { SubscriptionRunner, type Blocked, type CheckpointStore, type Lag } from '../projections/runner.js';
+import { SubscriptionRunner, unreadableEvent, type Blocked, type CheckpointStore, type Lag } from '../projections/runner.js';
 import { BusClosedError, sleep, type EventBus } from './bus.js';
 import { toMessage } from './cloudevents.js';
 
@@ -30,6 +30,8 @@ export interface RelayOptions {
   readonly inFlight?: number;
   /** How the runner batches its checkpoint (see RunnerOptions.checkpointEvery). */
   readonly checkpointEvery?: { readonly events?: number; readonly ms?: number };
+  /** Positions of events passed over unpublished (RELAY_SKIP_EVENTS). */
+  readonly skip?: ReadonlySet<string>;
 }
 
 /** Publishes awaiting confirms, in publish order. */
@@ -160,9 +162,18 @@ export class Relay {
         },
         log,
         ...(this.options.checkpointEvery ? { checkpointEvery: this.options.checkpointEvery } : {}),
+        ...(this.options.skip ? { skip: this.options.skip } : {}),
+        skipSetting: 'RELAY_SKIP_EVENTS',
         handle: async (recorded) => {
           if (!active) throw new BusClosedError('relay lease ended');
-          const message = toMessage(recorded, source);
+          let message;
+          try {
+            message = toMessage(recorded, source);
+          } catch (error) {
+            // A version this release cannot read: retrying cannot help, and publishing it unread would break the
+            // contract with subscribers. The runner stops here and /health names the event (upgrade, or skip it).
+            throw unreadableEvent(error);
+          }
           if (!message) return;
           if (inFlight === 1) {
             await lease.publish(message);

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { isMailboxStream, mailboxCodec, mailboxStream, parseMailboxEvent, type MailboxEvent } from '../events/mailbox.events.js';
 import type { EventStore, RecordedEvent } from '../store/port.js';
+import { unreadableEvent } from '../projections/runner.js';
 import { CommandHandler, type EventMetadata } from './command-handler.js';
 import { mailboxDecider, type EmailRequestKind, type MailboxCommand, type MailboxState } from './mailbox.rules.js';
 import { lruStateCache } from './state-cache.js';
@@ -95,7 +96,12 @@ export function emailRequestProcessor(deps: {
 }) {
   return async (recorded: RecordedEvent): Promise<void> => {
     if (!isMailboxStream(recorded.streamId) || recorded.type !== 'EmailRequested') return;
-    const event = parseMailboxEvent(recorded.type, recorded.data);
+    let event: MailboxEvent;
+    try {
+      event = parseMailboxEvent(recorded.type, recorded.data);
+    } catch (error) {
+      throw unreadableEvent(error); // a version this release cannot read: the runner stops and /health says where
+    }
     if (event.type !== 'EmailRequested') return;
     const metadata = { ...recorded.metadata, actor: 'system', causationId: recorded.id };
     for (const userId of await deps.mailboxes.holdersOf(recorded.streamId)) {

@@ -38,6 +38,13 @@ export async function startApi(
       { positions: config.READ_MODEL_SKIP_EVENTS },
     );
   }
+  if (config.EMAIL_REQUEST_SKIP_EVENTS.length > 0) {
+    log.warn(
+      `EMAIL_REQUEST_SKIP_EVENTS: email requests at positions ${config.EMAIL_REQUEST_SKIP_EVENTS.join(', ')} are passed over; ` +
+        'their emails are not sent',
+      { positions: config.EMAIL_REQUEST_SKIP_EVENTS },
+    );
+  }
   // On MongoDB the instance follows the read model's version pointer (a rebuild switches it): see read-model-switch.ts.
   const versions = isVersionedReadModel(readModel)
     ? readModelSwitch({ model: readModel, store, log, skip: new Set(config.READ_MODEL_SKIP_EVENTS) })
@@ -86,6 +93,8 @@ export async function startApi(
       emailConfirmationKeys: { secret: secretKey, lifetimeSeconds: config.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS * 86_400 },
     }),
     log,
+    skip: new Set(config.EMAIL_REQUEST_SKIP_EVENTS),
+    skipSetting: 'EMAIL_REQUEST_SKIP_EVENTS',
   });
   await emailRequestRunner.start();
   // Throttle counters live in the read-model database when it is shared, so every instance counts together.

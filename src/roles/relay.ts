@@ -28,7 +28,15 @@ export function startRelay(ctx: ServiceContext, bus: EventBus): RelayRole {
     log,
     // RabbitMQ: publishes pipelined, confirms awaited in order. In-process: one at a time (a retry holds the relay).
     inFlight: bus.kind === 'amqp' ? RELAY_IN_FLIGHT : 1,
+    skip: new Set(config.RELAY_SKIP_EVENTS),
   });
+  if (config.RELAY_SKIP_EVENTS.length) {
+    log.warn(
+      `RELAY_SKIP_EVENTS: the relay passes over the events at positions ${config.RELAY_SKIP_EVENTS.join(', ')}; ` +
+        'their subscribers never receive them',
+      { positions: config.RELAY_SKIP_EVENTS },
+    );
+  }
   relay.start();
   const unwatch = metrics.watchSubscription('relay', relay);
   return {

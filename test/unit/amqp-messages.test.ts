@@ -70,6 +70,12 @@ describe('CloudEvents messages', () => {
     assert.equal(toMessage(recorded('other-stream', 'UserActivated', { v: 1, userId, at }), '/a'), null);
   });
 
+  it('refuses an account event this version cannot read rather than dropping it', () => {
+    // As a newer release could write: a type this one does not know, a known type in a later version.
+    assert.throws(() => toMessage(recorded(userStream(userId), 'UserTeleported', { v: 1, userId, at }), '/a'), /unknown/);
+    assert.throws(() => toMessage(recorded(userStream(userId), 'UserActivated', { v: 99, userId, at }), '/a'));
+  });
+
   it('reads a message back, and refuses what is not one of ours', () => {
     const event = userEvent('PasswordChanged', { userId, passwordHash: '$argon2id$x', reason: 'reset', at });
     const message = toMessage(recorded(userStream(userId), event.type, event.data), '/a')!;
