@@ -60,14 +60,22 @@ export function djRestAuthUseCases(deps: UseCaseDeps & { username: UsernameUseCa
     verifyOldPassword: (userId: string, password: string, metadata?: EventMetadata) =>
       verifyCurrentPassword(deps, userId, password, 'set_password', metadata),
 
-    /** password/change/; `verifiedHash` from verifyOldPassword, or absent: the session's authority (dj-rest-auth's default). */
-    async changePassword(input: { userId: string; newPassword: string; verifiedHash?: string }, metadata?: EventMetadata): Promise<void> {
+    /**
+     * password/change/; `verifiedHash` from verifyOldPassword, or absent: the session's authority (dj-rest-auth's
+     * default). `sessionId`: the JWT session the caller is in (null: a DRF token); every other session ends, as on
+     * djoser's set_password (dj-rest-auth keeps only Django's own session, update_session_auth_hash).
+     */
+    async changePassword(
+      input: { userId: string; newPassword: string; verifiedHash?: string; sessionId: string | null },
+      metadata?: EventMetadata,
+    ): Promise<void> {
       const verifiedHash = input.verifiedHash ?? (await currentHash(input.userId));
       const command = {
         type: 'SetPassword',
         verifiedHash,
         passwordHash: await hasher.hash(input.newPassword),
         logout: config.REST_AUTH_LOGOUT_ON_PASSWORD_CHANGE,
+        keepSession: input.sessionId,
         now: deps.now(),
       } as const;
       await accounts.execute(input.userId, command, metadata);

@@ -37,7 +37,7 @@ export function passwordEndpoints(deps: SurfaceDeps): Endpoint[] {
         deferFieldErrors: true,
         doc: { summary: 'Change the password', responses: ok('Changed.') },
         async handle(req) {
-          const { user } = req.user();
+          const { user, sessionId } = req.user();
           const body = req.body as { old_password?: string; new_password1?: string; new_password2?: string };
           // The old password is a field validator: its error comes with the other field errors, and stops the rest.
           const verified =
@@ -47,7 +47,7 @@ export function passwordEndpoints(deps: SurfaceDeps): Endpoint[] {
           req.assertValid();
           checkNewPassword(body.new_password1!, body.new_password2!, asPasswordUser(user));
           await djRestAuth.changePassword(
-            { userId: user.id, newPassword: body.new_password1!, ...(verified ? { verifiedHash: verified.verifiedHash } : {}) },
+            { userId: user.id, newPassword: body.new_password1!, sessionId, ...(verified ? { verifiedHash: verified.verifiedHash } : {}) },
             req.metadata,
           );
           return { status: 200, body: { detail: 'New password has been saved.' } };

@@ -245,3 +245,26 @@ describe('dj-rest-auth JWT rotation', () => {
     assert.equal((await dra(svc, 'POST', 'token/refresh/', { refresh: res.body.refresh })).status, 401, 'the whole session');
   });
 });
+
+describe('dj-rest-auth password/change/ in one JWT session', () => {
+  const svc = useService(ENV);
+
+  it('ends every other session of the account (their access and refresh tokens), and keeps the one it was made in', async () => {
+    const { user, access, refresh } = await logIn(svc);
+    const other = await dra(svc, 'POST', 'login/', { username: user.username, password: PASSWORD });
+    const otherAccess = cookie(other, 'app-auth').value;
+    const otherRefresh = cookie(other, 'app-refresh').value;
+    const changed = await dra(
+      svc,
+      'POST',
+      'password/change/',
+      { new_password1: 'battery-Staple-8', new_password2: 'battery-Staple-8' },
+      bearer(access),
+    );
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal((await dra(svc, 'GET', 'user/', undefined, bearer(access))).status, 200, 'the session it was made in');
+    assert.equal((await dra(svc, 'POST', 'token/refresh/', { refresh })).status, 200);
+    assert.equal((await dra(svc, 'GET', 'user/', undefined, bearer(otherAccess))).status, 401, 'the other session');
+    assert.equal((await dra(svc, 'POST', 'token/refresh/', { refresh: otherRefresh })).status, 401);
+  });
+});
