@@ -19,7 +19,7 @@ import {
 } from '../../src/erasure/account-keys.js';
 import { sealedStore } from '../../src/erasure/open.js';
 import { openEmbeddedEventStore } from '../../src/store/embedded.js';
-import { skipReason } from '../support/skip.js';
+import { describeUnless, skipReason } from '../support/skip.js';
 import { startMongoTestServer, type MongoTestServer } from '../support/mongo-server.js';
 import { eventStoreContract } from './event-store.contract.js';
 
@@ -30,7 +30,7 @@ function keyStoreContract(
   open: () => Promise<{ storage: WrappedKeys; cleanup?: () => Promise<void> }>,
   skip: string | false = false,
 ) {
-  describe(`account keys: ${name}`, { skip }, () => {
+  describeUnless(`account keys: ${name}`, skip, () => {
     let storage: WrappedKeys;
     let cleanup: (() => Promise<void>) | undefined;
     before(async () => {

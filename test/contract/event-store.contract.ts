@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { describeUnless } from '../support/skip.js';
 import {
   comparePositions,
   ConcurrencyError,
@@ -112,7 +113,7 @@ class SubscriptionReader {
 }
 
 export function eventStoreContract(name: string, open: OpenStore, options?: { skip?: string | false }): void {
-  describe(`EventStore contract: ${name}`, { skip: options?.skip ?? false }, () => {
+  describeUnless(`EventStore contract: ${name}`, options?.skip ?? false, () => {
     let store: EventStore;
     let cleanup: (() => Promise<void>) | undefined;
 

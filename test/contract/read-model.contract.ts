@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { AuthTokenDoc, ReadModel, UserDoc } from '../../src/readmodel/port.js';
 import { ReadModelConflictError } from '../../src/readmodel/errors.js';
+import { describeUnless } from '../support/skip.js';
 
 const suffix = (): string => randomBytes(6).toString('hex');
 
@@ -41,7 +42,7 @@ export function readModelContract(
   open: () => Promise<{ model: ReadModel; cleanup?: () => Promise<void> }>,
   options: { skip?: string | false } = {},
 ): void {
-  describe(`read model contract: ${name}`, { skip: options.skip ?? false }, () => {
+  describeUnless(`read model contract: ${name}`, options.skip ?? false, () => {
     let model: ReadModel;
     let cleanup: (() => Promise<void>) | undefined;
 

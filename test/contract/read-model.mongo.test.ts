@@ -8,7 +8,7 @@ import { MongoClient } from 'mongodb';
 import { openMongoReadModel } from '../../src/readmodel/mongo.js';
 import { ReadModelConflictError } from '../../src/readmodel/errors.js';
 import type { UserDoc } from '../../src/readmodel/port.js';
-import { skipReason } from '../support/skip.js';
+import { describeUnless, skipReason } from '../support/skip.js';
 import { startMongoTestServer, type MongoTestServer } from '../support/mongo-server.js';
 import { readModelContract } from './read-model.contract.js';
 
@@ -48,7 +48,7 @@ function user(emailKey: string): UserDoc {
 
 /** Index behaviour the contract cannot see: EMAIL_UNIQUE, tombstones and '' against the unique email index. */
 function mongoIndexSuite(name: string, uri: () => string, skip: string | false): void {
-  describe(`mongo read model indexes: ${name}`, { skip }, () => {
+  describeUnless(`mongo read model indexes: ${name}`, skip, () => {
     const dbName = `authstream_test_${suffix()}`;
     after(async () => {
       if (!skip) await dropDatabase(uri(), dbName);

@@ -1,10 +1,11 @@
 // One account's whole life over HTTP, run against every combination of adapters: the same flow must behave the
 // same on the embedded default, on EventStoreDB and on MongoDB.
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startTestService, type TestService } from '../support/service.js';
 import { linkIn, uidAndToken } from '../support/smtp.js';
+import { describeUnless } from '../support/skip.js';
 
 export interface Backend {
   /** Environment for the service (EVENTSTORE_URL, MONGODB_URI, ...). */
@@ -13,7 +14,7 @@ export interface Backend {
 }
 
 export function accountFlowSuite(name: string, backend: () => Promise<Backend>, options: { skip?: string | false } = {}): void {
-  describe(`account flow on ${name}`, { skip: options.skip ?? false }, () => {
+  describeUnless(`account flow on ${name}`, options.skip ?? false, () => {
     let service: TestService;
     let chosen: Backend;
     const suffix = randomBytes(4).toString('hex');
