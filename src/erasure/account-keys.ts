@@ -189,15 +189,17 @@ export function mongoWrappedKeys(client: MongoClient, dbName: string): WrappedKe
 /**
  * Keys in `primary`, and, for accounts it has none of, the ones `older` holds: a deployment that moves from the
  * embedded default to MongoDB (MONGODB_URI set on a DATA_DIR that already has keys) keeps every account readable. A
- * key found in `older` is copied into `primary` (so the move happens as keys are used); erasing erases both.
+ * key found in `older` is copied into `primary` (so the move happens as keys are used; `copy: false`: it is only read
+ * there, so that reading writes nothing); erasing erases both.
  */
-export function migratingWrappedKeys(primary: WrappedKeys, older: WrappedKeys): WrappedKeys {
+export function migratingWrappedKeys(primary: WrappedKeys, older: WrappedKeys, options: { copy?: boolean } = {}): WrappedKeys {
+  const copy = options.copy ?? true;
   return {
     async get(userId) {
       const found = await primary.get(userId);
       if (found) return found;
       const old = await older.get(userId);
-      if (!old) return null;
+      if (!old || !copy) return old;
       if ('erased' in old) {
         await primary.erase(userId);
         return old;

@@ -67,6 +67,14 @@ describe('erasure by crypto-shredding', () => {
 
   it('erases a deleted account: "[erased]" in its events, the same number of them, and UserErased', async () => {
     const before = await service.store.readStream(userStream(alice.id));
+    const keyring = path.join(service.dataDir, 'keys', 'keyring');
+    const keyLines = async () =>
+      (await readFile(keyring, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { u: string; k?: string; erased?: true });
+    const wrapped = (await keyLines()).find((l) => l.u === alice.id)!.k!;
+    assert.ok(wrapped, 'alice has a key in the keyring');
     const auth = { Authorization: `Token ${alice.token}`, ...client };
     assert.equal((await service.call('DELETE', '/auth/users/me/', { current_password: PASSWORD }, auth)).status, 204);
     const events = await service.store.readStream(userStream(alice.id));
@@ -91,9 +99,11 @@ describe('erasure by crypto-shredding', () => {
     // What is not personal stays: the flags, the dates, the failed login and why.
     assert.equal(registered.data.isActive, true);
     assert.ok(events.some((e) => e.type === 'LoginFailed' && e.data.reason === 'password'));
-    // The key file is gone, a mark in its place.
-    const keyFile = await readFile(path.join(service.dataDir, 'keys', `${alice.id}.key`), 'utf8');
-    assert.deepEqual(JSON.parse(keyFile), { erased: true });
+    // The key is gone from the keyring, a mark in its place; bob's is still there.
+    const lines = await keyLines();
+    assert.equal(lines.find((l) => l.u === alice.id)!.erased, true);
+    assert.ok(lines.find((l) => l.u === bob.id)!.k);
+    assert.ok(!(await readFile(keyring, 'utf8')).includes(wrapped), 'no byte of the wrapped key is left');
     const raw = await rawLog(service.dataDir);
     for (const value of personalOf('alicesmith')) assert.ok(!raw.includes(value), `${value} in clear`);
   });
