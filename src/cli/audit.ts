@@ -10,8 +10,9 @@
 //     reservation stream (where emails are unique), else — a log written before mailboxes were recorded — a scan
 //     of the whole log (`scan: 'never'` refuses it, `'always'` adds it to the indexes' answer).
 import type { EventStore, RecordedEvent } from '../store/port.js';
-import { isUserStream, parseUserEvent, publicData, userStream, USER_STREAM_PREFIX, type UserEvent } from '../events/user.events.js';
+import { isUserStream, parseUserEvent, userStream, USER_STREAM_PREFIX, type UserEvent } from '../events/user.events.js';
 import { registryDecoder, type AuditDecoder } from '../commands/audit.js';
+import { publicLineOf, type PublicEventLine } from './public-event.js';
 
 export { registryDecoder, type AuditDecoder };
 import { legacyReservationStream, parseReservationEvent, reservationStream } from '../events/reservation.events.js';
@@ -144,15 +145,7 @@ const EMAIL_EVENTS = new Set(['UserRegistered', 'UserImported', 'EmailChanged', 
 // ---------------------------------------------------------------------------------------------------------------
 // Lines
 
-export interface AuditLine {
-  readonly userId: string;
-  readonly revision: number;
-  readonly position: string;
-  readonly recorded: string;
-  readonly eventId: string;
-  readonly type: string;
-  /** The event's public form (publicData): never a secret field. */
-  readonly data: Record<string, unknown>;
+export interface AuditLine extends PublicEventLine {
   /** correlationId, causationId, actor, ip, userAgent, schemaVersion (AUDIT_METADATA): nothing else. */
   readonly metadata: Record<string, unknown>;
 }
@@ -160,17 +153,7 @@ export interface AuditLine {
 /** The audit line of an account event; undefined for other streams. Throws if the event cannot be read. */
 export function auditLine(e: RecordedEvent, decoder: AuditDecoder = registryDecoder): AuditLine | undefined {
   if (!isUserStream(e.streamId)) return undefined;
-  const event = decoder.event(e);
-  return {
-    userId: e.streamId.slice(USER_STREAM_PREFIX.length),
-    revision: Number(e.revision),
-    position: String(e.position.commit),
-    recorded: e.created.toISOString(),
-    eventId: e.id,
-    type: event.type,
-    data: publicData(event),
-    metadata: decoder.metadata(e),
-  };
+  return { ...publicLineOf(e, decoder.event(e)), metadata: decoder.metadata(e) };
 }
 
 export interface AuditFilter {

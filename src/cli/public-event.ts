@@ -1,7 +1,7 @@
 // An account event as the CLIs print it: one JSON object per event, with the event's public form only (no password
 // hash, no token material: publicData drops every field its type marks secret). Raw event data is never printed.
 import type { RecordedEvent } from '../store/port.js';
-import { isUserStream, parseUserEvent, publicData, USER_STREAM_PREFIX } from '../events/user.events.js';
+import { isUserStream, parseUserEvent, publicData, USER_STREAM_PREFIX, type UserEvent } from '../events/user.events.js';
 
 export interface PublicEventLine {
   readonly userId: string;
@@ -17,7 +17,11 @@ export interface PublicEventLine {
  * account event that does not parse (an unknown type or a schema mismatch). */
 export function publicEventLine(e: RecordedEvent): PublicEventLine | undefined {
   if (!isUserStream(e.streamId)) return undefined;
-  const event = parseUserEvent(e.type, e.data);
+  return publicLineOf(e, parseUserEvent(e.type, e.data));
+}
+
+/** The public line of an account event already read (by the registry, or by the audit's decoder). */
+export function publicLineOf(e: RecordedEvent, event: UserEvent): PublicEventLine {
   return {
     userId: e.streamId.slice(USER_STREAM_PREFIX.length),
     revision: Number(e.revision),

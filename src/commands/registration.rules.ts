@@ -76,41 +76,32 @@ export function voidClaim(command: Extract<RegistrationCommand, { type: 'VoidCla
   return [userEvent('ClaimVoided', { userId: command.userId, field: command.field, at })];
 }
 
+/** A new account from the fields a registration and an import both carry, and when it joined and last logged in. */
+const newAccount = (
+  data: AccountFields & { isActive: boolean; passwordHash: string | null },
+  dateJoined: string,
+  lastLogin: string | null,
+): UserState => ({
+  status: data.isActive ? 'active' : 'inactive',
+  id: data.userId,
+  username: data.username,
+  email: data.email,
+  firstName: data.firstName,
+  lastName: data.lastName,
+  profile: data.profile,
+  isStaff: data.isStaff,
+  isSuperuser: data.isSuperuser,
+  passwordHash: data.passwordHash,
+  dateJoined,
+  lastLogin,
+  token: null,
+  security: initialSecurity,
+  claimsVoided: 0,
+});
+
 export const registrationEvolvers: Evolvers = {
-  UserRegistered: (_state, { data }) => ({
-    status: data.isActive ? 'active' : 'inactive',
-    id: data.userId,
-    username: data.username,
-    email: data.email,
-    firstName: data.firstName,
-    lastName: data.lastName,
-    profile: data.profile,
-    isStaff: data.isStaff,
-    isSuperuser: data.isSuperuser,
-    passwordHash: data.passwordHash,
-    dateJoined: data.at,
-    lastLogin: null,
-    token: null,
-    security: initialSecurity,
-    claimsVoided: 0,
-  }),
-  UserImported: (_state, { data }) => ({
-    status: data.isActive ? 'active' : 'inactive',
-    id: data.userId,
-    username: data.username,
-    email: data.email,
-    firstName: data.firstName,
-    lastName: data.lastName,
-    profile: data.profile,
-    isStaff: data.isStaff,
-    isSuperuser: data.isSuperuser,
-    passwordHash: data.passwordHash,
-    dateJoined: data.dateJoined,
-    lastLogin: data.lastLogin,
-    token: null,
-    security: initialSecurity,
-    claimsVoided: 0,
-  }),
+  UserRegistered: (_state, { data }) => newAccount(data, data.at, null),
+  UserImported: (_state, { data }) => newAccount(data, data.dateJoined, data.lastLogin),
   RegistrationVoided: () => ({ status: 'voided' }),
   ClaimVoided: onAccount((account) => ({ ...account, claimsVoided: account.claimsVoided + 1 })),
 };

@@ -5,8 +5,9 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../../config.js';
 import { readSecretKey } from '../../crypto/secret-key.js';
-import { routingKey, userEventTypes, type UserEventType } from '../../events/user.events.js';
+import type { UserEventType } from '../../events/user.events.js';
 import { CliError, defineCommand, EXIT, type CliContext } from '../command.js';
+import { collectTypes } from '../event-type-option.js';
 import { auditAll, auditTrails, findAccounts, parseWhen, unknownLogins, UNKNOWN_LOGINS_DEFAULT_DAYS, type Unreadable } from '../audit.js';
 import { auditLayout, createSink, unknownLoginLayout, type Format } from '../audit-format.js';
 
@@ -24,23 +25,6 @@ export interface AuditOptions {
   /** true: scan too; false: never scan; undefined: only when no index knows an email. */
   readonly scan?: boolean;
   readonly verbose?: boolean;
-}
-
-/** `--type UserRegistered,user.activated --type PasswordChanged`: event types, by name or by routing key. */
-function collectTypes(value: string, previous: UserEventType[]): UserEventType[] {
-  const out = [...previous];
-  for (const item of value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const type = userEventTypes.find((t) => t === item || routingKey(t) === item);
-    if (!type)
-      throw new InvalidArgumentError(
-        `unknown event type '${item}' (one of: ${userEventTypes.join(', ')}; or their routing keys, e.g. user.registered)`,
-      );
-    out.push(type);
-  }
-  return out;
 }
 
 function when(value: string): Date {

@@ -1,10 +1,11 @@
 // `authstream events tail`: follows the event log live and prints each account event in its public form (the form
 // the relay publishes: no password hash, no token material), one JSON line each. Reservation streams are skipped.
 // The embedded log is opened read-only: no lock, no writes, so it runs beside the service that writes the log.
-import { InvalidArgumentError, Option } from 'commander';
-import { routingKey, userEventTypes, type UserEventType } from '../../events/user.events.js';
+import { Option } from 'commander';
+import type { UserEventType } from '../../events/user.events.js';
 import { comparePositions, type AllSubscription, type Position, type RecordedEvent } from '../../store/port.js';
 import { CliError, defineCommand, EXIT, type CliContext } from '../command.js';
+import { collectTypes } from '../event-type-option.js';
 import { logEnd } from '../log-end.js';
 import { publicEventLine } from '../public-event.js';
 
@@ -12,23 +13,6 @@ interface TailOptions {
   readonly fromStart?: boolean;
   readonly type: UserEventType[];
   readonly follow: boolean;
-}
-
-/** `--type UserRegistered,user.activated --type PasswordChanged`: event types, by name or by routing key. */
-function collectTypes(value: string, previous: UserEventType[]): UserEventType[] {
-  const out = [...previous];
-  for (const item of value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const type = userEventTypes.find((t) => t === item || routingKey(t) === item);
-    if (!type)
-      throw new InvalidArgumentError(
-        `unknown event type '${item}' (one of: ${userEventTypes.join(', ')}; or their routing keys, e.g. user.registered)`,
-      );
-    out.push(type);
-  }
-  return out;
 }
 
 export default defineCommand('events tail', (_program, { run, context, group }) => {
