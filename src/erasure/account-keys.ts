@@ -1,4 +1,4 @@
-// Each account's own data key, kept outside the log (a file per account on the embedded default, a MongoDB
+// Each account's own data key, kept outside the log (the keyring file on the embedded default, a MongoDB
 // collection in production), wrapped by the data key's KEK. Personal data in the account's events is encrypted with
 // it; destroying it is erasure: the log still replays, its personal fields read "[erased]".
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -122,8 +122,9 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Embedded default: one 0600 file per account under DATA_DIR/keys. A key is on disk (fsynced) before any event sealed
- * with it is appended: a lost key would be a lost account. Erasing replaces the file with a mark, atomically.
+ * Older releases' embedded default (still read; keyring.ts replaced it): one 0600 file per account under
+ * DATA_DIR/keys. A key is on disk (fsynced) before any event sealed with it is appended: a lost key would be a lost
+ * account. Erasing replaces the file with a mark, atomically.
  */
 export function fileWrappedKeys(dir: string): WrappedKeys {
   const fileOf = (userId: string) => path.join(dir, `${encodeURIComponent(userId)}.key`);
