@@ -1,6 +1,6 @@
 // The login ceiling: raw argon2id verifies per second on this box, at the service's configured parameters, with the
 // same concurrency as the login scenarios (each of `concurrency` loops awaits one verify at a time, as a keep-alive
-// connection awaits one login). No HTTP, no event store. Run in its own process by bench/run.ts, which drives it over
+// connection awaits one login). No HTTP, no event store. Run in its own process by bench/http.ts, which drives it over
 // IPC so its windows can be interleaved with the login scenarios':
 //   argv[2]: JSON { memoryKiB, timeCost, parallelism, concurrency }
 //   → sends { ready: true } once the hash to verify exists

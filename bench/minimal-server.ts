@@ -1,6 +1,6 @@
 // The `me` ceiling: the least an express server can do for GET users/me/ with a JWT — parse the Bearer header,
 // verify an HS256 token with jose (as the service does: a Uint8Array secret, HS256 only, exp checked), look the user
-// up in a Map and answer the same JSON shape. Run in its own process, like the service, by bench/run.ts.
+// up in a Map and answer the same JSON shape. Run in its own process, like the service, by bench/http.ts.
 //
 // Input (env): BENCH_SECRET, the HMAC secret; BENCH_USERS, a JSON array of { id, username, email }.
 // Output: one line `{"port": <n>}` on stdout once listening.
