@@ -15,7 +15,6 @@ import { openAccountKeys, sealedStore } from './erasure/open.js';
 import { ensurePrivateDir, securePrivateTree } from './data-dir.js';
 import { argon2Hasher, type PasswordHasher } from './crypto/passwords.js';
 import type { EventBus } from './amqp/bus.js';
-import { createAmqpBus } from './amqp/amqp-bus.js';
 import { createInProcessBus } from './amqp/in-process.js';
 import type { Relay } from './amqp/relay.js';
 import { closeServer, listen, type RunningRole, type ServiceContext } from './roles/context.js';
@@ -145,7 +144,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     let bus: EventBus | undefined;
     let relay: Relay | undefined;
     if (roles.has('relay') || roles.has('email')) {
-      bus = openBus(config, log, [...roles]);
+      bus = await openBus(config, log, [...roles]);
       opened.push({ close: () => bus!.close() });
       const amqp = bus.kind === 'amqp' ? bus : undefined;
       if (amqp) opened.push({ close: metrics.watchBroker(() => amqp.status().connected === true) });
@@ -199,8 +198,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   }
 }
 
-function openBus(config: Config, log: Logger, roles: readonly Role[]): EventBus {
+async function openBus(config: Config, log: Logger, roles: readonly Role[]): Promise<EventBus> {
   if (!config.AMQP_URL) return createInProcessBus({ log, deadLetterFile: path.join(config.DATA_DIR, 'email-dead-letters.jsonl') });
+  // amqplib is loaded only with AMQP_URL: the embedded default's start-up need not pay for it.
+  const { createAmqpBus } = await import('./amqp/amqp-bus.js');
   return createAmqpBus({
     url: config.AMQP_URL,
     exchange: config.AMQP_EXCHANGE,

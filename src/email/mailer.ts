@@ -1,7 +1,7 @@
 // Delivery with nodemailer: SMTP when SMTP_URL is set, otherwise .eml files under DATA_DIR/mail (where the file is
 // logged, never the link in it: a link is a credential), so a developer on the embedded default can read every email.
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from '../log.js';
 import type { OutgoingEmail } from './consumer.js';
 import { ensurePrivateDir, writePrivateFile } from '../data-dir.js';
@@ -13,10 +13,15 @@ export interface Mailer {
 
 export function createMailer(options: { smtpUrl?: string | undefined; mailDir: string; from: string; log: Logger }): Mailer {
   const { smtpUrl, mailDir, from, log } = options;
-  // Short timeouts: a hung SMTP server must fail the attempt (and schedule a retry), not hold a delivery for minutes.
-  const transport = smtpUrl
-    ? nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 })
-    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  // Made at the first email (nodemailer takes ~100 ms to load: not at every start). Short timeouts: a hung SMTP
+  // server must fail the attempt (and schedule a retry), not hold a delivery for minutes.
+  let transport: Promise<Transporter> | null = null;
+  const transportOf = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      smtpUrl
+        ? nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 })
+        : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }),
+    ));
   // The outbox is made once per process: private (its emails hold live links), with a README saying what it is.
   let outboxReady: Promise<void> | null = null;
   const outbox = () =>
@@ -26,7 +31,9 @@ export function createMailer(options: { smtpUrl?: string | undefined; mailDir: s
     }));
   return {
     async send(email) {
-      const info = await transport.sendMail({
+      const info = await (
+        await transportOf()
+      ).sendMail({
         from,
         to: email.to,
         subject: email.subject,
@@ -40,7 +47,7 @@ export function createMailer(options: { smtpUrl?: string | undefined; mailDir: s
       await writePrivateFile(file, (info as unknown as { message: Buffer }).message);
       log.info(`email written to ${file}`, { kind: email.kind, eventId: email.eventId, file });
     },
-    close: () => transport.close(),
+    close: () => void transport?.then((t) => t.close()),
   };
 }
 

@@ -8,10 +8,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
-import { stringify } from 'yaml';
 import type { Config } from '../../config.js';
-import { buildAsyncApi } from '../../amqp/asyncapi.js';
-import { buildOpenApi, type Surface } from './document.js';
+import type { Surface } from './document.js';
 
 export interface DocsOptions {
   readonly config: Pick<Config, 'AUTH_HEADER_TYPES' | 'AMQP_EXCHANGE'>;
@@ -114,14 +112,10 @@ function getOnly(router: Router, route: string, handler: (req: Request, res: Res
 
 export function docsRouter(options: DocsOptions): Router {
   const router = Router({ strict: true, caseSensitive: true });
+  // The documents are built at their first request, and their builders loaded then: not at every start.
   const cache = new Map<string, string>();
-  const once = (key: string, make: () => string) => {
-    let value = cache.get(key);
-    if (value === undefined) cache.set(key, (value = make()));
-    return value;
-  };
-  const openapi = () =>
-    buildOpenApi({
+  const openapi = async () =>
+    (await import('./document.js')).buildOpenApi({
       surfaces: options.surfaces,
       version: version(),
       title: 'authstream',
@@ -133,17 +127,22 @@ export function docsRouter(options: DocsOptions): Router {
       jwtHeaderTypes: options.config.AUTH_HEADER_TYPES,
       throttled: options.throttled ?? false,
     });
-  const asyncapi = () => buildAsyncApi({ exchange: options.config.AMQP_EXCHANGE, version: version() });
+  const asyncapi = async () =>
+    (await import('../../amqp/asyncapi.js')).buildAsyncApi({ exchange: options.config.AMQP_EXCHANGE, version: version() });
 
   /** One document as JSON or (`?format=yaml`) YAML; any other format is DRF's 404 for an unknown format. */
-  const serve = (name: string, build: () => unknown) => (req: Request, res: Response) => {
+  const serve = (name: string, build: () => Promise<unknown>) => async (req: Request, res: Response) => {
     const format = req.query.format ?? 'json';
-    const json = () => once(`${name}.json`, () => JSON.stringify(build()));
-    if (format === 'json') return void res.type('application/json; charset=utf-8').send(json());
-    if (format !== 'yaml') return notFound(res);
-    res
-      .type('application/yaml; charset=utf-8')
-      .send(once(`${name}.yaml`, () => stringify(JSON.parse(json()), { aliasDuplicateObjects: false })));
+    if (format !== 'json' && format !== 'yaml') return notFound(res);
+    let json = cache.get(`${name}.json`);
+    if (json === undefined) cache.set(`${name}.json`, (json = JSON.stringify(await build())));
+    if (format === 'json') return void res.type('application/json; charset=utf-8').send(json);
+    let yaml = cache.get(`${name}.yaml`);
+    if (yaml === undefined) {
+      const { stringify } = await import('yaml');
+      cache.set(`${name}.yaml`, (yaml = stringify(JSON.parse(json), { aliasDuplicateObjects: false })));
+    }
+    res.type('application/yaml; charset=utf-8').send(yaml);
   };
 
   getOnly(router, '/schema/', serve('openapi', openapi));
