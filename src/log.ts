@@ -122,9 +122,26 @@ export function createLogger(level: Level = 'info', optionsOrWrite: LoggerOption
         return ctx.userId === undefined ? { requestId: ctx.requestId } : { requestId: ctx.requestId, userId: ctx.userId };
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    destination ?? bufferedStdout(),
   );
   return wrap(base);
+}
+
+/**
+ * stdout through a buffer: a write per line was a tenth of the service's CPU under load (one access line per
+ * request). Lines go out once 4 KB are waiting, or within 100 ms; pino flushes what is left when the process exits
+ * (a crash included, a SIGKILL excepted).
+ */
+function bufferedStdout(): DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => {
+    try {
+      stream.flush();
+    } catch {
+      // a flush already under way, or stdout gone: the next one, or the exit's, writes the lines
+    }
+  }, 100).unref();
+  return stream;
 }
 
 function wrap(p: Pino): StructuredLogger {
