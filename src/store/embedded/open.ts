@@ -133,32 +133,15 @@ async function openReader(settings: StoreSettings, options: EmbeddedOptions, sta
     droppedBytes: 0,
     milliseconds: performance.now() - started,
   });
-  // No log yet: an empty store, which looks for the log again when read.
-  if (!file)
-    return new EmbeddedEventStore(
-      settings,
-      undefined,
-      v2,
-      new LogIndex(v2.dataStart),
-      undefined,
-      report('none', 'missing', 0),
-      undefined,
-      -1,
-    );
+  // No log yet (or an empty file): an empty store, which looks for the log again when read.
+  const empty = () =>
+    new EmbeddedEventStore(settings, undefined, v2, new LogIndex(v2.dataStart), undefined, report('none', 'missing', 0), undefined, -1);
+  if (!file) return empty();
   try {
     const format = await identifyOpen(file);
     if (format.format === 'empty') {
       await file.close();
-      return new EmbeddedEventStore(
-        settings,
-        undefined,
-        v2,
-        new LogIndex(v2.dataStart),
-        undefined,
-        report('none', 'missing', 0),
-        undefined,
-        -1,
-      );
+      return empty();
     }
     if (format.format === 'damaged') {
       throw new EmbeddedLogDamagedError(path, { offset: 0, kind: 'bad-header', detail: format.detail, torn: false }, 'opening');
