@@ -9,7 +9,7 @@
 //   - an email address: its mailbox stream (lookup.events.ts: every account that took the address), else its
 //     reservation stream (where emails are unique), else — a log written before mailboxes were recorded — a scan
 //     of the whole log (`scan: 'never'` refuses it, `'always'` adds it to the indexes' answer).
-import type { EventStore, RecordedEvent } from '../store/port.js';
+import { comparePositions, type EventStore, type RecordedEvent } from '../store/port.js';
 import { isUserStream, parseUserEvent, userStream, USER_STREAM_PREFIX, type UserEvent } from '../events/user.events.js';
 import { registryDecoder, type AuditDecoder } from '../commands/audit.js';
 import { publicLineOf, type PublicEventLine } from './public-event.js';
@@ -185,52 +185,46 @@ export interface TrailOptions extends AuditFilter {
   readonly onUnreadable?: (u: Unreadable) => void;
 }
 
-function line(e: RecordedEvent, options: TrailOptions): AuditLine | undefined {
-  try {
-    return auditLine(e, options.decoder);
-  } catch (error) {
-    options.onUnreadable?.({
-      position: String(e.position.commit),
-      streamId: e.streamId,
-      type: e.type,
-      eventId: e.id,
-      reason: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200),
-    });
-    return undefined;
+/** What is said of an event that cannot be read: where it is and why, never its data. */
+function describeUnreadable(e: RecordedEvent, error: unknown): Unreadable {
+  return {
+    position: String(e.position.commit),
+    streamId: e.streamId,
+    type: e.type,
+    eventId: e.id,
+    reason: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200),
+  };
+}
+
+/** The audit lines of account events that pass the filter; each one that cannot be read is reported and passed over. */
+async function* linesOf(events: Iterable<RecordedEvent> | AsyncIterable<RecordedEvent>, options: TrailOptions): AsyncGenerator<AuditLine> {
+  for await (const e of events) {
+    if (!isUserStream(e.streamId) || !passes(e, options)) continue;
+    let l: AuditLine | undefined;
+    try {
+      l = auditLine(e, options.decoder);
+    } catch (error) {
+      options.onUnreadable?.(describeUnreadable(e, error));
+    }
+    if (l) yield l;
   }
 }
 
 /** One account's history, oldest first, through its stream (an index read: no scan). */
 export async function* auditTrail(store: EventStore, userId: string, options: TrailOptions = {}): AsyncGenerator<AuditLine> {
-  for (const e of await store.readStream(userStream(userId))) {
-    if (!passes(e, options)) continue;
-    const l = line(e, options);
-    if (l) yield l;
-  }
+  yield* linesOf(await store.readStream(userStream(userId)), options);
 }
 
 /** Several accounts' histories merged in log order. */
 export async function* auditTrails(store: EventStore, userIds: readonly string[], options: TrailOptions = {}): AsyncGenerator<AuditLine> {
-  if (userIds.length === 1) {
-    yield* auditTrail(store, userIds[0]!, options);
-    return;
-  }
   const events = (await Promise.all(userIds.map((id) => store.readStream(userStream(id))))).flat();
-  events.sort((a, b) => (a.position.commit < b.position.commit ? -1 : a.position.commit > b.position.commit ? 1 : 0));
-  for (const e of events) {
-    if (!passes(e, options)) continue;
-    const l = line(e, options);
-    if (l) yield l;
-  }
+  if (userIds.length > 1) events.sort((a, b) => comparePositions(a.position, b.position));
+  yield* linesOf(events, options);
 }
 
 /** Every account's events, in log order (a scan of the log: `--all`). */
 export async function* auditAll(store: EventStore, options: TrailOptions = {}): AsyncGenerator<AuditLine> {
-  for await (const e of store.readAll()) {
-    if (!isUserStream(e.streamId) || !passes(e, options)) continue;
-    const l = line(e, options);
-    if (l) yield l;
-  }
+  yield* linesOf(store.readAll(), options);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -303,13 +297,7 @@ export async function* unknownLogins(store: EventStore, options: UnknownLoginOpt
       try {
         event = parseUnknownLoginEvent(e.type, e.data);
       } catch (error) {
-        options.onUnreadable?.({
-          position: String(e.position.commit),
-          streamId: e.streamId,
-          type: e.type,
-          eventId: e.id,
-          reason: (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200),
-        });
+        options.onUnreadable?.(describeUnreadable(e, error));
         continue;
       }
       if (options.login !== undefined && event.data.login !== digestOf(event.data.field)) continue;
