@@ -8,14 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startTestService, type TestService } from '../support/service.js';
 import { recordUnknownLogin } from '../../src/commands/lookups.js';
-import { cli, type CliResult } from './run.js';
-
-const ndjson = (out: string) =>
-  out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+import { cli, ndjson, type CliResult } from './run.js';
 
 /** Every file and directory under `dir`: size, sha256 and mtime. */
 async function snapshotTree(dir: string): Promise<Record<string, string>> {

@@ -4,6 +4,14 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** A command's NDJSON output (--json), one object per line. */
+export const ndjson = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;

@@ -18,7 +18,7 @@ import type { RecordedEvent } from '../../src/store/port.js';
 import { parseMessage, toMessage } from '../../src/amqp/cloudevents.js';
 import { buildAsyncApi } from '../../src/amqp/asyncapi.js';
 import { isUserStream, type UserEventType } from '../../src/events/user.events.js';
-import { cli } from '../cli/run.js';
+import { cli, ndjson } from '../cli/run.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/v1-log/events.log', import.meta.url));
 const FIXTURE_SHA256 = '78f188e17c8260a8ac17e47b2828055801769d741e2fdd09ab662c79ffbb7b10';
@@ -35,12 +35,6 @@ const sha256 = async (file: string) =>
   createHash('sha256')
     .update(await readFile(file))
     .digest('hex');
-const ndjson = (out: string) =>
-  out
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
 // ajv-formats is CommonJS: its function is the default export's default under ESM.
 const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
