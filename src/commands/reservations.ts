@@ -65,12 +65,12 @@ export function reservations(deps: {
 
   /**
    * A value first claimed by an older version is in a stream named by the value itself. The first claim of the value
-   * here copies its holder into the hashed stream (expecting no stream: one copy wins), so uniqueness carries over.
+   * here (its hashed stream does not exist yet) copies that holder into the hashed stream (expecting no stream: one
+   * copy wins), so uniqueness carries over. Whether there was a holder to copy.
    */
-  async function carryOver(field: ReservedKind, key: string, stream: string): Promise<void> {
-    if ((await handler.load(stream)).expected !== 'no_stream') return;
+  async function carryOver(field: ReservedKind, key: string, stream: string): Promise<boolean> {
     const { state } = await handler.load(legacyReservationStream(field, key));
-    if (state.holder === null) return;
+    if (state.holder === null) return false;
     const event = reservationEvent('NameReserved', { userId: state.holder, at: state.reservedAt ?? deps.now().toISOString() });
     const metadata = { actor: 'system', schemaVersion: event.data.v };
     await deps.store
@@ -78,14 +78,15 @@ export function reservations(deps: {
       .catch((error: unknown) => {
         if (!(error instanceof ConcurrencyError)) throw error; // someone carried it over (or claimed it) first
       });
+    return true;
   }
 
   return {
     async claim(field, key, userId) {
       const stream = streamOf(field, key);
-      await carryOver(field, key, stream);
       for (let round = 1; round <= MAX_ROUNDS; round++) {
-        const { state } = await handler.load(stream);
+        const { state, expected } = await handler.load(stream);
+        if (round === 1 && expected === 'no_stream' && (await carryOver(field, key, stream))) continue; // look again
         let holder: Extract<ReservationCommand, { type: 'Reserve' }>['holder'];
         if (state.holder !== null && state.holder !== userId) {
           let standing = standingOf(field, key, await deps.accounts.load(state.holder));
