@@ -14,6 +14,8 @@ export interface SmtpCapture {
   readonly mails: ReceivedMail[];
   /** While true, every message is refused with a temporary (451) error. */
   refusing: boolean;
+  /** Messages refused so far (while `refusing`). */
+  refusals: number;
   /** Resolves once `count` mails matching `filter` have arrived. */
   waitFor(count: number, filter?: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
@@ -30,6 +32,7 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     url: '',
     mails: [],
     refusing: false,
+    refusals: 0,
     async waitFor(count, filter = () => true, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -49,7 +52,10 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        if (capture.refusing) return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+        if (capture.refusing) {
+          capture.refusals++;
+          return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+        }
         const raw = Buffer.concat(chunks).toString('utf8');
         capture.mails.push({
           to: session.envelope.rcptTo.map((r) => r.address),
