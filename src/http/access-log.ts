@@ -2,36 +2,41 @@
 //
 // The request id is the client's X-Request-Id when it sent a sane one (REQUEST_ID), else a new UUID; it is echoed in
 // the X-Request-Id response header, is the correlationId that events record (app.ts's requestMetadata reads it
-// through requestId()), and is in every log line written while the request is handled (an AsyncLocalStorage read by
-// the logger's mixin, see log.ts), with the user id once the request is authenticated (withUserInLog).
+// through requestId()), and is in every line logged through requestLogger(log, req), with the user id once the
+// request is authenticated (withUserInLog).
 //
 // One line per request when it ends: method, route template (`/auth/users/:id/`, never the raw path: it can carry
 // ids, and an unmatched path is `unmatched`), status, ms, requestId, userId. Health probes and scrapes are logged at
 // debug level.
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
-import { currentLogContext, runWithLogContext, type LogContext, type Logger } from '../log.js';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Logger } from '../log.js';
 import { metrics } from '../observability/metrics.js';
 import type { Authenticator } from './authenticate.js';
 
 /** What a client may send as X-Request-Id. */
 export const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
-interface RequestContext extends LogContext {
+/** What the request's log lines say about it. */
+interface RequestContext {
+  readonly requestId: string;
+  userId?: string;
   route?: string;
 }
 
-const contexts = new WeakMap<IncomingMessage, RequestContext>();
+/** The request's context, on the request itself (a property is cheaper than a WeakMap entry, for the GC too). */
+const CONTEXT = Symbol('request context');
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
 /** The authenticator sees only the headers: they lead back to the request's context. */
 const byHeaders = new WeakMap<IncomingHttpHeaders, RequestContext>();
 
-function contextOf(req: IncomingMessage): RequestContext {
-  let ctx = contexts.get(req);
+function contextOf(req: WithContext): RequestContext {
+  let ctx = req[CONTEXT];
   if (!ctx) {
     const sent = req.headers['x-request-id'];
     ctx = { requestId: typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID() };
-    contexts.set(req, ctx);
+    req[CONTEXT] = ctx;
     byHeaders.set(req.headers, ctx);
   }
   return ctx;
@@ -40,6 +45,22 @@ function contextOf(req: IncomingMessage): RequestContext {
 /** The request's id (the same for the whole request, whoever asks). */
 export function requestId(req: IncomingMessage): string {
   return contextOf(req).requestId;
+}
+
+/** A logger whose lines carry the request's id, and its user's once authenticated (as its access line does). */
+export function requestLogger(log: Logger, req: IncomingMessage): Logger {
+  const ctx = contextOf(req);
+  const about = (fields?: Record<string, unknown>) => ({
+    requestId: ctx.requestId,
+    ...(ctx.userId === undefined ? {} : { userId: ctx.userId }),
+    ...fields,
+  });
+  return {
+    debug: (msg, fields) => log.debug(msg, about(fields)),
+    info: (msg, fields) => log.info(msg, about(fields)),
+    warn: (msg, fields) => log.warn(msg, about(fields)),
+    error: (msg, fields) => log.error(msg, about(fields)),
+  };
 }
 
 /** Login endpoints whose outcome is counted in authstream_logins_total. */
@@ -51,8 +72,8 @@ export function accessLog(log: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     const ctx = contextOf(req);
     res.setHeader('X-Request-Id', ctx.requestId);
-    recordRouteTemplate(req, ctx);
-    res.once('close', () => {
+    recordRouteTemplates(req);
+    res.on('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = ctx.route ?? 'unmatched';
       const status = res.statusCode;
@@ -72,24 +93,44 @@ export function accessLog(log: Logger): RequestHandler {
       if (QUIET.test(route)) log.debug('request', line);
       else log.info('request', line);
     });
-    runWithLogContext(ctx, () => next());
+    next();
   };
 }
 
+/** The template as the access log shows it: express's optional slash (`{/}`) and doubled slashes made one. */
+export const routeTemplate = (path: string): string => path.replaceAll('{/}', '/').replace(/\/{2,}/g, '/');
+
+/** Names the route template (`/auth/users/me/`, as routeTemplate() writes it) the request's access-log line shows. */
+export function recordRoute(req: IncomingMessage, template: string): void {
+  contextOf(req).route = template;
+}
+
+const ROUTE = Symbol('route');
+const withRouteAccessor = new WeakSet<object>();
+let lastPrototype: object | undefined;
+
 /**
  * Express sets `req.route` when a route matches, while `req.baseUrl` is still its router's mount path (it is reset
- * once the request leaves the router, e.g. with an error): the template is taken at that moment.
+ * once the request leaves the router, e.g. with an error): the template is taken at that moment, by an accessor on
+ * the app's request prototype (express's `app.request`), defined at its first request: a property defined on each
+ * request would slow every request down.
  */
-function recordRouteTemplate(req: Request, ctx: RequestContext): void {
-  let route: unknown;
-  Object.defineProperty(req, 'route', {
+function recordRouteTemplates(req: Request): void {
+  const prototype = Object.getPrototypeOf(req) as object;
+  if (prototype === lastPrototype) return;
+  lastPrototype = prototype;
+  if (withRouteAccessor.has(prototype)) return;
+  withRouteAccessor.add(prototype);
+  Object.defineProperty(prototype, 'route', {
     configurable: true,
     enumerable: true,
-    get: () => route,
-    set(value: unknown) {
-      route = value;
+    get(this: Request & { [ROUTE]?: unknown }) {
+      return this[ROUTE];
+    },
+    set(this: Request & { [ROUTE]?: unknown }, value: unknown) {
+      this[ROUTE] = value;
       const path = (value as { path?: unknown } | undefined)?.path;
-      if (typeof path === 'string') ctx.route = `${req.baseUrl}${path}`.replaceAll('{/}', '/').replace(/\/{2,}/g, '/');
+      if (typeof path === 'string') recordRoute(this, routeTemplate(`${this.baseUrl}${path}`));
     },
   });
 }
@@ -98,7 +139,7 @@ function recordRouteTemplate(req: Request, ctx: RequestContext): void {
 export function withUserInLog(authenticate: Authenticator): Authenticator {
   return async (headers) => {
     const principal = await authenticate(headers);
-    const ctx = byHeaders.get(headers) ?? currentLogContext();
+    const ctx = byHeaders.get(headers);
     if (principal && ctx) ctx.userId = principal.user.id;
     return principal;
   };

@@ -2,6 +2,7 @@
 // users/ actions, DRF authtoken, simplejwt), each falling back on the table every family shares.
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from '../log.js';
+import { requestLogger } from './access-log.js';
 import { DomainError, type DomainErrorCode, type UniqueField } from '../commands/decider.js';
 import { ReadYourWritesTimeout } from '../projections/runner.js';
 import { HashingBusyError } from '../crypto/passwords.js';
@@ -128,7 +129,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return void res.status(415).json({ detail: `Unsupported media type "${req.headers['content-type'] ?? ''}" in request.` });
     }
     if (status >= 400 && status < 500 && error?.expose) return void res.status(status).json({ detail: String(error.message) });
-    log.error('unhandled error', { method: req.method, path: req.path, error: String(error?.stack ?? error) });
+    requestLogger(log, req).error('unhandled error', { method: req.method, path: req.path, error: String(error?.stack ?? error) });
     res.status(500).json({ detail: 'A server error occurred.' });
   };
 }

