@@ -66,6 +66,36 @@ export function restSurfaces(deps: Pick<AppDeps, 'config' | 'useCases'> & Partia
   ];
 }
 
+/** What the health and metrics router serves, and the documents and docs page under /auth/. */
+const OBSERVABILITY_PATHS = /^\/(?:health|metrics)(?:\/|$)/;
+const DOCS_PATHS = /^\/(?:schema\/|asyncapi\.json|docs)/;
+
+/** A router that other paths skip without walking its routes (every request passes these on its way to /auth/). */
+const onlyUnder =
+  (paths: RegExp, router: RequestHandler): RequestHandler =>
+  (req, res, next) =>
+    paths.test(req.path) ? router(req, res, next) : next();
+
+/**
+ * Middlewares run one after the other as one layer of the app: express matches every layer's path against every
+ * request, and these few run on all of them. (They call next() or answer; none uses next('route').)
+ */
+function inSequence(...handlers: RequestHandler[]): RequestHandler {
+  return (req, res, done) => {
+    let i = 0;
+    const next = (error?: unknown) => {
+      const handler = handlers[i++];
+      if (error !== undefined || !handler) return done(error);
+      try {
+        handler(req, res, next);
+      } catch (thrown) {
+        done(thrown);
+      }
+    };
+    next();
+  };
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.set('strict routing', true);
@@ -74,15 +104,20 @@ export function createApp(deps: AppDeps): express.Express {
   // DRF's NUM_PROXIES: the client's IP is the one that many hops back in X-Forwarded-For (none: the socket's).
   app.set('trust proxy', deps.config.NUM_PROXIES);
   app.disable('x-powered-by');
-  app.use(securityHeaders());
-
-  app.use(accessLog(deps.log));
-  app.use(observabilityRouter({ health: deps.health, ready: deps.ready, metricsToken: deps.config.METRICS_TOKEN }));
+  app.use(
+    inSequence(
+      securityHeaders(),
+      accessLog(deps.log),
+      onlyUnder(
+        OBSERVABILITY_PATHS,
+        observabilityRouter({ health: deps.health, ready: deps.ready, metricsToken: deps.config.METRICS_TOKEN }),
+      ),
+    ),
+  );
 
   // Browser clients: CORS (preflights answered here, before authentication), no caching of /auth/ answers.
   const corsHandler = browserClients(deps.config);
-  if (corsHandler) app.use('/auth', corsHandler);
-  app.use('/auth', noStore);
+  app.use('/auth', inSequence(...(corsHandler ? [corsHandler] : []), noStore));
   app.get('/.well-known/jwks.json', jwksDocument(deps.jwt));
 
   const authenticate = withUserInLog(
@@ -91,7 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
   const surfaces = restSurfaces(deps);
   for (const { prefix, before } of surfaces) if (before?.length) app.use(prefix, ...before);
   // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404s.
-  app.use('/auth', docsRouter({ config: deps.config, surfaces }));
+  app.use('/auth', onlyUnder(DOCS_PATHS, docsRouter({ config: deps.config, surfaces })));
   for (const { prefix, endpoints } of surfaces)
     app.use(
       prefix,

@@ -67,12 +67,31 @@ const DOCS_CSP = {
   'form-action': ["'self'"],
 };
 
+/**
+ * The headers a helmet middleware sets, asked once: they depend on its options only (none of these reads the request),
+ * and setting a fixed list is cheaper than running a dozen middlewares on every request.
+ */
+function headersOf(middleware: ReturnType<typeof helmet>): readonly (readonly [string, string])[] {
+  const headers = new Map<string, string>();
+  const res = {
+    setHeader: (name: string, value: string) => void headers.set(name, String(value)),
+    removeHeader: (name: string) => void headers.delete(name),
+  };
+  let done = false;
+  middleware({} as never, res as never, () => void (done = true));
+  if (!done) throw new Error('helmet did not set its headers synchronously');
+  return [...headers];
+}
+
 /** helmet's headers for an API (nosniff, HSTS, no-referrer, frame denial, …) with the CSP of the path's kind. */
 export function securityHeaders(docsPrefix = '/auth/docs/'): RequestHandler {
   const common = { frameguard: { action: 'deny' as const } };
-  const api = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: API_CSP } });
-  const docs = helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: DOCS_CSP } });
-  return (req, res, next) => (req.path.startsWith(docsPrefix) ? docs : api)(req, res, next);
+  const api = headersOf(helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: API_CSP } }));
+  const docs = headersOf(helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: DOCS_CSP } }));
+  return (req, res, next) => {
+    for (const [name, value] of req.path.startsWith(docsPrefix) ? docs : api) res.setHeader(name, value);
+    next();
+  };
 }
 
 /**
@@ -82,7 +101,10 @@ export function securityHeaders(docsPrefix = '/auth/docs/'): RequestHandler {
  * The docs page's static files (under docs/) carry nothing of anyone's and keep their own caching.
  */
 export const noStore: RequestHandler = (req, res, next) => {
-  if (!req.path.startsWith('/docs/')) res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+  if (!req.path.startsWith('/docs/')) {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Pragma', 'no-cache');
+  }
   next();
 };
 

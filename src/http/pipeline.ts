@@ -4,6 +4,7 @@
 // with every failure mapped through the endpoint family's error table.
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { EventMetadata } from '../commands/command-handler.js';
+import { recordRoute, routeTemplate } from './access-log.js';
 import { notAuthenticated, type Authenticator, type Principal } from './authenticate.js';
 import type { Endpoint, EndpointRequest, HttpMethod, MethodSpec, Reply } from './endpoint.js';
 import { ApiError, detail, isFieldErrors, toApiError } from './errors.js';
@@ -26,15 +27,35 @@ export interface PipelineDeps {
   readonly gate?: () => Reply | null;
 }
 
-/** One router for a REST surface: its endpoints, and DRF's 404 for any other path. */
-export function surfaceRouter(endpoints: readonly Endpoint[], deps: PipelineDeps): Router {
+/**
+ * One router for a REST surface: its endpoints, and DRF's 404 for any other path. A path without parameters (most
+ * of them, users/me/ and the logins included) is found in a map rather than by trying every route's pattern in turn;
+ * the others go through express's router.
+ */
+export function surfaceRouter(endpoints: readonly Endpoint[], deps: PipelineDeps): RequestHandler {
   const router = Router({ strict: true, caseSensitive: true });
+  const exact = new Map<string, Endpoint>();
   for (const endpoint of mergeByPath(endpoints)) {
+    if (!endpoint.path.includes(':')) {
+      exact.set(endpoint.path, endpoint);
+      if (endpoint.optionalSlash) exact.set(endpoint.path.replace(/\/$/, ''), endpoint);
+      continue;
+    }
     const path = endpoint.optionalSlash ? `${endpoint.path.replace(/\/$/, '')}{/}` : endpoint.path;
     router.all(path, (req, res, next) => void runEndpoint(endpoint, deps, req, res).catch(next));
   }
   router.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
-  return router;
+  const templates = new Map<string, string>(); // baseUrl + path -> the access log's template
+  return (req, res, next) => {
+    const endpoint = exact.get(req.path);
+    if (!endpoint) return void router(req, res, next);
+    const key = `${req.baseUrl}${endpoint.path}`;
+    let template = templates.get(key);
+    if (template === undefined) templates.set(key, (template = routeTemplate(key)));
+    recordRoute(req, template);
+    req.params = {};
+    void runEndpoint(endpoint, deps, req, res).catch(next);
+  };
 }
 
 /** Declarations of one path (from different flows) become one endpoint; a method declared twice is a bug. */
@@ -65,13 +86,15 @@ async function runEndpoint(endpoint: Endpoint, deps: PipelineDeps, req: Request,
     const spec = Object.hasOwn(endpoint.methods, method) ? endpoint.methods[method] : undefined;
     if ((spec?.permission ?? endpoint.otherMethods ?? 'allowAny') === 'authenticated' && !principal)
       throw (endpoint.notAuthenticated ?? notAuthenticated)();
-    // DRF checks throttles after permissions; those keyed by a field need the parsed body.
-    const throttled = await takeThrottles(deps, spec, req, 'ip');
+    // DRF checks throttles after permissions; those keyed by a field need the parsed body. (Awaited only when there
+    // is something to await: every promise of a request costs, the log context's hooks included.)
+    const throttled = spec?.throttles?.length ? await takeThrottles(deps, spec, req, 'ip') : [];
     // DRF parses lazily: a method that reads no body answers whatever was sent.
-    if (!spec?.readsNoBody) await parseBody(req, res);
+    const parsing = spec?.readsNoBody ? undefined : parseBody(req, res);
+    if (parsing) await parsing;
     if (!spec) return send(res, methodNotAllowed(endpoint, req.method));
-    throttled.push(...(await takeThrottles(deps, spec, req, 'field')));
-    const reply = await spec.handle(endpointRequest(spec, req, principal, deps.metadata(req, principal), endpoint, names));
+    if (spec.throttles?.length) throttled.push(...(await takeThrottles(deps, spec, req, 'field')));
+    const reply = await spec.handle(endpointRequest(spec, req, principal, () => deps.metadata(req, principal), endpoint, names));
     // Scopes that count failures give back what a successful request took.
     if (reply.status < 300) for (const { scope, key } of throttled.filter((t) => t.refund)) await deps.throttles.giveBack(scope, key);
     send(res, reply);
@@ -101,24 +124,30 @@ function endpointRequest(
   spec: MethodSpec,
   req: Request,
   principal: Principal | null,
-  metadata: EventMetadata,
+  metadataOf: () => EventMetadata,
   endpoint: Endpoint,
   names: Endpoint['fieldNames'] & object,
 ): EndpointRequest<Record<string, never>> {
-  const order = Object.keys(spec.fields ?? {});
   const { data, errors } = spec.fields ? parseFields(spec.fields, req.body) : { data: {}, errors: {} as FieldErrors };
   if (!spec.deferFieldErrors && Object.keys(errors).length) throw new ApiError(400, errors);
   const pending: FieldErrors = { ...errors };
   const raw = req.body;
+  // Built when a handler asks (a read such as users/me/ needs neither).
+  let url: URL | undefined;
+  let metadata: EventMetadata | undefined;
   return {
     method: req.method as HttpMethod,
     principal,
     body: data as never,
     rawBody: typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {},
     params: req.params as Record<string, string>,
-    url: new URL(req.originalUrl, `${req.protocol}://${req.get('host') ?? 'localhost'}`),
+    get url() {
+      return (url ??= new URL(req.originalUrl, `${req.protocol}://${req.get('host') ?? 'localhost'}`));
+    },
     headers: req.headers,
-    metadata,
+    get metadata() {
+      return (metadata ??= metadataOf());
+    },
     user() {
       if (!principal) throw notAuthenticated();
       return principal;
@@ -137,7 +166,8 @@ function endpointRequest(
       (pending[field] ??= []).push(message);
     },
     assertValid() {
-      if (Object.keys(pending).length) throw new ApiError(400, inFieldOrder([...order, ...Object.keys(pending)], pending));
+      if (Object.keys(pending).length)
+        throw new ApiError(400, inFieldOrder([...Object.keys(spec.fields ?? {}), ...Object.keys(pending)], pending));
     },
   };
 }
@@ -149,10 +179,15 @@ function methodNotAllowed(endpoint: Endpoint, method: string): Reply {
   return { status: 405, body: { detail: `Method "${method}" not allowed.` }, headers: { Allow: allow } };
 }
 
+/** Writes a reply as express's res.json() would (its ETag is off, so nothing else of res.send() applies). */
 function send(res: Response, reply: Reply | ApiError): void {
-  res.status(reply.status).set(reply.headers ?? {});
-  if (reply.body === undefined) res.end();
-  else res.json(reply.body);
+  res.statusCode = reply.status;
+  if (reply.headers) for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+  if (reply.body === undefined) return void res.end();
+  const body = JSON.stringify(reply.body);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 // DRF parses JSON and form bodies; any other body is a 415. Bodies are parsed only after authentication and
@@ -162,11 +197,17 @@ const form = express.urlencoded({ limit: BODY_LIMIT, extended: false, type: 'app
 const run = (middleware: RequestHandler, req: Request, res: Response) =>
   new Promise<void>((resolve, reject) => middleware(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
 
-async function parseBody(req: Request, res: Response): Promise<void> {
+/** Parses the body; undefined (nothing to await) when there is none. */
+function parseBody(req: Request, res: Response): Promise<void> | undefined {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  // No body at all (a GET, most of the time; type-is's test: Content-Length: 0 is an empty body, parsed to {}): what
+  // the parsers would leave, without running them.
+  if (req.headers['transfer-encoding'] === undefined && Number.isNaN(Number(req.headers['content-length']))) {
+    if (!Reflect.has(req, 'body')) req.body = undefined;
+    return undefined;
+  }
   if (hasBody && !req.is(['application/json', 'application/x-www-form-urlencoded'])) {
     throw detail(415, `Unsupported media type "${req.headers['content-type'] ?? ''}" in request.`);
   }
-  await run(json, req, res);
-  await run(form, req, res);
+  return run(json, req, res).then(() => run(form, req, res));
 }
