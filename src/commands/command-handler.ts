@@ -59,10 +59,14 @@ export class CommandHandler<State, Command, Event> {
     return { state, expected: revision };
   }
 
-  async handle(streamId: string, command: Command, metadata: EventMetadata = {}): Promise<Handled<State, Event>> {
+  /**
+   * `loaded`: what the caller read of the stream just before (a use case that had to look first): the first attempt
+   * decides on it rather than reading again; a conflict reads afresh, as always.
+   */
+  async handle(streamId: string, command: Command, metadata: EventMetadata = {}, loaded?: Loaded<State>): Promise<Handled<State, Event>> {
     const { store, decider, codec, newEventId } = this.options;
     for (let attempt = 1; ; attempt++) {
-      const { state, expected } = await this.load(streamId);
+      const { state, expected } = attempt === 1 && loaded ? loaded : await this.load(streamId);
       const events = decider.decide(command, state);
       const next = events.reduce(decider.evolve, state);
       if (events.length === 0) return { state: next, events, appended: null };

@@ -85,7 +85,8 @@ export function reservations(deps: {
     async claim(field, key, userId) {
       const stream = streamOf(field, key);
       for (let round = 1; round <= MAX_ROUNDS; round++) {
-        const { state, expected } = await handler.load(stream);
+        const loaded = await handler.load(stream);
+        const { state, expected } = loaded;
         if (round === 1 && expected === 'no_stream' && (await carryOver(field, key, stream))) continue; // look again
         let holder: Extract<ReservationCommand, { type: 'Reserve' }>['holder'];
         if (state.holder !== null && state.holder !== userId) {
@@ -97,7 +98,9 @@ export function reservations(deps: {
           holder = { id: state.holder, standing };
         }
         try {
-          await handler.handle(stream, { type: 'Reserve', field, userId, ...(holder ? { holder } : {}), now: deps.now() });
+          // Decided on what was just read; an append that meets a newer revision reads again itself.
+          const reserve = { type: 'Reserve', field, userId, ...(holder ? { holder } : {}), now: deps.now() } as const;
+          await handler.handle(stream, reserve, {}, loaded);
           return;
         } catch (error) {
           if (!isDomainError(error, 'stale_facts')) throw error;

@@ -94,6 +94,32 @@ describe('command handler', () => {
     assert.equal(state.status, 'deleted');
   });
 
+  it('decides a first attempt on the state its caller loaded, and reads again when that state went stale', async () => {
+    const userId = await registerActive();
+    let reads = 0;
+    const counting: EventStore = {
+      ...store,
+      readStream: (...args) => (reads++, store.readStream(...args)),
+      append: (...args) => store.append(...args),
+    };
+    const looking = accountHandler(counting, lruStateCache<UserState>(), randomUUID);
+    const loaded = await looking.load(userStream(userId));
+    reads = 0;
+    await looking.handle(userStream(userId), login, {}, loaded);
+    assert.equal(reads, 0, 'decided on what the caller read');
+    // Another writer lands in between: the append expecting the loaded revision fails, and the retry reads afresh.
+    const stale = await looking.load(userStream(userId));
+    await store.append(
+      userStream(userId),
+      [{ id: randomUUID(), type: 'UserDeleted', data: { v: 1, userId, at: now.toISOString() } }],
+      stale.expected,
+    );
+    reads = 0;
+    // Decided again on the deleted account: a login is refused as a wrong password would be.
+    await assert.rejects(looking.handle(userStream(userId), login, {}, stale), (e: unknown) => isDomainError(e, 'invalid_credentials'));
+    assert.ok(reads >= 1, 'read again after the conflict');
+  });
+
   it('gives up after its attempts with write_conflict (a 503), never a raw conflict', async () => {
     const userId = await registerActive();
     // A store whose appends always lose the race.
