@@ -116,6 +116,7 @@ export async function importDjango(deps: ImportDeps, dump: DjangoDump, options: 
     if (existing.status !== 'none') return { kind: 'skipped' };
     const token = tokens.get(String(user.pk));
     const profile = Object.fromEntries(model.customFields.map((f) => [f.name, user.extra[f.name] ?? '']).filter(([, v]) => v !== ''));
+    let imported = false;
     try {
       for (const [field, key] of claims) await reservations.claim(field, key, userId);
       await deps.mailboxes.recordHolder(email, userId, options.metadata);
@@ -146,6 +147,7 @@ export async function importDjango(deps: ImportDeps, dump: DjangoDump, options: 
         },
         options.metadata,
       );
+      imported = true;
       return { kind: 'imported' };
     } catch (error) {
       if (isDomainError(error, 'already_exists')) return { kind: 'skipped' };
@@ -153,7 +155,9 @@ export async function importDjango(deps: ImportDeps, dump: DjangoDump, options: 
         return { kind: 'failed', reason: `${error.details.fields?.join(', ')} already belongs to another account` };
       throw error;
     } finally {
-      for (const [field, key] of skeleton ? [...claims, skeleton] : claims) await reservations.release(field, key, userId);
+      // An imported account holds every value it claimed (release() would keep them all: four reads for nothing);
+      // a user not imported gives back what it claimed.
+      if (!imported) for (const [field, key] of skeleton ? [...claims, skeleton] : claims) await reservations.release(field, key, userId);
     }
   }
 
