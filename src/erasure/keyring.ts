@@ -14,7 +14,7 @@
 //   fdatasyncs: no rename, so a process appending meanwhile keeps writing to the same file, and the key's bytes are
 //   in no live file afterwards. An account with no line (a key in a legacy file) gets a mark appended instead.
 // - A process misses a key another process added since it last read: a miss reads the file's new lines first.
-import { fstatSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateDir } from '../data-dir.js';
@@ -45,6 +45,9 @@ export async function keyringWrappedKeys(dir: string): Promise<WrappedKeys> {
   const readNew = (): Promise<number> => (reading = reading.catch(() => 0).then(readMore));
   async function readMore(): Promise<number> {
     if (!reader) {
+      // No file yet (a log of plain events, from before erasure, asks at every account it replays): a synchronous
+      // check costs microseconds, a failed open on the thread pool a round trip each.
+      if (!existsSync(file)) return 0;
       try {
         reader = await open(file, 'r');
       } catch (error) {
