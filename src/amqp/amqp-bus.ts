@@ -144,13 +144,11 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
     }
     leaseHeld = true;
     void lost.then(() => (leaseHeld = false));
-    const lostError = lost.then(() => {
-      throw new BusClosedError('relay lease lost (channel closed)');
-    });
-    lostError.catch(() => {});
     return {
-      publish: (message) =>
-        Promise.race([publishConfirmed(ch, exchange, message.routingKey, message.body, publishOptions(message)), lostError]),
+      // A channel that closes fails every publish still awaiting its confirm (amqplib calls each callback with
+      // "channel closed"), so no race against `lost` is needed: one per publish would pile reactions onto a promise
+      // that lives as long as the lease.
+      publish: (message) => publishConfirmed(ch, exchange, message.routingKey, message.body, publishOptions(message)),
       lost,
       release: async () => {
         await ch.close().catch(() => {});
