@@ -12,7 +12,8 @@
 //     written by the last stop); the best of two warm starts;
 //   - catch-up of the relay from an empty checkpoint over the 100k log: in-process bus with checkpoints stored per
 //     event (as before batching) and in batches, and RabbitMQ (BENCH_AMQP_URL, default the local broker) with 1, 64
-//     and 256 publishes awaiting confirms (BENCH_RELAY_IN_FLIGHT=1,64,256).
+//     and 256 publishes awaiting confirms (BENCH_RELAY_IN_FLIGHT=1,64,256), each beside the broker's ceiling: the same
+//     messages published straight from amqplib with as many awaiting confirms (no store, no relay).
 // Then a table and one `BENCH_STARTUP {json}` line. Data goes under os.tmpdir() and is deleted afterwards.
 // Environment: BENCH_STARTUP_SIZES=10000,100000 (instead of the defaults), BENCH_10M=1, BENCH_KEEP=1 (keep the
 // data directories), BENCH_CATCHUP=0 (skip the catch-up runs), BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672;
@@ -32,6 +33,8 @@ import type { EventToAppend, Position } from '../src/store/port.js';
 const SCRIPT = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(SCRIPT), '..');
 const IN_FLIGHT = 64;
+/** Names a catch-up row that is the box's ceiling, not a measure of authstream (no target applies to it). */
+const CEILING = 'ceiling: ';
 const EVENTS_PER_ACCOUNT = 10;
 const PASSWORD_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$' + 'x'.repeat(43);
 
@@ -253,6 +256,45 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
       publishedPerSecond: published / seconds,
     });
   }
+  if (mode === 'amqp-ceiling') {
+    // What the broker takes on this box, without the relay: the same messages (made by toMessage up front, not timed),
+    // published straight from amqplib on a confirm channel, `inFlight` awaiting their confirms, into the relay's own
+    // topology (a durable topic exchange, a durable queue bound to everything, its dead-letter exchange).
+    const [{ toMessage }, { assertQueueTopology, publishConfirmed, publishOptions }, amqp] = await Promise.all([
+      import('../src/amqp/cloudevents.js'),
+      import('../src/amqp/amqp-bus.js'),
+      import('amqplib'),
+    ]);
+    const inFlight = Number(arg2!.split(':')[0]);
+    const store = await openEmbeddedEventStore(logDir, { readOnly: true, warn: () => undefined });
+    const messages: NonNullable<ReturnType<typeof toMessage>>[] = [];
+    for await (const recorded of store.readAll()) {
+      const message = toMessage(recorded, '/bench');
+      if (message) messages.push(message);
+    }
+    await store.close();
+    const tag = randomBytes(4).toString('hex');
+    const exchange = `authstream.bench.${tag}`;
+    const queue = `${exchange}.all`;
+    const connection = await amqp.connect(process.env.BENCH_AMQP_URL!);
+    const ch = await connection.createConfirmChannel();
+    await assertQueueTopology(ch, exchange, { queue, bindings: ['#'], concurrency: 1 });
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < messages.length) {
+          const message = messages[next++]!;
+          await publishConfirmed(ch, exchange, message.routingKey, message.body, publishOptions(message));
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    for (const q of [queue, `${queue}.dlq`]) await ch.deleteQueue(q);
+    for (const x of [exchange, `${queue}.dlx`]) await ch.deleteExchange(x);
+    await connection.close();
+    return report({ published: messages.length, seconds, publishedPerSecond: messages.length / seconds });
+  }
   throw new Error(`unknown mode ${mode}`);
 }
 
@@ -413,6 +455,10 @@ async function main(): Promise<void> {
           catchup[`RabbitMQ, ${inFlight} awaiting confirms`] = await runChild('relay', catchupDir, ['amqp', `${inFlight}:batch`]).catch(
             (error: unknown) => `failed: ${String(error).slice(0, 200)}`,
           );
+          catchup[`${CEILING}RabbitMQ without the relay, ${inFlight} awaiting`] = await runChild('amqp-ceiling', catchupDir, [
+            'amqp',
+            `${inFlight}:batch`,
+          ]).catch((error: unknown) => `failed: ${String(error).slice(0, 200)}`);
         }
       }
     }
