@@ -107,7 +107,6 @@ export function recordRoute(req: IncomingMessage, template: string): void {
 
 const ROUTE = Symbol('route');
 const withRouteAccessor = new WeakSet<object>();
-let lastPrototype: object | undefined;
 
 /**
  * Express sets `req.route` when a route matches, while `req.baseUrl` is still its router's mount path (it is reset
@@ -117,8 +116,6 @@ let lastPrototype: object | undefined;
  */
 function recordRouteTemplates(req: Request): void {
   const prototype = Object.getPrototypeOf(req) as object;
-  if (prototype === lastPrototype) return;
-  lastPrototype = prototype;
   if (withRouteAccessor.has(prototype)) return;
   withRouteAccessor.add(prototype);
   Object.defineProperty(prototype, 'route', {

@@ -199,13 +199,14 @@ const run = (middleware: RequestHandler, req: Request, res: Response) =>
 
 /** Parses the body; undefined (nothing to await) when there is none. */
 function parseBody(req: Request, res: Response): Promise<void> | undefined {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   // No body at all (a GET, most of the time; type-is's test: Content-Length: 0 is an empty body, parsed to {}): what
   // the parsers would leave, without running them.
   if (req.headers['transfer-encoding'] === undefined && Number.isNaN(Number(req.headers['content-length']))) {
     if (!Reflect.has(req, 'body')) req.body = undefined;
     return undefined;
   }
+  // A body of some bytes must be of a type DRF parses (an empty one is not checked).
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && !req.is(['application/json', 'application/x-www-form-urlencoded'])) {
     throw detail(415, `Unsupported media type "${req.headers['content-type'] ?? ''}" in request.`);
   }
