@@ -5,7 +5,7 @@
 // Verified access tokens are remembered until their exp (a bounded cache keyed by the token itself), so a client
 // sending the same token on every request costs one signature check per token, not per request. Nothing else is
 // skipped: expiry and simplejwt's claim checks run on every call, and callers check revocation themselves.
-import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createHmac, randomUUID, webcrypto, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify, errors, type JWK, type JWTHeaderParameters } from 'jose';
 import { apiId } from '../user-model.js';
 import type { HmacAlgorithm, JwtKeySet } from './jwt-keys.js';
@@ -62,6 +62,20 @@ const INVALID = 'Token is invalid or expired';
 export const newJti = (): string => randomUUID().replaceAll('-', '');
 const DEFAULT_CACHE_SIZE = 10_000;
 
+/**
+ * HMAC-signed tokens, made as jose makes them (header and claims as JSON, base64url, the signature over both) with
+ * node:crypto's HMAC: jose signs through WebCrypto, which on Node 20 is a job on the libuv thread pool per token,
+ * costlier than the HMAC itself and queued behind the password hashes on that pool.
+ */
+function hmacSigner(secret: Buffer, alg: HmacAlgorithm): (claims: Record<string, unknown>) => string {
+  const header = Buffer.from(JSON.stringify({ alg, typ: 'JWT' })).toString('base64url');
+  const hash = `sha${alg.slice(2)}`;
+  return (claims) => {
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return `${input}.${createHmac(hash, secret).update(input).digest('base64url')}`;
+  };
+}
+
 export function jwtService(
   secret: string,
   lifetimes: { access: number; refresh: number },
@@ -69,14 +83,22 @@ export function jwtService(
   options: JwtOptions = {},
 ): JwtService {
   const keys = options.keys ?? null;
-  // A KeyObject made once: given raw bytes, jose would import the key again on every sign and verify.
-  const hmacKey = keys ? null : createSecretKey(Buffer.from(secret, 'utf8'));
   const hmacAlg = options.hmacAlgorithm ?? 'HS256';
+  // A CryptoKey imported once: given raw bytes or a secret KeyObject, jose imports the key again on every sign and
+  // verify (a WebCrypto import costs more than the HMAC itself).
+  const hmacKey = keys
+    ? null
+    : webcrypto.subtle.importKey('raw', Buffer.from(secret, 'utf8'), { name: 'HMAC', hash: `SHA-${hmacAlg.slice(2)}` }, false, [
+        'sign',
+        'verify',
+      ]);
   const header: JWTHeaderParameters = keys ? { alg: keys.signing.alg, typ: 'JWT', kid: keys.signing.kid } : { alg: hmacAlg, typ: 'JWT' };
-  const signingKey = keys ? keys.signing.key : hmacKey!;
+  const sign = keys
+    ? (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader(header).sign(keys.signing.key)
+    : hmacSigner(Buffer.from(secret, 'utf8'), hmacAlg);
   const algorithms = keys ? [...new Set([...keys.verifying.values()].map((k) => k.alg))] : [hmacAlg];
   // The key a token's header names; only ours, and only for the algorithm it was made for (no algorithm confusion).
-  const keyFor = (protectedHeader: JWTHeaderParameters): KeyObject => {
+  const keyFor = (protectedHeader: JWTHeaderParameters): KeyObject | Promise<webcrypto.CryptoKey> => {
     if (!keys) return hmacKey!;
     const found = protectedHeader.kid === undefined ? undefined : keys.verifying.get(protectedHeader.kid);
     if (!found || found.alg !== protectedHeader.alg) throw new errors.JWKSNoMatchingKey();
@@ -115,7 +137,7 @@ export function jwtService(
         user_id: apiId(userId),
         ...(options.session ? { sid: options.session.sid, epoch: options.session.epoch } : {}),
       };
-      return new SignJWT(claims).setProtectedHeader(header).sign(signingKey);
+      return sign(claims);
     },
     async verify(token, type) {
       const payload = await verified(token);

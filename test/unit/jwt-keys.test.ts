@@ -165,6 +165,18 @@ describe('jwtService with asymmetric keys', () => {
     assert.ok('claims' in (await hs512.verify(token)));
     assert.deepEqual(await jwt.verify(token), { error: 'Token is invalid or expired' }, 'HS256 refuses an HS512 token');
   });
+
+  it('HMAC tokens are byte for byte the ones jose signs from the same header and claims', async () => {
+    for (const alg of ['HS256', 'HS384', 'HS512'] as const) {
+      const jwt = jwtService(SECRET, LIFETIMES, now, { hmacAlgorithm: alg });
+      const token = await jwt.issue('refresh', '42', { jti: 'a'.repeat(32), session: { sid: 's-1', epoch: 3 } });
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(SECRET), { algorithms: [alg], currentDate: now() });
+      assert.deepEqual(Object.keys(payload), ['token_type', 'exp', 'iat', 'jti', 'user_id', 'sid', 'epoch']);
+      assert.equal(payload.user_id, 42, 'an integer pk as a number, as simplejwt');
+      const byJose = await new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).sign(new TextEncoder().encode(SECRET));
+      assert.equal(token, byJose, alg);
+    }
+  });
 });
 
 describe('the cache of verified access tokens', () => {
