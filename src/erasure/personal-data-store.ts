@@ -12,7 +12,7 @@ import { isUserStream, personalFields, USER_STREAM_PREFIX } from '../events/user
 import { isMailboxStream } from '../events/mailbox.events.js';
 import { RESERVATION_STREAM_PREFIX } from '../events/reservation.events.js';
 import type { AccountKeyStore, KeyLookup } from './account-keys.js';
-import { ERASED, openValue, sealValue } from './personal-data.js';
+import { ERASED, openJson, sealJson } from './personal-data.js';
 
 /** Where an event's sealed personal data is kept: which fields were sealed (names only), and the sealed value. */
 export const SEALED_FIELD = 'sealed';
@@ -59,8 +59,29 @@ export class MissingAccountKeyError extends Error {
   }
 }
 
+/**
+ * The clear text of the values sealed or opened lately, by their sealed form. Each event is opened by every reader
+ * (the projections, the relay, the next command's read), and setting up a cipher is the costliest step of a login
+ * after the hash. Consulted only while the account has its key: once it is erased, its events read as erased.
+ */
+interface RecentPlainTexts {
+  get(sealed: string): string | undefined;
+  remember(sealed: string, json: string): void;
+}
+
+function recentPlainTexts(limit = 4096): RecentPlainTexts {
+  const texts = new Map<string, string>();
+  return {
+    get: (sealed) => texts.get(sealed),
+    remember(sealed, json) {
+      texts.set(sealed, json);
+      if (texts.size > limit) texts.delete(texts.keys().next().value!);
+    },
+  };
+}
+
 /** An event to append with its personal data sealed under `key` (null: the key is erased, so the data is dropped). */
-function sealEvent(event: EventToAppend, key: Buffer | null): EventToAppend {
+function sealEvent(event: EventToAppend, key: Buffer | null, recent: RecentPlainTexts): EventToAppend {
   const { fields: personal, erased } = personalFields(event.type);
   const metadata = event.metadata ?? {};
   const fields = pick(event.data, personal);
@@ -76,23 +97,40 @@ function sealEvent(event: EventToAppend, key: Buffer | null): EventToAppend {
     data: Object.fromEntries(fields.map((name) => [name, event.data[name]])),
     metadata: Object.fromEntries(metadataFields.map((name) => [name, metadata[name]])),
   };
-  const sealed: Sealed = { fields, metadata: metadataFields, value: sealValue(key, plain) };
+  const json = JSON.stringify(plain);
+  const sealed: Sealed = { fields, metadata: metadataFields, value: sealJson(key, json) };
+  recent.remember(sealed.value, json);
   return { ...event, data: { ...without(event.data, fields), [SEALED_FIELD]: sealed }, metadata: without(metadata, metadataFields) };
 }
 
 /** A recorded event with its personal data opened (or erased, when `key` is null). */
-function openEvent(event: RecordedEvent, key: Buffer | null): RecordedEvent {
+function openEvent(event: RecordedEvent, key: Buffer | null, recent: RecentPlainTexts): RecordedEvent {
   const sealed = event.data[SEALED_FIELD] as Sealed;
-  const { erased } = personalFields(event.type);
-  const erasedPlain = {
-    data: Object.fromEntries(sealed.fields.map((name) => [name, name in erased ? erased[name] : ERASED])),
-    metadata: Object.fromEntries(sealed.metadata.map((name) => [name, ERASED])),
-  };
-  const plain = openValue(key, sealed.value, erasedPlain) as typeof erasedPlain;
+  const plain = key ? (JSON.parse(plainTextOf(sealed.value, key, recent)) as PlainPart) : erasedPlain(event.type, sealed);
   return {
     ...event,
     data: { ...without(event.data, [SEALED_FIELD]), ...plain.data },
     metadata: { ...event.metadata, ...plain.metadata },
+  };
+}
+
+type PlainPart = { data: Record<string, unknown>; metadata: Record<string, unknown> };
+
+function plainTextOf(sealed: string, key: Buffer, recent: RecentPlainTexts): string {
+  let json = recent.get(sealed);
+  if (json === undefined) {
+    json = openJson(key, sealed);
+    recent.remember(sealed, json);
+  }
+  return json;
+}
+
+/** What a sealed event's personal part reads as once its key is erased. */
+function erasedPlain(type: string, sealed: Sealed): PlainPart {
+  const { erased } = personalFields(type);
+  return {
+    data: Object.fromEntries(sealed.fields.map((name) => [name, name in erased ? erased[name] : ERASED])),
+    metadata: Object.fromEntries(sealed.metadata.map((name) => [name, ERASED])),
   };
 }
 
@@ -110,11 +148,12 @@ function maskEvent(event: RecordedEvent): RecordedEvent {
 }
 
 export function personalDataStore(inner: EventStore, keys: AccountKeyStore): EventStore {
+  const recent = recentPlainTexts();
   const opened = (event: RecordedEvent, found: KeyLookup): RecordedEvent => {
     if (isSealedRecord(event.data[SEALED_FIELD])) {
       // Keys are stored before any event sealed with them: no key at all means this reader looks in the wrong place.
       if (!found) throw new MissingAccountKeyError(event.streamId, event.revision);
-      return openEvent(event, 'key' in found ? found.key : null);
+      return openEvent(event, 'key' in found ? found.key : null, recent);
     }
     // Older, unsealed events of an erased account: the log keeps them (it is append-only), no reader sees them.
     return found && 'erased' in found ? maskEvent(event) : event;
@@ -146,7 +185,7 @@ export function personalDataStore(inner: EventStore, keys: AccountKeyStore): Eve
         (e) => pick(e.data, personalFields(e.type).fields).length > 0 || pick(e.metadata ?? {}, PERSONAL_METADATA).length > 0,
       );
       const key = needsKey ? await keys.keyFor(userId) : null;
-      return inner.append(streamId, needsKey ? events.map((e) => sealEvent(e, key)) : events, expected);
+      return inner.append(streamId, needsKey ? events.map((e) => sealEvent(e, key, recent)) : events, expected);
     },
     async readStream(streamId, options) {
       const events = await inner.readStream(streamId, options);
