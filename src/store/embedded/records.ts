@@ -1,5 +1,7 @@
 // Reading events from the log on demand: one record by number (through a bounded cache, for streams), or a span of
 // consecutive records in one read (for $all and subscriptions, not cached: a replay would only flush the cache).
+// The records this process just wrote are kept as written until first asked for: the subscriptions following the
+// log (projections, relay) and the next read of the stream find them in memory, decoded once, not read back.
 // Every record read is checked again (both checksums, and its position against the index): a warm open trusts the
 // snapshot for the records before it, so this is where damage to them is found.
 import type { FileHandle } from 'node:fs/promises';
@@ -21,16 +23,39 @@ export interface LogAccess {
 /** Small enough that a span's events die young (a bigger one makes the replay spend its time in the old-space GC). */
 const SPAN_BYTES = 128 * 1024;
 
+/** Records just written kept in memory: enough for the followers to take them from there under a burst of appends. */
+const FRESH_RECORDS = 1024;
+
 export class RecordReader {
   private readonly cache = new Map<number, readonly RecordedEvent[]>();
+  /** Records just made durable by this process, by number, as written (not decoded until asked for). */
+  private readonly fresh = new Map<number, Buffer>();
 
   constructor(
     private readonly log: LogAccess,
     private readonly capacity: number,
   ) {}
 
+  /** Record `r`, durable and in the index, with the bytes that were written for it. */
+  written(r: number, bytes: Buffer): void {
+    this.fresh.set(r, bytes);
+    if (this.fresh.size > FRESH_RECORDS) this.fresh.delete(this.fresh.keys().next().value!);
+  }
+
   /** The events of record `r`. */
   async record(r: number): Promise<readonly RecordedEvent[]> {
+    const held = this.inMemory(r);
+    if (held) return held;
+    const { index } = this.log;
+    const offset = index.offset.get(r);
+    const length = index.recordEnd(r) - offset;
+    const buf = Buffer.allocUnsafe(length);
+    if ((await this.log.read(buf, 0, length, offset)) !== length) throw this.damaged(offset, 'the file ends inside the record');
+    return this.remember(r, this.decode(buf, 0, length, r));
+  }
+
+  /** Record `r` from the cache or from what was just written, if it is there. */
+  private inMemory(r: number): readonly RecordedEvent[] | undefined {
     const hit = this.cache.get(r);
     if (hit) {
       // Map order is insertion order: re-inserting makes it the most recently used.
@@ -38,12 +63,13 @@ export class RecordReader {
       this.cache.set(r, hit);
       return hit;
     }
-    const { index } = this.log;
-    const offset = index.offset.get(r);
-    const length = index.recordEnd(r) - offset;
-    const buf = Buffer.allocUnsafe(length);
-    if ((await this.log.read(buf, 0, length, offset)) !== length) throw this.damaged(offset, 'the file ends inside the record');
-    const events = this.decode(buf, 0, length, r);
+    const bytes = this.fresh.get(r);
+    if (!bytes) return undefined;
+    this.fresh.delete(r);
+    return this.remember(r, this.decode(bytes, 0, bytes.length, r));
+  }
+
+  private remember(r: number, events: readonly RecordedEvent[]): readonly RecordedEvent[] {
     if (this.capacity > 0) {
       this.cache.set(r, events);
       if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
@@ -53,6 +79,14 @@ export class RecordReader {
 
   /** Records from `first`, before `limit`, up to about a MiB of them (at least one), in one read. */
   async span(first: number, limit: number): Promise<{ events: RecordedEvent[]; next: number }> {
+    // Following the end of the log, the records are the ones just written.
+    const held: RecordedEvent[] = [];
+    let r = first;
+    for (let events = this.inMemory(r); events; events = r < limit ? this.inMemory(r) : undefined) {
+      held.push(...events);
+      r++;
+    }
+    if (r > first) return { events: held, next: r };
     const { index } = this.log;
     const start = index.offset.get(first);
     let next = first + 1;

@@ -72,7 +72,8 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
     /** Where the snapshot on disk ends (-1: none). */
     private snapshotEnd: number,
   ) {
-    this.writer = opened.readOnly || !file ? undefined : new GroupCommitWriter(file, index, () => this.committed());
+    this.writer =
+      opened.readOnly || !file ? undefined : new GroupCommitWriter(file, index, (first, records) => this.committed(first, records));
     this.records = new RecordReader(this, settings.cacheRecords);
   }
 
@@ -225,7 +226,8 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
     if (!this.reading) throw new Error('embedded event store is closed');
   }
 
-  private committed(): void {
+  private committed(first: number, records: readonly Buffer[]): void {
+    records.forEach((bytes, i) => this.records.written(first + i, bytes));
     for (const sub of this.subscriptions) sub.wake();
     const due = Math.max(this.settings.snapshotBytes, this.index.byteSize);
     if (!this.snapshotting && !this.closed && this.index.end - Math.max(0, this.snapshotEnd) >= due) {

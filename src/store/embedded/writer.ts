@@ -50,8 +50,8 @@ export class GroupCommitWriter {
   constructor(
     private readonly file: FileHandle,
     private readonly index: LogIndex,
-    /** Called after each durable batch has entered the index. */
-    private readonly committed: () => void,
+    /** Called after each durable batch has entered the index, with the records it added, in order from `first`. */
+    private readonly committed: (first: number, records: readonly Buffer[]) => void,
   ) {
     this.nextPosition = index.events + 1;
   }
@@ -142,14 +142,19 @@ export class GroupCommitWriter {
         this.fail(err as Error, batch);
         return;
       }
-      for (const q of batch) this.settle(q);
-      this.committed();
+      const first = this.index.records;
+      const durable: Buffer[] = [];
+      for (const q of batch) if (this.settle(q)) durable.push(q.record!);
+      this.committed(first, durable);
     }
   }
 
-  private settle(q: Queued): void {
-    if (this.broken) return q.reject(this.broken);
-    if (!q.record) return q.reject(q.refusal);
+  /** Acknowledges (or refuses) one append of a durable batch; true when its record entered the index. */
+  private settle(q: Queued): boolean {
+    if (this.broken || !q.record) {
+      q.reject(this.broken ?? q.refusal);
+      return false;
+    }
     const refused = this.index.add(
       this.index.end,
       { length: q.record.length, position: q.position!, revision: q.revision!, count: q.count!, streamId: q.id! },
@@ -158,13 +163,15 @@ export class GroupCommitWriter {
     if (refused) {
       // Cannot happen unless the checks above are wrong; the record is durable, so nothing more may be appended.
       this.fail(new Error(`embedded event store: internal error, appended record refused by the index: ${refused}`), []);
-      return q.reject(this.broken);
+      q.reject(this.broken);
+      return false;
     }
     const t = this.tentative.get(q.streamId!)!;
     if (--t.inFlight === 0) this.tentative.delete(q.streamId!);
     this.stats.appends++;
     const last = BigInt(q.position! + q.count! - 1);
     q.resolve({ nextExpectedRevision: BigInt(q.revision! + q.count! - 1), position: { commit: last, prepare: last } });
+    return true;
   }
 
   private fail(err: Error, batch: Queued[]): void {
