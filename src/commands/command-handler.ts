@@ -75,7 +75,10 @@ export class CommandHandler<State, Command, Event> {
           const { type, data } = codec.serialize(event);
           return { id: newEventId(), type, data, metadata: { ...metadata, schemaVersion: data.v } };
         });
-        return { state: next, events, appended: await store.append(streamId, toAppend, expected) };
+        const appended = await store.append(streamId, toAppend, expected);
+        // What the next command on this stream reads: the state just decided, as of the revision it landed at.
+        this.options.cache.set(streamId, { state: next, revision: appended.nextExpectedRevision });
+        return { state: next, events, appended };
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
         if (attempt >= this.maxAttempts) throw new DomainError('write_conflict');
