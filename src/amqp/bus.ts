@@ -57,6 +57,11 @@ export interface Lease {
   readonly lost: Promise<void>;
   /** Gives the lease up (closes the lock channel). */
   release(): Promise<void>;
+  /**
+   * Whether any queue takes messages with this routing key. Only a bus that knows every binding has it (the
+   * in-process one): there, a message nobody takes is not worth building. A broker's bindings live in the broker.
+   */
+  binds?(routingKey: string): boolean;
 }
 
 export interface EventBus {

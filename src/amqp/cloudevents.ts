@@ -52,9 +52,12 @@ const byCloudEventType = new Map(userEventTypes.map((t) => [cloudEventType(t), t
  * account event this version cannot read (an unknown type or version, as a newer release could write): dropping it
  * would hide it from every subscriber for good.
  */
-export function toMessage(recorded: RecordedEvent, source: string): OutgoingMessage | null {
+export function toMessage(recorded: RecordedEvent, source: string, binds?: (routingKey: string) => boolean): OutgoingMessage | null {
   if (!isUserStream(recorded.streamId)) return null;
+  // Parsed even when nobody takes it: an event this release cannot read stops the relay either way.
   const event = parseUserEvent(recorded.type, recorded.data);
+  const key = routingKey(event.type);
+  if (binds && !binds(key)) return null;
   const at = typeof event.data.at === 'string' ? event.data.at : recorded.created.toISOString();
   const cloudEvent: CloudEvent = {
     specversion: '1.0',
@@ -67,7 +70,7 @@ export function toMessage(recorded: RecordedEvent, source: string): OutgoingMess
     data: publicData(event),
   };
   return {
-    routingKey: routingKey(event.type),
+    routingKey: key,
     messageId: recorded.id,
     type: cloudEvent.type,
     timestamp: new Date(at),

@@ -22,6 +22,17 @@ interface Bound {
   readonly spec: QueueSpec;
   readonly handler: DeliveryHandler;
   inFlight: number;
+  /** Whether the queue's bindings match a routing key, by key (there is one key per event type). */
+  readonly matches: Map<string, boolean>;
+}
+
+function bindsKey(bound: Bound, routingKey: string): boolean {
+  let match = bound.matches.get(routingKey);
+  if (match === undefined) {
+    match = bound.spec.bindings.some((p) => topicMatches(p, routingKey));
+    bound.matches.set(routingKey, match);
+  }
+  return match;
 }
 
 export interface InProcessBusOptions {
@@ -89,10 +100,13 @@ export function createInProcessBus(options: InProcessBusOptions): InProcessBus {
 
   async function publish(message: OutgoingMessage): Promise<void> {
     if (closing.signal.aborted) throw new BusClosedError('bus closed');
-    for (const bound of queues.values()) {
-      if (bound.spec.bindings.some((p) => topicMatches(p, message.routingKey))) await deliver(bound, message);
-    }
+    for (const bound of queues.values()) if (bindsKey(bound, message.routingKey)) await deliver(bound, message);
   }
+
+  const binds = (routingKey: string): boolean => {
+    for (const bound of queues.values()) if (bindsKey(bound, routingKey)) return true;
+    return false;
+  };
 
   const never = new Promise<void>((resolve) => closing.signal.addEventListener('abort', () => resolve(), { once: true }));
 
@@ -101,11 +115,11 @@ export function createInProcessBus(options: InProcessBusOptions): InProcessBus {
     deadLetters,
     async lease(_name, signal): Promise<Lease> {
       if (signal.aborted || closing.signal.aborted) throw new BusClosedError('aborted');
-      return { publish, lost: never, release: async () => {} };
+      return { publish, lost: never, release: async () => {}, binds };
     },
     async consume(spec, handler) {
       if (queues.has(spec.queue)) throw new Error(`queue ${spec.queue} already has a consumer`);
-      const bound: Bound = { spec, handler, inFlight: 0 };
+      const bound: Bound = { spec, handler, inFlight: 0, matches: new Map() };
       queues.set(spec.queue, bound);
       return {
         async close() {

@@ -168,7 +168,7 @@ export class Relay {
           if (!active) throw new BusClosedError('relay lease ended');
           let message;
           try {
-            message = toMessage(recorded, source);
+            message = toMessage(recorded, source, lease.binds?.bind(lease));
           } catch (error) {
             // A version this release cannot read: retrying cannot help, and publishing it unread would break the
             // contract with subscribers. The runner stops here and /health names the event (upgrade, or skip it).
