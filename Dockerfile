@@ -24,7 +24,10 @@ COPY src ./src
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
+# UV_THREADPOOL_SIZE: libuv's pool (4 threads by default) runs the argon2 hashes and the embedded log's file I/O;
+# 16 lets hashing use up to 15 cores while a thread stays free for the log (src/crypto/passwords.ts).
 ENV NODE_ENV=production \
+    UV_THREADPOOL_SIZE=16 \
     HOST=0.0.0.0 \
     PORT=8000 \
     DATA_DIR=/data

@@ -1,8 +1,11 @@
 // Password hashing with argon2id. The argon2 binding runs on libuv's thread pool, so hashing never blocks the
-// event loop. At most one hash per core, plus one, runs at a time: that keeps the cores busy between hashes, while
-// more could not go faster and would take every pool thread, queueing file I/O (the embedded log's fsync) behind
-// seconds of hashing. The queue behind them is bounded too (ARGON2_MAX_QUEUE): beyond it a hash or verify fails at
-// once with HashingBusyError (HTTP 503 with Retry-After) rather than piling up requests that would time out anyway.
+// event loop. How many hashes run at once (hashingSlots): one per core plus one, so a core that finishes a hash finds
+// the next one already running instead of idling until the event loop hands it one; but always one pool thread
+// short of the pool, so the embedded log's write and fdatasync (pool jobs too) never queue behind a hash. libuv's
+// pool has 4 threads unless UV_THREADPOOL_SIZE says more (the Dockerfile sets 16): on a box of more than two cores
+// that is what lets hashing use them all. The queue behind the slots is bounded too (ARGON2_MAX_QUEUE): beyond it a
+// hash or verify fails at once with HashingBusyError (HTTP 503 with Retry-After) rather than piling up requests
+// that would time out anyway.
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import { isDjangoHash, verifyDjangoPassword } from './django-hashers.js';
@@ -55,7 +58,18 @@ export function limiter(limit: number, maxQueue = Number.POSITIVE_INFINITY) {
   };
 }
 
-export function argon2Hasher(params: Argon2Params, concurrency = availableParallelism() + 1): PasswordHasher {
+/** libuv's thread pool size: UV_THREADPOOL_SIZE, read by libuv when the pool starts (default 4, at most 1024). */
+export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const size = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
+  return Number.isFinite(size) && size > 0 ? Math.min(size, 1024) : 4;
+}
+
+/** Hashes in flight at once: a core each plus one, leaving a pool thread for file I/O (see above). */
+export function hashingSlots(cores = availableParallelism(), poolThreads = threadPoolSize()): number {
+  return Math.max(1, Math.min(cores + 1, poolThreads - 1));
+}
+
+export function argon2Hasher(params: Argon2Params, concurrency = hashingSlots()): PasswordHasher {
   const options = {
     type: argon2.argon2id as 2,
     memoryCost: params.memoryKiB,

@@ -1,7 +1,7 @@
 // Bounded password hashing (issue #10.5): a few hashes at once, a bounded queue behind them, HashingBusyError beyond.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HashingBusyError, argon2Hasher, limiter } from '../../src/crypto/passwords.js';
+import { HashingBusyError, argon2Hasher, hashingSlots, limiter, threadPoolSize } from '../../src/crypto/passwords.js';
 import { loadConfig } from '../../src/config.js';
 
 const PARAMS = { memoryKiB: 19_456, timeCost: 2, parallelism: 1 };
@@ -12,6 +12,24 @@ function gate() {
   const opened = new Promise<void>((resolve) => (open = resolve));
   return { open, task: () => opened.then(() => 'done') };
 }
+
+describe('hashing slots', () => {
+  it('are the cores plus one, but leave a pool thread free so file I/O never waits behind a hash', () => {
+    assert.equal(hashingSlots(2, 4), 3);
+    assert.equal(hashingSlots(1, 4), 2);
+    assert.equal(hashingSlots(8, 4), 3);
+    assert.equal(hashingSlots(8, 16), 9);
+    assert.equal(hashingSlots(2, 1), 1);
+  });
+
+  it('read the pool size libuv reads: UV_THREADPOOL_SIZE, 4 when unset or not a positive number, at most 1024', () => {
+    assert.equal(threadPoolSize({}), 4);
+    assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '12' }), 12);
+    assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: 'lots' }), 4);
+    assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '0' }), 4);
+    assert.equal(threadPoolSize({ UV_THREADPOOL_SIZE: '5000' }), 1024);
+  });
+});
 
 describe('limiter', () => {
   it('runs `limit` tasks, queues `maxQueue` more, rejects the rest at once with HashingBusyError', async () => {
