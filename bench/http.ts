@@ -354,11 +354,21 @@ async function startService(env: NodeJS.ProcessEnv, profileDir: string | null) {
   return { child, url };
 }
 
-async function startMinimal(users: readonly BenchUser[], profileDir: string | null) {
+async function startMinimal(
+  users: readonly BenchUser[],
+  argon2Params: { memoryKiB: number; timeCost: number; parallelism: number },
+  profileDir: string | null,
+) {
   const secret = randomBytes(32).toString('base64url');
   const { child, value: port } = await spawnNode([...profileArgs(profileDir), '--import', 'tsx', 'bench/minimal-server.ts'], {
     cwd: ROOT,
-    env: { ...process.env, BENCH_SECRET: secret, BENCH_USERS: JSON.stringify(users) },
+    env: {
+      ...process.env,
+      BENCH_SECRET: secret,
+      BENCH_USERS: JSON.stringify(users),
+      BENCH_PASSWORD: PASSWORD,
+      BENCH_ARGON2: JSON.stringify(argon2Params),
+    },
     ready: (line) => (line.startsWith('{"port":') ? (JSON.parse(line) as { port: number }).port : undefined),
   });
   children.add(child);
@@ -475,6 +485,8 @@ function ratios(results: readonly Summary[]): Ratio[] {
   add('jwt/create / raw argon2', 'jwt-create', 'argon2-verify', 0.9);
   add('me (Token) / minimal handler', 'me-token', 'minimal-me-jwt', null);
   add('users/ (1 argon2 hash) / raw argon2 verify', 'users-create', 'argon2-verify', null);
+  add('minimal login / raw argon2', 'minimal-jwt-create', 'argon2-verify', null);
+  add('jwt/create / minimal login', 'jwt-create', 'minimal-jwt-create', null);
   return out;
 }
 
@@ -637,7 +649,7 @@ async function main(): Promise<void> {
     };
 
     log('starting the minimal handler (bench/minimal-server.ts: express + jose + Map) and the argon2 loop …');
-    const minimal = await startMinimal(users, profileDir);
+    const minimal = await startMinimal(users, params, profileDir);
     const minimalMe = await expectStatus(
       'minimal me',
       200,
@@ -673,6 +685,13 @@ async function main(): Promise<void> {
         }),
       ),
       httpScenario('token-login', 'POST token/login/', 'service', svc, cyclingLogins('/auth/token/login/', users)),
+      httpScenario(
+        'minimal-jwt-create',
+        'ceiling: express+argon2+jose login',
+        'minimal',
+        () => ({ url: minimal.url, pid: minimal.child.process.pid }),
+        cyclingLogins('/auth/jwt/create/', users),
+      ),
       httpScenario('jwt-create', 'POST jwt/create/', 'service', svc, cyclingLogins('/auth/jwt/create/', users)),
       argon2Scenario(() => argon2),
       httpScenario('users-create', 'POST users/', 'service', svc, async () => ({
