@@ -67,11 +67,11 @@ const DEFAULT_CACHE_SIZE = 10_000;
  * node:crypto's HMAC: jose signs through WebCrypto, which on Node 20 is a job on the libuv thread pool per token,
  * costlier than the HMAC itself and queued behind the password hashes on that pool.
  */
-function hmacSigner(secret: Buffer, alg: HmacAlgorithm): (claims: Record<string, unknown>) => string {
-  const header = Buffer.from(JSON.stringify({ alg, typ: 'JWT' })).toString('base64url');
-  const hash = `sha${alg.slice(2)}`;
+function hmacSigner(secret: Buffer, header: JWTHeaderParameters): (claims: Record<string, unknown>) => string {
+  const encodedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
+  const hash = `sha${header.alg.slice(2)}`;
   return (claims) => {
-    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const input = `${encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     return `${input}.${createHmac(hash, secret).update(input).digest('base64url')}`;
   };
 }
@@ -86,16 +86,14 @@ export function jwtService(
   const hmacAlg = options.hmacAlgorithm ?? 'HS256';
   // A CryptoKey imported once: given raw bytes or a secret KeyObject, jose imports the key again on every sign and
   // verify (a WebCrypto import costs more than the HMAC itself).
+  const hmacSecret = Buffer.from(secret, 'utf8');
   const hmacKey = keys
     ? null
-    : webcrypto.subtle.importKey('raw', Buffer.from(secret, 'utf8'), { name: 'HMAC', hash: `SHA-${hmacAlg.slice(2)}` }, false, [
-        'sign',
-        'verify',
-      ]);
+    : webcrypto.subtle.importKey('raw', hmacSecret, { name: 'HMAC', hash: `SHA-${hmacAlg.slice(2)}` }, false, ['sign', 'verify']);
   const header: JWTHeaderParameters = keys ? { alg: keys.signing.alg, typ: 'JWT', kid: keys.signing.kid } : { alg: hmacAlg, typ: 'JWT' };
   const sign = keys
     ? (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader(header).sign(keys.signing.key)
-    : hmacSigner(Buffer.from(secret, 'utf8'), hmacAlg);
+    : hmacSigner(hmacSecret, header);
   const algorithms = keys ? [...new Set([...keys.verifying.values()].map((k) => k.alg))] : [hmacAlg];
   // The key a token's header names; only ours, and only for the algorithm it was made for (no algorithm confusion).
   const keyFor = (protectedHeader: JWTHeaderParameters): KeyObject | Promise<webcrypto.CryptoKey> => {
