@@ -1,6 +1,8 @@
 // Folded stream states, kept by revision. Streams only grow, so a state folded up to a revision stays true: the
 // handler reads only what came after it. Without it an account that logs in often (a service account) would be
 // re-read and re-validated in full on every login. Bounded: the least recently used entries go first.
+import { BoundedMap } from '../bounded-map.js';
+
 export interface Folded<State> {
   readonly state: State;
   readonly revision: bigint;
@@ -12,13 +14,12 @@ export interface StateCache<State> {
 }
 
 export function lruStateCache<State>(limit = 10_000): StateCache<State> {
-  const entries = new Map<string, Folded<State>>();
+  const entries = new BoundedMap<string, Folded<State>>(limit);
   return {
     get: (streamId) => entries.get(streamId),
     set(streamId, folded) {
       entries.delete(streamId);
       entries.set(streamId, folded);
-      if (entries.size > limit) entries.delete(entries.keys().next().value!);
     },
   };
 }

@@ -5,6 +5,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collection, MongoClient } from 'mongodb';
+import { BoundedMap } from '../bounded-map.js';
 import { ensurePrivateDir } from '../data-dir.js';
 
 /** A key's standing: the key, erased (it existed and was destroyed), or none (never made: older, plain events). */
@@ -51,11 +52,10 @@ const unwrap = (kek: Buffer, wrapped: string): Buffer => {
 export function accountKeyStore(storage: WrappedKeys, kek: Buffer, options: { cacheLimit?: number; ttlMs?: number } = {}): AccountKeyStore {
   const cacheLimit = options.cacheLimit ?? 50_000;
   const ttlMs = options.ttlMs ?? 60_000;
-  const cache = new Map<string, { lookup: KeyLookup; until: number }>();
+  const cache = new BoundedMap<string, { lookup: KeyLookup; until: number }>(cacheLimit);
   const remember = (userId: string, lookup: KeyLookup): KeyLookup => {
     cache.delete(userId);
     cache.set(userId, { lookup, until: Date.now() + ttlMs });
-    if (cache.size > cacheLimit) cache.delete(cache.keys().next().value!);
     return lookup;
   };
   const open = (userId: string, stored: { wrapped: string } | { erased: true }): KeyLookup => {

@@ -13,6 +13,7 @@ import { isMailboxStream } from '../events/mailbox.events.js';
 import { RESERVATION_STREAM_PREFIX } from '../events/reservation.events.js';
 import type { AccountKeyStore, KeyLookup } from './account-keys.js';
 import { ERASED, openJson, sealJson } from './personal-data.js';
+import { BoundedMap } from '../bounded-map.js';
 
 /** Where an event's sealed personal data is kept: which fields were sealed (names only), and the sealed value. */
 export const SEALED_FIELD = 'sealed';
@@ -64,21 +65,8 @@ export class MissingAccountKeyError extends Error {
  * (the projections, the relay, the next command's read), and setting up a cipher is the costliest step of a login
  * after the hash. Consulted only while the account has its key: once it is erased, its events read as erased.
  */
-interface RecentPlainTexts {
-  get(sealed: string): string | undefined;
-  remember(sealed: string, json: string): void;
-}
-
-function recentPlainTexts(limit = 4096): RecentPlainTexts {
-  const texts = new Map<string, string>();
-  return {
-    get: (sealed) => texts.get(sealed),
-    remember(sealed, json) {
-      texts.set(sealed, json);
-      if (texts.size > limit) texts.delete(texts.keys().next().value!);
-    },
-  };
-}
+type RecentPlainTexts = BoundedMap<string, string>;
+const RECENT_PLAIN_TEXTS = 4096;
 
 /** An event to append with its personal data sealed under `key` (null: the key is erased, so the data is dropped). */
 function sealEvent(event: EventToAppend, key: Buffer | null, recent: RecentPlainTexts): EventToAppend {
@@ -99,7 +87,7 @@ function sealEvent(event: EventToAppend, key: Buffer | null, recent: RecentPlain
   };
   const json = JSON.stringify(plain);
   const sealed: Sealed = { fields, metadata: metadataFields, value: sealJson(key, json) };
-  recent.remember(sealed.value, json);
+  recent.set(sealed.value, json);
   return { ...event, data: { ...without(event.data, fields), [SEALED_FIELD]: sealed }, metadata: without(metadata, metadataFields) };
 }
 
@@ -120,7 +108,7 @@ function plainTextOf(sealed: string, key: Buffer, recent: RecentPlainTexts): str
   let json = recent.get(sealed);
   if (json === undefined) {
     json = openJson(key, sealed);
-    recent.remember(sealed, json);
+    recent.set(sealed, json);
   }
   return json;
 }
@@ -148,7 +136,7 @@ function maskEvent(event: RecordedEvent): RecordedEvent {
 }
 
 export function personalDataStore(inner: EventStore, keys: AccountKeyStore): EventStore {
-  const recent = recentPlainTexts();
+  const recent: RecentPlainTexts = new BoundedMap(RECENT_PLAIN_TEXTS);
   const opened = (event: RecordedEvent, found: KeyLookup): RecordedEvent => {
     if (isSealedRecord(event.data[SEALED_FIELD])) {
       // Keys are stored before any event sealed with them: no key at all means this reader looks in the wrong place.

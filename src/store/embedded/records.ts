@@ -6,6 +6,7 @@
 // snapshot for the records before it, so this is where damage to them is found.
 import type { FileHandle } from 'node:fs/promises';
 import type { RecordedEvent } from '../port.js';
+import { BoundedMap } from '../../bounded-map.js';
 import { EmbeddedLogDamagedError } from './errors.js';
 import type { Codec, DecodedRecord, ProblemKind } from './format.js';
 import type { LogIndex } from './log-index.js';
@@ -27,19 +28,20 @@ const SPAN_BYTES = 128 * 1024;
 const FRESH_RECORDS = 1024;
 
 export class RecordReader {
-  private readonly cache = new Map<number, readonly RecordedEvent[]>();
+  private readonly cache: BoundedMap<number, readonly RecordedEvent[]>;
   /** Records just made durable by this process, by number, as written (not decoded until asked for). */
-  private readonly fresh = new Map<number, Buffer>();
+  private readonly fresh = new BoundedMap<number, Buffer>(FRESH_RECORDS);
 
   constructor(
     private readonly log: LogAccess,
     private readonly capacity: number,
-  ) {}
+  ) {
+    this.cache = new BoundedMap(capacity);
+  }
 
   /** Record `r`, durable and in the index, with the bytes that were written for it. */
   written(r: number, bytes: Buffer): void {
     this.fresh.set(r, bytes);
-    if (this.fresh.size > FRESH_RECORDS) this.fresh.delete(this.fresh.keys().next().value!);
   }
 
   /** The events of record `r`. */
@@ -70,10 +72,7 @@ export class RecordReader {
   }
 
   private remember(r: number, events: readonly RecordedEvent[]): readonly RecordedEvent[] {
-    if (this.capacity > 0) {
-      this.cache.set(r, events);
-      if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
-    }
+    if (this.capacity > 0) this.cache.set(r, events);
     return events;
   }
 
