@@ -78,10 +78,12 @@ export class RecordReader {
 
   /** Records from `first`, before `limit`, up to about a MiB of them (at least one), in one read. */
   async span(first: number, limit: number): Promise<{ events: RecordedEvent[]; next: number }> {
-    // Following the end of the log, the records are the ones just written.
+    // Following the end of the log, the records are the ones just written: taken from memory while they last.
     const held: RecordedEvent[] = [];
     let r = first;
-    for (let events = this.inMemory(r); events; events = r < limit ? this.inMemory(r) : undefined) {
+    while (r < limit) {
+      const events = this.inMemory(r);
+      if (!events) break;
       held.push(...events);
       r++;
     }
