@@ -18,9 +18,8 @@
 // BENCH_PROFILE=1 to write V8 CPU profiles of the service and the minimal handler.
 // Authstream's own configuration variables are not passed to the service, except ARGON2_*.
 import autocannon from 'autocannon';
-import { SignJWT } from 'jose';
 import { spawnSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import type { Window as Argon2Window } from './argon2-ceiling.js';
 import { boxCpuTicks, processCpuSeconds, spawnNode, type Child } from './proc.js';
+import { simplejwtToken } from './simplejwt.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -374,14 +374,8 @@ async function startMinimal(
   children.add(child);
   const url = `http://127.0.0.1:${port}`;
   // The same claims and header the service issues (simplejwt's), signed the same way; fresh for each window.
-  const accessFor = async (userId: string) => {
-    const iat = Math.floor(Date.now() / 1000);
-    return new SignJWT({ token_type: 'access', user_id: userId, jti: randomUUID().replaceAll('-', '') })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + 300)
-      .sign(new TextEncoder().encode(secret));
-  };
+  const key = new TextEncoder().encode(secret);
+  const accessFor = (userId: string) => simplejwtToken(key, { token_type: 'access', user_id: userId }, 300);
   return { child, url, accessFor };
 }
 
@@ -687,7 +681,7 @@ async function main(): Promise<void> {
       httpScenario('token-login', 'POST token/login/', 'service', svc, cyclingLogins('/auth/token/login/', users)),
       httpScenario(
         'minimal-jwt-create',
-        'ceiling: express+argon2+jose login',
+        'reference: express+argon2+jose login',
         'minimal',
         () => ({ url: minimal.url, pid: minimal.child.process.pid }),
         cyclingLogins('/auth/jwt/create/', users),

@@ -10,11 +10,11 @@
 // Input (env): BENCH_SECRET, the HMAC secret; BENCH_USERS, a JSON array of { id, username, email }; BENCH_PASSWORD,
 // every user's password; BENCH_ARGON2, JSON { memoryKiB, timeCost, parallelism }.
 // Output: one line `{"port": <n>}` on stdout once listening.
-import { randomUUID } from 'node:crypto';
 import argon2 from 'argon2';
 import express from 'express';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import type { AddressInfo } from 'node:net';
+import { simplejwtToken } from './simplejwt.js';
 
 interface User {
   readonly id: string;
@@ -34,15 +34,6 @@ const passwordHash = await argon2.hash(process.env.BENCH_PASSWORD ?? '', {
   parallelism: argon2Params.parallelism,
 });
 const byUsername = new Map([...users.values()].map((u) => [u.username, u]));
-
-const signed = (claims: Record<string, unknown>, seconds: number) => {
-  const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...claims, jti: randomUUID().replaceAll('-', '') })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + seconds)
-    .sign(key);
-};
 
 const app = express();
 app.set('etag', false);
@@ -70,8 +61,8 @@ app.post('/auth/jwt/create/', express.json(), async (req, res) => {
   if (!user || typeof password !== 'string' || !(await argon2.verify(passwordHash, password)))
     return void res.status(401).json({ detail: 'No active account found with the given credentials' });
   const [refresh, access] = await Promise.all([
-    signed({ token_type: 'refresh', user_id: user.id }, 86_400),
-    signed({ token_type: 'access', user_id: user.id }, 300),
+    simplejwtToken(key, { token_type: 'refresh', user_id: user.id }, 86_400),
+    simplejwtToken(key, { token_type: 'access', user_id: user.id }, 300),
   ]);
   res.json({ refresh, access });
 });
