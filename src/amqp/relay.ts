@@ -149,6 +149,7 @@ export class Relay {
       const inFlight = Math.max(1, this.options.inFlight ?? 1);
       const window = new ConfirmWindow();
       this.window = window;
+      const binds = lease.binds?.bind(lease);
       const runner = new SubscriptionRunner({
         name,
         store,
@@ -168,7 +169,7 @@ export class Relay {
           if (!active) throw new BusClosedError('relay lease ended');
           let message;
           try {
-            message = toMessage(recorded, source, lease.binds?.bind(lease));
+            message = toMessage(recorded, source, binds);
           } catch (error) {
             // A version this release cannot read: retrying cannot help, and publishing it unread would break the
             // contract with subscribers. The runner stops here and /health names the event (upgrade, or skip it).
