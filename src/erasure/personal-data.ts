@@ -1,12 +1,10 @@
-// Personal data in events, sealed with the account's own key: each personal field (and the client's IP and user
-// agent in the metadata) is stored as `enc:v1:<iv|ciphertext|tag>` of its JSON. With the key erased a field reads
-// as ERASED (strings), {} (objects) or null where its schema allows it — the events still parse, fold and replay.
+// Sealing personal data with an account's own key: a JSON text becomes `enc:v1:<iv|ciphertext|tag>` (AES-256-GCM,
+// base64url) and back. personal-data-store.ts seals each event's personal part with it; with the key erased that
+// part reads as ERASED (strings), {} (objects) or null where its schema allows it, so events still parse and replay.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export const ERASED = '[erased]';
 const PREFIX = 'enc:v1:';
-
-export const isSealed = (value: unknown): value is string => typeof value === 'string' && value.startsWith(PREFIX);
 
 // IVs are cut from a buffer of random bytes refilled 4 KiB at a time (as randomUUID buffers its own): one call to
 // the CSPRNG per 341 seals rather than one per seal. Each IV is used once; a refill replaces the buffer.
@@ -34,32 +32,7 @@ export function sealJson(key: Buffer, json: string): string {
 /** The JSON text a sealed value holds. A damaged value throws (the log is damaged). */
 export function openJson(key: Buffer, sealed: string): string {
   const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64url');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
   decipher.setAuthTag(raw.subarray(raw.length - 16));
-  return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
-}
-
-export const sealValue = (key: Buffer, value: unknown): string => sealJson(key, JSON.stringify(value));
-
-/** The sealed value, or `erased` when the key is gone. A damaged value throws (the log is damaged). */
-export function openValue(key: Buffer | null, sealed: string, erased: unknown): unknown {
-  return key ? JSON.parse(openJson(key, sealed)) : erased;
-}
-
-/** Seals the named fields of a data object (absent ones stay absent). */
-export function sealFields(key: Buffer, data: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
-  const out = { ...data };
-  for (const field of fields) if (out[field] !== undefined) out[field] = sealValue(key, out[field]);
-  return out;
-}
-
-/** Opens every sealed field of a data object; with no key, each becomes what `erasedValue` gives for it. */
-export function openFields(
-  key: Buffer | null,
-  data: Record<string, unknown>,
-  erasedValue: (field: string) => unknown = () => ERASED,
-): Record<string, unknown> {
-  const out = { ...data };
-  for (const [field, value] of Object.entries(out)) if (isSealed(value)) out[field] = openValue(key, value, erasedValue(field));
-  return out;
+  return Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - 16)), decipher.final()]).toString('utf8');
 }
