@@ -16,6 +16,14 @@ import {
   type UserPatch,
 } from './port.js';
 
+/**
+ * A user as the model stores it: its dates as epoch milliseconds (NaN for an invalid date), made Dates again when
+ * read. A Date is an object of its own: three per account (two here, one per token) were a tenth of the model's
+ * memory and of the work of loading its snapshot, and reads copy every document anyway.
+ */
+export type StoredUser = Omit<UserDoc, 'dateJoined' | 'lastLogin'> & { readonly dateJoined: number; readonly lastLogin: number | null };
+export type StoredToken = Omit<AuthTokenDoc, 'created'> & { readonly created: number };
+
 /** A document, or its tombstone (doc null): the revision outlives the document so replays cannot resurrect it. */
 export interface Slot<T> {
   /** The user id (of the user, or of the token's user). */
@@ -26,8 +34,8 @@ export interface Slot<T> {
 
 /** Everything the model holds; its indexes are functions of it (rebuilt by restore()). */
 export interface MemoryState {
-  readonly users: readonly Slot<UserDoc>[];
-  readonly tokens: readonly Slot<AuthTokenDoc>[];
+  readonly users: readonly Slot<StoredUser>[];
+  readonly tokens: readonly Slot<StoredToken>[];
   readonly checkpoints: readonly (readonly [string, Position])[];
   /** The highest integer id any user ever had (tombstones included). */
   readonly maxIntegerId: number;
@@ -44,7 +52,8 @@ export interface MemoryReadModel extends ReadModel {
 }
 
 // Copies in and out: callers keep no reference into the maps (Dates are mutable, so freezing would not be enough).
-function copyUser(u: UserDoc): UserDoc {
+type UserFields = Omit<UserDoc, 'dateJoined' | 'lastLogin'>;
+function copyWithDates<J, L>(u: UserFields, dateJoined: J, lastLogin: L): UserFields & { dateJoined: J; lastLogin: L } {
   return {
     id: u.id,
     username: u.username,
@@ -59,13 +68,16 @@ function copyUser(u: UserDoc): UserDoc {
     isSuperuser: u.isSuperuser,
     sessionEpoch: u.sessionEpoch,
     revokedSessions: [...u.revokedSessions],
-    dateJoined: new Date(u.dateJoined),
-    lastLogin: u.lastLogin === null ? null : new Date(u.lastLogin),
+    dateJoined,
+    lastLogin,
     revision: u.revision,
   };
 }
 
-function copyToken(t: AuthTokenDoc): AuthTokenDoc {
+const userOut = (u: StoredUser): UserDoc => copyWithDates(u, new Date(u.dateJoined), u.lastLogin === null ? null : new Date(u.lastLogin));
+const userIn = (u: UserDoc): StoredUser => copyWithDates(u, u.dateJoined.getTime(), u.lastLogin === null ? null : u.lastLogin.getTime());
+
+function tokenOut(t: StoredToken): AuthTokenDoc {
   return { userId: t.userId, keyHash: t.keyHash, created: new Date(t.created), revision: t.revision };
 }
 
@@ -73,26 +85,26 @@ export const isMemoryReadModel = (model: ReadModel): model is MemoryReadModel =>
   typeof (model as Partial<MemoryReadModel>).capture === 'function' && typeof (model as Partial<MemoryReadModel>).restore === 'function';
 
 export function createMemoryReadModel(): MemoryReadModel {
-  const users = new Map<string, Slot<UserDoc>>();
+  const users = new Map<string, Slot<StoredUser>>();
   const byUsername = new Map<string, string>(); // usernameKey -> id
   // emailKey -> its user's id, or the ids of several ('' is never indexed): one email is nearly always one user, and a
   // Set per user would be most of the index's memory.
   const byEmail = new Map<string, string | Set<string>>();
-  const tokens = new Map<string, Slot<AuthTokenDoc>>(); // userId ->
+  const tokens = new Map<string, Slot<StoredToken>>(); // userId ->
   const byHash = new Map<string, string>(); // keyHash -> userId
   const checkpoints = new Map<string, Position>();
   // Tombstones keep their ids too: an id is never handed out twice.
   let maxId = 0;
   const sawId = (id: string) => (maxId = Math.max(maxId, integerIdOf(id) ?? 0));
 
-  function assertUsernameFree(user: UserDoc): void {
+  function assertUsernameFree(user: StoredUser): void {
     const holder = user.usernameKey === '' ? undefined : byUsername.get(user.usernameKey);
     if (holder !== undefined && holder !== user.id) {
       throw new ReadModelConflictError(`usernameKey of user ${user.id} already belongs to user ${holder}`);
     }
   }
 
-  function index(user: UserDoc): void {
+  function index(user: StoredUser): void {
     // '' (the email user model has no username) is never a key anyone holds.
     if (user.usernameKey !== '') byUsername.set(user.usernameKey, user.id);
     if (user.emailKey === '') return;
@@ -102,7 +114,7 @@ export function createMemoryReadModel(): MemoryReadModel {
     else ids.add(user.id);
   }
 
-  function unindex(user: UserDoc): void {
+  function unindex(user: StoredUser): void {
     if (byUsername.get(user.usernameKey) === user.id) byUsername.delete(user.usernameKey);
     const ids = byEmail.get(user.emailKey);
     if (ids === user.id) byEmail.delete(user.emailKey);
@@ -112,12 +124,12 @@ export function createMemoryReadModel(): MemoryReadModel {
     }
   }
 
-  function liveUser(id: string): UserDoc | null {
+  function liveUser(id: string): StoredUser | null {
     return users.get(id)?.doc ?? null;
   }
 
   /** Replaces the user's token slot (a token or a tombstone) where its revision is lower. */
-  function putToken(userId: string, revision: number, token: AuthTokenDoc | null): boolean {
+  function putToken(userId: string, revision: number, token: StoredToken | null): boolean {
     if (token) {
       const holder = byHash.get(token.keyHash);
       if (holder !== undefined && holder !== userId) {
@@ -137,32 +149,32 @@ export function createMemoryReadModel(): MemoryReadModel {
   return {
     async findUserById(id) {
       const user = liveUser(id);
-      return user && copyUser(user);
+      return user && userOut(user);
     },
     async findUserByUsername(usernameKey) {
       const id = byUsername.get(usernameKey);
       const user = id === undefined ? null : liveUser(id);
-      return user && copyUser(user);
+      return user && userOut(user);
     },
     async findUsersByEmail(emailKey) {
       const found = byEmail.get(emailKey);
       const ids = found === undefined ? [] : typeof found === 'string' ? [found] : [...found].sort();
       return ids
         .map((id) => liveUser(id))
-        .filter((u): u is UserDoc => u !== null)
-        .map(copyUser);
+        .filter((u): u is StoredUser => u !== null)
+        .map(userOut);
     },
     async findToken(keyHash) {
       const userId = byHash.get(keyHash);
       const token = userId === undefined ? null : (tokens.get(userId)?.doc ?? null);
-      return token && copyToken(token);
+      return token && tokenOut(token);
     },
     async listUsers({ offset, limit }) {
-      const live = [...users.values()].map((slot) => slot.doc).filter((u): u is UserDoc => u !== null);
+      const live = [...users.values()].map((slot) => slot.doc).filter((u): u is StoredUser => u !== null);
       return live
         .sort(compareUsers)
         .slice(offset, offset + limit)
-        .map(copyUser);
+        .map(userOut);
     },
     async countUsers() {
       let n = 0;
@@ -175,7 +187,7 @@ export function createMemoryReadModel(): MemoryReadModel {
 
     async insertUser(doc) {
       if (users.has(doc.id)) return false; // the user, or their tombstone
-      const user = copyUser(doc);
+      const user = userIn(doc);
       assertUsernameFree(user);
       users.set(user.id, { id: user.id, revision: user.revision, doc: user });
       index(user);
@@ -191,8 +203,8 @@ export function createMemoryReadModel(): MemoryReadModel {
       for (const key of PATCHABLE_USER_FIELDS) if (patch[key] !== undefined) next[key] = patch[key];
       if (patch.profile) next.profile = { ...current.profile, ...patch.profile };
       if (patch.revokedSessions) next.revokedSessions = [...patch.revokedSessions];
-      if (patch.lastLogin) next.lastLogin = new Date(patch.lastLogin);
-      const doc = next as unknown as UserDoc;
+      if (patch.lastLogin) next.lastLogin = patch.lastLogin.getTime();
+      const doc = next as unknown as StoredUser;
       // The indexes change only with the keys.
       const rekeyed = doc.usernameKey !== current.usernameKey || doc.emailKey !== current.emailKey;
       if (rekeyed) {
@@ -218,7 +230,7 @@ export function createMemoryReadModel(): MemoryReadModel {
       return userChanged || tokenChanged;
     },
     async setToken(userId, revision, token) {
-      const doc = token && { userId, keyHash: token.keyHash, created: new Date(token.created), revision };
+      const doc = token && { userId, keyHash: token.keyHash, created: token.created.getTime(), revision };
       return putToken(userId, revision, doc);
     },
 

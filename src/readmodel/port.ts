@@ -109,9 +109,15 @@ export function sessionRevoked(user: UserDoc, sid: string | undefined, epoch: nu
 /** An integer id's number (Django's AutoField); null for a UUID. */
 export const integerIdOf = (id: string): number | null => (/^[1-9][0-9]{0,17}$/.test(id) ? Number(id) : null);
 
+/** What users/ are ordered by: a document, or the memory model's stored form (its date joined in milliseconds). */
+export interface UserOrderKey {
+  readonly id: string;
+  readonly dateJoined: Date | number;
+}
+
 /** users/ order: integer ids numerically first, then the rest by date joined, then id. */
-export function compareUsers(a: UserDoc, b: UserDoc): number {
+export function compareUsers(a: UserOrderKey, b: UserOrderKey): number {
   const [x, y] = [integerIdOf(a.id), integerIdOf(b.id)];
   if (x !== null || y !== null) return x === null ? 1 : y === null ? -1 : x - y;
-  return a.dateJoined.getTime() - b.dateJoined.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return Number(a.dateJoined) - Number(b.dateJoined) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -22,8 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { PRIVATE_FILE_MODE } from '../data-dir.js';
 import type { Position } from '../store/port.js';
-import type { MemoryState, Slot } from './memory.js';
-import type { AuthTokenDoc, UserDoc } from './port.js';
+import type { MemoryState, Slot, StoredToken, StoredUser } from './memory.js';
 
 /** What the service writes, at intervals and at close. */
 export const READ_MODEL_SNAPSHOT_FILE = 'read-model.snapshot';
@@ -75,10 +74,11 @@ export const positionOf = (meta: Pick<SnapshotMeta, 'position'>): Position => ({
 // ---------------------------------------------------------------------------------------------------------------
 // Encoding
 
-const ms = (d: Date): number | string => (Number.isFinite(d.getTime()) ? d.getTime() : 'invalid');
-const date = (v: unknown): Date => new Date(v === 'invalid' ? NaN : (v as number));
+// Dates are stored as epoch milliseconds, NaN (an invalid date) as 'invalid' (JSON has no NaN).
+const ms = (t: number): number | string => (Number.isFinite(t) ? t : 'invalid');
+const date = (v: unknown): number => (v === 'invalid' ? NaN : (v as number));
 
-function userTuple(slot: Slot<UserDoc>): unknown[] {
+function userTuple(slot: Slot<StoredUser>): unknown[] {
   const u = slot.doc;
   if (!u) return [slot.id, slot.revision];
   const profileEmpty = Object.keys(u.profile).length === 0;
@@ -100,7 +100,7 @@ function userTuple(slot: Slot<UserDoc>): unknown[] {
   ];
 }
 
-const tokenTuple = (slot: Slot<AuthTokenDoc>): unknown[] =>
+const tokenTuple = (slot: Slot<StoredToken>): unknown[] =>
   slot.doc ? [slot.id, slot.revision, slot.doc.keyHash, ms(slot.doc.created)] : [slot.id, slot.revision];
 
 // Shared by every document that has none: stored documents are never changed in place, and reads copy them.
@@ -108,14 +108,14 @@ const NO_PROFILE: Readonly<Record<string, string>> = Object.freeze({});
 const NO_SESSIONS: readonly string[] = Object.freeze([]);
 
 /** One user tuple back; the id string is the map key too, a key equal to its field is the same string. */
-function userSlot(t: unknown[]): Slot<UserDoc> {
+function userSlot(t: unknown[]): Slot<StoredUser> {
   const id = t[0] as string;
   const revision = t[1] as number;
   if (t.length === 2) return { id, revision, doc: null };
   const username = t[2] as string;
   const email = t[4] as string;
   const flags = t[9] as number;
-  const doc: UserDoc = {
+  const doc: StoredUser = {
     id,
     username,
     usernameKey: t[3] === 0 ? username : (t[3] as string),
@@ -136,7 +136,7 @@ function userSlot(t: unknown[]): Slot<UserDoc> {
   return { id, revision, doc };
 }
 
-function tokenSlot(t: unknown[]): Slot<AuthTokenDoc> {
+function tokenSlot(t: unknown[]): Slot<StoredToken> {
   const id = t[0] as string;
   const revision = t[1] as number;
   if (t.length === 2) return { id, revision, doc: null };
@@ -302,8 +302,8 @@ function parseSnapshot(buf: Buffer): LoadedSnapshot {
   // The checksum vouches for the bytes, not for the writer: the shape is checked all the same.
   if (!wellFormed(meta)) throw new Refused('its header is damaged');
   if (meta.format !== FORMAT) throw new Refused(`it is in format ${String(meta.format)}, this version reads ${FORMAT}`);
-  const users: Slot<UserDoc>[] = [];
-  const tokens: Slot<AuthTokenDoc>[] = [];
+  const users: Slot<StoredUser>[] = [];
+  const tokens: Slot<StoredToken>[] = [];
   const end = size - 4;
   let at = 12 + metaLength;
   while (at < end) {
