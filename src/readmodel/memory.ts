@@ -18,24 +18,37 @@ import {
 
 /**
  * A user as the model stores it: its dates as epoch milliseconds (NaN for an invalid date), made Dates again when
- * read. A Date is an object of its own: three per account (two here, one per token) were a tenth of the model's
- * memory and of the work of loading its snapshot, and reads copy every document anyway.
+ * read. A Date is an object of its own: three per account (two here, one per token) were a fifth of the model's
+ * memory and much of the work of loading its snapshot, and reads copy every document anyway.
  */
 export type StoredUser = Omit<UserDoc, 'dateJoined' | 'lastLogin'> & { readonly dateJoined: number; readonly lastLogin: number | null };
 export type StoredToken = Omit<AuthTokenDoc, 'created'> & { readonly created: number };
 
-/** A document, or its tombstone (doc null): the revision outlives the document so replays cannot resurrect it. */
-export interface Slot<T> {
-  /** The user id (of the user, or of the token's user). */
+/**
+ * What the model holds under a user id: the document itself, or its tombstone, whose revision outlives the document
+ * so replays cannot resurrect it. Not a wrapper around the document: that was an object per user and per token.
+ */
+export interface UserTombstone {
   readonly id: string;
   readonly revision: number;
-  readonly doc: T | null;
+  readonly deleted: true;
 }
+export interface TokenTombstone {
+  readonly userId: string;
+  readonly revision: number;
+  readonly deleted: true;
+}
+export type UserSlot = StoredUser | UserTombstone;
+export type TokenSlot = StoredToken | TokenTombstone;
+
+/** The document in a slot, or null for a tombstone. */
+export const live = <T extends object>(slot: T | UserTombstone | TokenTombstone | undefined): T | null =>
+  slot === undefined || 'deleted' in slot ? null : (slot as T);
 
 /** Everything the model holds; its indexes are functions of it (rebuilt by restore()). */
 export interface MemoryState {
-  readonly users: readonly Slot<StoredUser>[];
-  readonly tokens: readonly Slot<StoredToken>[];
+  readonly users: readonly UserSlot[];
+  readonly tokens: readonly TokenSlot[];
   readonly checkpoints: readonly (readonly [string, Position])[];
   /** The highest integer id any user ever had (tombstones included). */
   readonly maxIntegerId: number;
@@ -85,12 +98,12 @@ export const isMemoryReadModel = (model: ReadModel): model is MemoryReadModel =>
   typeof (model as Partial<MemoryReadModel>).capture === 'function' && typeof (model as Partial<MemoryReadModel>).restore === 'function';
 
 export function createMemoryReadModel(): MemoryReadModel {
-  const users = new Map<string, Slot<StoredUser>>();
+  const users = new Map<string, UserSlot>();
   const byUsername = new Map<string, string>(); // usernameKey -> id
   // emailKey -> its user's id, or the ids of several ('' is never indexed): one email is nearly always one user, and a
   // Set per user would be most of the index's memory.
   const byEmail = new Map<string, string | Set<string>>();
-  const tokens = new Map<string, Slot<StoredToken>>(); // userId ->
+  const tokens = new Map<string, TokenSlot>(); // userId ->
   const byHash = new Map<string, string>(); // keyHash -> userId
   const checkpoints = new Map<string, Position>();
   // Tombstones keep their ids too: an id is never handed out twice.
@@ -125,7 +138,7 @@ export function createMemoryReadModel(): MemoryReadModel {
   }
 
   function liveUser(id: string): StoredUser | null {
-    return users.get(id)?.doc ?? null;
+    return live<StoredUser>(users.get(id));
   }
 
   /** Replaces the user's token slot (a token or a tombstone) where its revision is lower. */
@@ -138,9 +151,10 @@ export function createMemoryReadModel(): MemoryReadModel {
     }
     const slot = tokens.get(userId);
     if (slot && slot.revision >= revision) return false;
-    if (slot?.doc) byHash.delete(slot.doc.keyHash);
+    const current = live<StoredToken>(slot);
+    if (current) byHash.delete(current.keyHash);
     if (token) byHash.set(token.keyHash, userId);
-    tokens.set(userId, { id: userId, revision, doc: token });
+    tokens.set(userId, token ?? { userId, revision, deleted: true });
     return true;
   }
 
@@ -166,19 +180,19 @@ export function createMemoryReadModel(): MemoryReadModel {
     },
     async findToken(keyHash) {
       const userId = byHash.get(keyHash);
-      const token = userId === undefined ? null : (tokens.get(userId)?.doc ?? null);
+      const token = userId === undefined ? null : live<StoredToken>(tokens.get(userId));
       return token && tokenOut(token);
     },
     async listUsers({ offset, limit }) {
-      const live = [...users.values()].map((slot) => slot.doc).filter((u): u is StoredUser => u !== null);
-      return live
+      const found = [...users.values()].map((slot) => live<StoredUser>(slot)).filter((u): u is StoredUser => u !== null);
+      return found
         .sort(compareUsers)
         .slice(offset, offset + limit)
         .map(userOut);
     },
     async countUsers() {
       let n = 0;
-      for (const slot of users.values()) if (slot.doc) n++;
+      for (const slot of users.values()) if (live(slot)) n++;
       return n;
     },
     async maxIntegerId() {
@@ -189,7 +203,7 @@ export function createMemoryReadModel(): MemoryReadModel {
       if (users.has(doc.id)) return false; // the user, or their tombstone
       const user = userIn(doc);
       assertUsernameFree(user);
-      users.set(user.id, { id: user.id, revision: user.revision, doc: user });
+      users.set(user.id, user);
       index(user);
       sawId(user.id);
       return true;
@@ -211,7 +225,7 @@ export function createMemoryReadModel(): MemoryReadModel {
         assertUsernameFree(doc);
         unindex(current);
       }
-      users.set(id, { id, revision, doc });
+      users.set(id, doc);
       if (rekeyed) index(doc);
       return true;
     },
@@ -221,11 +235,12 @@ export function createMemoryReadModel(): MemoryReadModel {
       const slot = users.get(id);
       const userChanged = !slot || slot.revision < revision;
       if (userChanged) {
-        if (slot?.doc) unindex(slot.doc);
-        users.set(id, { id, revision, doc: null });
+        const current = live<StoredUser>(slot);
+        if (current) unindex(current);
+        users.set(id, { id, revision, deleted: true });
         sawId(id);
       }
-      const deleted = users.get(id)?.doc === null;
+      const deleted = users.has(id) && live(users.get(id)) === null;
       const tokenChanged = deleted && putToken(id, revision, null);
       return userChanged || tokenChanged;
     },
@@ -262,11 +277,11 @@ export function createMemoryReadModel(): MemoryReadModel {
       for (const map of [users, byUsername, byEmail, tokens, byHash, checkpoints]) map.clear();
       for (const slot of state.users) {
         users.set(slot.id, slot);
-        if (slot.doc) index(slot.doc);
+        if (!('deleted' in slot)) index(slot);
       }
       for (const slot of state.tokens) {
-        tokens.set(slot.id, slot);
-        if (slot.doc) byHash.set(slot.doc.keyHash, slot.id);
+        tokens.set(slot.userId, slot);
+        if (!('deleted' in slot)) byHash.set(slot.keyHash, slot.userId);
       }
       for (const [name, p] of state.checkpoints) checkpoints.set(name, { commit: p.commit, prepare: p.prepare });
       maxId = state.maxIntegerId;

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { PRIVATE_FILE_MODE } from '../data-dir.js';
 import type { Position } from '../store/port.js';
-import type { MemoryState, Slot, StoredToken, StoredUser } from './memory.js';
+import type { MemoryState, StoredUser, TokenSlot, UserSlot } from './memory.js';
 
 /** What the service writes, at intervals and at close. */
 export const READ_MODEL_SNAPSHOT_FILE = 'read-model.snapshot';
@@ -78,13 +78,12 @@ export const positionOf = (meta: Pick<SnapshotMeta, 'position'>): Position => ({
 const ms = (t: number): number | string => (Number.isFinite(t) ? t : 'invalid');
 const date = (v: unknown): number => (v === 'invalid' ? NaN : (v as number));
 
-function userTuple(slot: Slot<StoredUser>): unknown[] {
-  const u = slot.doc;
-  if (!u) return [slot.id, slot.revision];
+function userTuple(u: UserSlot): unknown[] {
+  if ('deleted' in u) return [u.id, u.revision];
   const profileEmpty = Object.keys(u.profile).length === 0;
   return [
-    slot.id,
-    slot.revision,
+    u.id,
+    u.revision,
     u.username,
     u.usernameKey === u.username ? 0 : u.usernameKey,
     u.email,
@@ -100,22 +99,22 @@ function userTuple(slot: Slot<StoredUser>): unknown[] {
   ];
 }
 
-const tokenTuple = (slot: Slot<StoredToken>): unknown[] =>
-  slot.doc ? [slot.id, slot.revision, slot.doc.keyHash, ms(slot.doc.created)] : [slot.id, slot.revision];
+const tokenTuple = (t: TokenSlot): unknown[] =>
+  'deleted' in t ? [t.userId, t.revision] : [t.userId, t.revision, t.keyHash, ms(t.created)];
 
 // Shared by every document that has none: stored documents are never changed in place, and reads copy them.
 const NO_PROFILE: Readonly<Record<string, string>> = Object.freeze({});
 const NO_SESSIONS: readonly string[] = Object.freeze([]);
 
 /** One user tuple back; the id string is the map key too, a key equal to its field is the same string. */
-function userSlot(t: unknown[]): Slot<StoredUser> {
+function userSlot(t: unknown[]): UserSlot {
   const id = t[0] as string;
   const revision = t[1] as number;
-  if (t.length === 2) return { id, revision, doc: null };
+  if (t.length === 2) return { id, revision, deleted: true };
   const username = t[2] as string;
   const email = t[4] as string;
   const flags = t[9] as number;
-  const doc: StoredUser = {
+  const user: StoredUser = {
     id,
     username,
     usernameKey: t[3] === 0 ? username : (t[3] as string),
@@ -133,14 +132,14 @@ function userSlot(t: unknown[]): Slot<StoredUser> {
     lastLogin: t[13] === null ? null : date(t[13]),
     revision,
   };
-  return { id, revision, doc };
+  return user;
 }
 
-function tokenSlot(t: unknown[]): Slot<StoredToken> {
-  const id = t[0] as string;
+function tokenSlot(t: unknown[]): TokenSlot {
+  const userId = t[0] as string;
   const revision = t[1] as number;
-  if (t.length === 2) return { id, revision, doc: null };
-  return { id, revision, doc: { userId: id, keyHash: t[2] as string, created: date(t[3]), revision } };
+  if (t.length === 2) return { userId, revision, deleted: true };
+  return { userId, keyHash: t[2] as string, created: date(t[3]), revision };
 }
 
 const shapeOk = (t: unknown, kind: number): t is unknown[] =>
@@ -302,8 +301,8 @@ function parseSnapshot(buf: Buffer): LoadedSnapshot {
   // The checksum vouches for the bytes, not for the writer: the shape is checked all the same.
   if (!wellFormed(meta)) throw new Refused('its header is damaged');
   if (meta.format !== FORMAT) throw new Refused(`it is in format ${String(meta.format)}, this version reads ${FORMAT}`);
-  const users: Slot<StoredUser>[] = [];
-  const tokens: Slot<StoredToken>[] = [];
+  const users: UserSlot[] = [];
+  const tokens: TokenSlot[] = [];
   const end = size - 4;
   let at = 12 + metaLength;
   while (at < end) {
