@@ -64,15 +64,18 @@ export interface MemoryReadModel extends ReadModel {
   indexes(): { byUsername: [string, string][]; byEmail: [string, string[]][]; byHash: [string, string][] };
 }
 
+/** A key that equals its field is kept as the field's own string: one string in memory, not two equal ones. */
+const sameString = (key: string, field: string): string => (key === field ? field : key);
+
 // Copies in and out: callers keep no reference into the maps (Dates are mutable, so freezing would not be enough).
 type UserFields = Omit<UserDoc, 'dateJoined' | 'lastLogin'>;
 function copyWithDates<J, L>(u: UserFields, dateJoined: J, lastLogin: L): UserFields & { dateJoined: J; lastLogin: L } {
   return {
     id: u.id,
     username: u.username,
-    usernameKey: u.usernameKey,
+    usernameKey: sameString(u.usernameKey, u.username),
     email: u.email,
-    emailKey: u.emailKey,
+    emailKey: sameString(u.emailKey, u.email),
     firstName: u.firstName,
     lastName: u.lastName,
     profile: { ...u.profile },
@@ -218,6 +221,10 @@ export function createMemoryReadModel(): MemoryReadModel {
       if (patch.profile) next.profile = { ...current.profile, ...patch.profile };
       if (patch.revokedSessions) next.revokedSessions = [...patch.revokedSessions];
       if (patch.lastLogin) next.lastLogin = patch.lastLogin.getTime();
+      if (patch.usernameKey !== undefined || patch.username !== undefined)
+        next.usernameKey = sameString(next.usernameKey as string, next.username as string);
+      if (patch.emailKey !== undefined || patch.email !== undefined)
+        next.emailKey = sameString(next.emailKey as string, next.email as string);
       const doc = next as unknown as StoredUser;
       // The indexes change only with the keys.
       const rekeyed = doc.usernameKey !== current.usernameKey || doc.emailKey !== current.emailKey;
@@ -245,8 +252,9 @@ export function createMemoryReadModel(): MemoryReadModel {
       return userChanged || tokenChanged;
     },
     async setToken(userId, revision, token) {
-      const doc = token && { userId, keyHash: token.keyHash, created: token.created.getTime(), revision };
-      return putToken(userId, revision, doc);
+      const id = users.get(userId)?.id ?? userId; // the user's own id string, not an equal copy
+      const doc = token && { userId: id, keyHash: token.keyHash, created: token.created.getTime(), revision };
+      return putToken(id, revision, doc);
     },
 
     async loadCheckpoint(name) {
