@@ -16,7 +16,8 @@
 // BENCH_CONNECTIONS (for me, 50), BENCH_LOGIN_CONNECTIONS (for logins, registration and the argon2 loop, 8),
 // BENCH_USERS (50), BENCH_BUILD=0 to skip `npm run build`, BENCH_SCENARIOS=name,... to run only some,
 // BENCH_PROFILE=1 to write V8 CPU profiles of the service and the minimal handler.
-// Authstream's own configuration variables are not passed to the service, except ARGON2_* (and the registration throttle is lifted).
+// Authstream's own configuration variables are not passed to the service, except ARGON2_*; the registration
+// throttle is lifted (see serviceEnv).
 import autocannon from 'autocannon';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

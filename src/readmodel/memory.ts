@@ -41,9 +41,11 @@ export interface TokenTombstone {
 export type UserSlot = StoredUser | UserTombstone;
 export type TokenSlot = StoredToken | TokenTombstone;
 
-/** The document in a slot, or null for a tombstone. */
-export const live = <T extends object>(slot: T | UserTombstone | TokenTombstone | undefined): T | null =>
-  slot === undefined || 'deleted' in slot ? null : (slot as T);
+/** Whether a slot is a tombstone (a live document never has a `deleted` field). */
+export const isTombstone = (slot: UserSlot | TokenSlot): slot is UserTombstone | TokenTombstone => 'deleted' in slot;
+/** The document in a slot; null for a tombstone or no slot. */
+const liveUserOf = (slot: UserSlot | undefined): StoredUser | null => (slot === undefined || isTombstone(slot) ? null : slot);
+const liveTokenOf = (slot: TokenSlot | undefined): StoredToken | null => (slot === undefined || isTombstone(slot) ? null : slot);
 
 /** Everything the model holds; its indexes are functions of it (rebuilt by restore()). */
 export interface MemoryState {
@@ -141,7 +143,7 @@ export function createMemoryReadModel(): MemoryReadModel {
   }
 
   function liveUser(id: string): StoredUser | null {
-    return live<StoredUser>(users.get(id));
+    return liveUserOf(users.get(id));
   }
 
   /** Replaces the user's token slot (a token or a tombstone) where its revision is lower. */
@@ -154,7 +156,7 @@ export function createMemoryReadModel(): MemoryReadModel {
     }
     const slot = tokens.get(userId);
     if (slot && slot.revision >= revision) return false;
-    const current = live<StoredToken>(slot);
+    const current = liveTokenOf(slot);
     if (current) byHash.delete(current.keyHash);
     if (token) byHash.set(token.keyHash, userId);
     tokens.set(userId, token ?? { userId, revision, deleted: true });
@@ -183,11 +185,11 @@ export function createMemoryReadModel(): MemoryReadModel {
     },
     async findToken(keyHash) {
       const userId = byHash.get(keyHash);
-      const token = userId === undefined ? null : live<StoredToken>(tokens.get(userId));
+      const token = userId === undefined ? null : liveTokenOf(tokens.get(userId));
       return token && tokenOut(token);
     },
     async listUsers({ offset, limit }) {
-      const found = [...users.values()].map((slot) => live<StoredUser>(slot)).filter((u): u is StoredUser => u !== null);
+      const found = [...users.values()].filter((slot): slot is StoredUser => !isTombstone(slot));
       return found
         .sort(compareUsers)
         .slice(offset, offset + limit)
@@ -195,7 +197,7 @@ export function createMemoryReadModel(): MemoryReadModel {
     },
     async countUsers() {
       let n = 0;
-      for (const slot of users.values()) if (live(slot)) n++;
+      for (const slot of users.values()) if (!isTombstone(slot)) n++;
       return n;
     },
     async maxIntegerId() {
@@ -221,10 +223,8 @@ export function createMemoryReadModel(): MemoryReadModel {
       if (patch.profile) next.profile = { ...current.profile, ...patch.profile };
       if (patch.revokedSessions) next.revokedSessions = [...patch.revokedSessions];
       if (patch.lastLogin) next.lastLogin = patch.lastLogin.getTime();
-      if (patch.usernameKey !== undefined || patch.username !== undefined)
-        next.usernameKey = sameString(next.usernameKey as string, next.username as string);
-      if (patch.emailKey !== undefined || patch.email !== undefined)
-        next.emailKey = sameString(next.emailKey as string, next.email as string);
+      next.usernameKey = sameString(next.usernameKey as string, next.username as string);
+      next.emailKey = sameString(next.emailKey as string, next.email as string);
       const doc = next as unknown as StoredUser;
       // The indexes change only with the keys.
       const rekeyed = doc.usernameKey !== current.usernameKey || doc.emailKey !== current.emailKey;
@@ -242,12 +242,13 @@ export function createMemoryReadModel(): MemoryReadModel {
       const slot = users.get(id);
       const userChanged = !slot || slot.revision < revision;
       if (userChanged) {
-        const current = live<StoredUser>(slot);
+        const current = liveUserOf(slot);
         if (current) unindex(current);
         users.set(id, { id, revision, deleted: true });
         sawId(id);
       }
-      const deleted = users.has(id) && live(users.get(id)) === null;
+      const after = users.get(id);
+      const deleted = after !== undefined && isTombstone(after);
       const tokenChanged = deleted && putToken(id, revision, null);
       return userChanged || tokenChanged;
     },
@@ -285,11 +286,11 @@ export function createMemoryReadModel(): MemoryReadModel {
       for (const map of [users, byUsername, byEmail, tokens, byHash, checkpoints]) map.clear();
       for (const slot of state.users) {
         users.set(slot.id, slot);
-        if (!('deleted' in slot)) index(slot);
+        if (!isTombstone(slot)) index(slot);
       }
       for (const slot of state.tokens) {
         tokens.set(slot.userId, slot);
-        if (!('deleted' in slot)) byHash.set(slot.keyHash, slot.userId);
+        if (!isTombstone(slot)) byHash.set(slot.keyHash, slot.userId);
       }
       for (const [name, p] of state.checkpoints) checkpoints.set(name, { commit: p.commit, prepare: p.prepare });
       maxId = state.maxIntegerId;

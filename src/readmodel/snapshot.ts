@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { PRIVATE_FILE_MODE } from '../data-dir.js';
 import type { Position } from '../store/port.js';
-import type { MemoryState, StoredUser, TokenSlot, UserSlot } from './memory.js';
+import { isTombstone, type MemoryState, type StoredUser, type TokenSlot, type UserSlot } from './memory.js';
 
 /** What the service writes, at intervals and at close. */
 export const READ_MODEL_SNAPSHOT_FILE = 'read-model.snapshot';
@@ -79,7 +79,7 @@ const ms = (t: number): number | string => (Number.isFinite(t) ? t : 'invalid');
 const date = (v: unknown): number => (v === 'invalid' ? NaN : (v as number));
 
 function userTuple(u: UserSlot): unknown[] {
-  if ('deleted' in u) return [u.id, u.revision];
+  if (isTombstone(u)) return [u.id, u.revision];
   const profileEmpty = Object.keys(u.profile).length === 0;
   return [
     u.id,
@@ -100,7 +100,7 @@ function userTuple(u: UserSlot): unknown[] {
 }
 
 const tokenTuple = (t: TokenSlot): unknown[] =>
-  'deleted' in t ? [t.userId, t.revision] : [t.userId, t.revision, t.keyHash, ms(t.created)];
+  isTombstone(t) ? [t.userId, t.revision] : [t.userId, t.revision, t.keyHash, ms(t.created)];
 
 // Shared by every document that has none: stored documents are never changed in place, and reads copy them.
 const NO_PROFILE: Readonly<Record<string, string>> = Object.freeze({});

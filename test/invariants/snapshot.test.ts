@@ -12,7 +12,7 @@ import { loadSecretKey } from '../../src/crypto/secret-key.js';
 import { silentLogger } from '../../src/log.js';
 import { parseDjangoDumpFile } from '../../src/commands/import-django/dump.js';
 import { importDeps, importDjango } from '../../src/commands/import-django/import.js';
-import { createMemoryReadModel, type MemoryReadModel } from '../../src/readmodel/memory.js';
+import { createMemoryReadModel, isTombstone, type MemoryReadModel } from '../../src/readmodel/memory.js';
 import { readModelProjection } from '../../src/projections/read-model.projection.js';
 import { READ_MODEL_SNAPSHOT_FILE } from '../../src/readmodel/snapshot.js';
 import type { EventStore } from '../../src/store/port.js';
@@ -29,7 +29,7 @@ function contents(model: MemoryReadModel, withCheckpoints = true) {
     [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return {
     users: byKey(state.users, (u) => u.id).map((s) =>
-      'deleted' in s ? s : { ...s, profile: { ...s.profile }, revokedSessions: [...s.revokedSessions] },
+      isTombstone(s) ? s : { ...s, profile: { ...s.profile }, revokedSessions: [...s.revokedSessions] },
     ),
     tokens: byKey(state.tokens, (t) => t.userId),
     maxIntegerId: state.maxIntegerId,
@@ -143,7 +143,7 @@ describe('the read-model snapshot', () => {
     // The service still works on it: a renamed user logs in by the new name, a deleted one not at all.
     await login('renamed2');
     assert.equal((await svc.call('POST', '/auth/token/login/', { username: 'snap2-4', password: PASSWORD })).status, 400);
-    assert.ok(before.users.filter((u) => 'deleted' in u).length >= 2, 'the workload left tombstones');
+    assert.ok(before.users.filter((u) => isTombstone(u)).length >= 2, 'the workload left tombstones');
     assert.ok(before.maxIntegerId > 0, 'imported integer ids');
   });
 });
