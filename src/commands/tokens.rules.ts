@@ -3,7 +3,7 @@
 // token per user; a JWT login starts a session (a refresh-token family) that refreshes, rotates and is revoked here.
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import { DomainError } from './decider.js';
-import { isAccount, type Account, type Security, type UserState } from './account.state.js';
+import { isAccount, type Account, type Security, type Session, type UserState } from './account.state.js';
 import { requireAccount } from './shared.rules.js';
 import { onAccount, type Evolvers } from './evolvers.js';
 import { isEmailVerified } from './email-verification.rules.js';
@@ -206,9 +206,16 @@ const withSecurity = (account: Account, change: Partial<Security>): Account => (
   security: { ...account.security, ...change },
 });
 
-/** Sessions past their expiry are forgotten as new ones come, so an account's state stays small. */
-const unexpired = (sessions: Security['sessions'], at: string) =>
-  Object.fromEntries(Object.entries(sessions).filter(([, s]) => Date.parse(s.expires) > Date.parse(at)));
+/**
+ * Sessions past their expiry are forgotten as new ones come, so an account's state stays small. Each JWT login
+ * folds this, so the sessions are rebuilt only when one has expired (the map is copied as it is otherwise).
+ */
+function unexpired(sessions: Security['sessions'], at: string): Security['sessions'] {
+  const now = Date.parse(at);
+  const live = (session: Session) => Date.parse(session.expires) > now;
+  if (Object.values(sessions).every(live)) return sessions;
+  return Object.fromEntries(Object.entries(sessions).filter(([, session]) => live(session)));
+}
 
 export const tokenEvolvers: Evolvers = {
   UserLoggedIn: onAccount((account, { data }) => ({ ...account, lastLogin: data.at })),

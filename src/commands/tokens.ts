@@ -77,7 +77,6 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     // An imported Django hash (or weaker argon2 parameters) is replaced now that the password is known.
     const rehash =
       passwordMatched && state.status === 'active' && hasher.needsRehash(state.passwordHash!) ? await hasher.hash(password) : undefined;
-    const tokenId = newTokenId();
     // A token whose key cannot be handed out again (SECRET_KEY changed since it was made) is replaced.
     const unusable = state.token && !usableToken(deps.secretKey, state.token) ? { replaces: state.token.keyHash } : {};
     const now = deps.now();
@@ -88,7 +87,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
       passwordMatched,
       lockout,
       ...(rehash ? { rehash } : {}),
-      ...(options.drfToken ? { newToken: { tokenId, keyHash: hashTokenKey(tokenKey(deps.secretKey, tokenId)), ...unusable } } : {}),
+      ...(options.drfToken ? { newToken: { ...newDrfToken(), ...unusable } } : {}),
       ...(session ? { session } : {}),
       recordLastLogin: options.recordLastLogin,
       ...(options.requireVerifiedEmail ? { requireVerifiedEmail: true } : {}),
@@ -98,6 +97,12 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     if (refusedUnverified(result.events)) throw new DomainError('email_not_verified');
     if (loginRefused(result.events)) throw new DomainError('invalid_credentials');
     return { account: result.state as Account, ...(session ? { sessionId: session.sessionId } : {}) };
+  }
+
+  /** A DRF token the login creates if the user has none (the decider says whether). */
+  function newDrfToken() {
+    const tokenId = newTokenId();
+    return { tokenId, keyHash: hashTokenKey(tokenKey(deps.secretKey, tokenId)) };
   }
 
   function newSession(now: Date, metadata: EventMetadata) {

@@ -26,4 +26,25 @@ describe('evolve', () => {
     // Steps read their data only for live accounts (registration aside), so an empty event shows whether one exists.
     for (const type of userEventTypes) assert.doesNotThrow(() => evolve(initialState(), { type, data: {} } as never), type);
   });
+
+  it('forgets sessions past their expiry when a new one starts, and keeps the live ones as they are', () => {
+    const started = (sessionId: string, startedAt: string, expires: string) =>
+      userEvent('SessionStarted', { userId, sessionId, refreshJti: `r-${sessionId}`, expires, at: startedAt });
+    const twoLive = fold([
+      registered(true),
+      started('s1', '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'),
+      started('s2', '2026-01-01T06:00:00.000Z', '2026-01-02T06:00:00.000Z'),
+    ]);
+    assert.ok('security' in twoLive, 'an account');
+    assert.deepEqual(Object.keys(twoLive.security.sessions), ['s1', 's2']);
+    // At 03:00 the next day s1 has expired (at 00:00) and s2 has not (06:00).
+    const later = evolve(twoLive, started('s3', '2026-01-02T03:00:00.000Z', '2026-01-03T03:00:00.000Z'));
+    assert.ok('security' in later, 'an account');
+    assert.deepEqual(Object.keys(later.security.sessions), ['s2', 's3']);
+    assert.equal(later.security.sessions.s2, twoLive.security.sessions.s2);
+    // Exactly at its expiry a session is no longer live.
+    const atExpiry = evolve(later, started('s4', '2026-01-02T06:00:00.000Z', '2026-01-03T06:00:00.000Z'));
+    assert.ok('security' in atExpiry, 'an account');
+    assert.deepEqual(Object.keys(atExpiry.security.sessions), ['s3', 's4']);
+  });
 });
