@@ -222,6 +222,11 @@ const schema = z.object({
   ROTATE_REFRESH_TOKENS: bool(false),
   /** simplejwt: a rotated refresh token stops working; using it again revokes its whole session. */
   BLACKLIST_AFTER_ROTATION: bool(false),
+  /**
+   * authstream's own: live JWT sessions an account keeps at once; a login past it revokes the oldest (as Auth0 caps
+   * refresh tokens per user), so a client that logs in at every start cannot grow an account without bound.
+   */
+  MAX_SESSIONS_PER_USER: int(100, 1, 10_000),
 
   // Brute force and floods (#10).
   /** Failed logins in a row that lock an account. */

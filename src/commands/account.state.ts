@@ -46,6 +46,9 @@ export interface Session {
   readonly userAgent?: string;
 }
 
+/** Whether a session's tokens are still good: not revoked, not expired (epoch ms). */
+export const isLiveSession = (session: Session, now: number): boolean => !session.revoked && Date.parse(session.expires) > now;
+
 export interface Security {
   /** Failed logins in a row since the last success (or lock lifted). */
   readonly failures: number;

@@ -1,7 +1,7 @@
 // Password rules: set with the verified current password; reset by a link, only for accounts that may get one.
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import { DomainError } from './decider.js';
-import type { Account, UserState } from './account.state.js';
+import { isLiveSession, type Account, type UserState } from './account.state.js';
 import {
   emailRequestDue,
   emailRequested,
@@ -57,7 +57,7 @@ const logoutEvents = (account: Account, logout: boolean, at: string): UserEvent[
 /** The account's live JWT sessions other than `keep`, each ended. */
 const otherSessionsRevoked = (account: Account, keep: string | null, now: Date): UserEvent[] =>
   Object.entries(account.security.sessions)
-    .filter(([id, session]) => id !== keep && !session.revoked && Date.parse(session.expires) > now.getTime())
+    .filter(([id, session]) => id !== keep && isLiveSession(session, now.getTime()))
     .map(([sessionId, session]) =>
       userEvent('SessionRevoked', {
         userId: account.id,

@@ -3,7 +3,7 @@
 // token per user; a JWT login starts a session (a refresh-token family) that refreshes, rotates and is revoked here.
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import { DomainError } from './decider.js';
-import { isAccount, type Account, type Security, type Session, type UserState } from './account.state.js';
+import { isAccount, isLiveSession, type Account, type Security, type UserState } from './account.state.js';
 import { requireAccount } from './shared.rules.js';
 import { onAccount, type Evolvers } from './evolvers.js';
 import { isEmailVerified } from './email-verification.rules.js';
@@ -40,6 +40,8 @@ export type TokenCommand =
       readonly newToken?: { readonly tokenId: string; readonly keyHash: string; readonly replaces?: string };
       /** A JWT login: the session it starts. */
       readonly session?: NewSession;
+      /** MAX_SESSIONS_PER_USER: live sessions the account keeps; a new one past it revokes the oldest. */
+      readonly maxSessions?: number;
       /** Stamp last_login (djoser's token login always; jwt/create with simplejwt's UPDATE_LAST_LOGIN). */
       readonly recordLastLogin: boolean;
       /** The password hashed again (argon2id) when the stored hash is an imported Django one. */
@@ -97,6 +99,7 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
   const token = command.newToken;
   const replacing = token?.replaces !== undefined && state.token?.keyHash === token.replaces;
   const session = command.session;
+  const evicted = session ? oldestSessionsOverLimit(state, command.maxSessions, now) : [];
   return [
     ...(command.rehash ? [userEvent('PasswordRehashed', { userId, passwordHash: command.rehash, at })] : []),
     ...(replacing ? [userEvent('AuthTokenDestroyed', { userId, at })] : []),
@@ -105,6 +108,7 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
       : []),
     ...(command.recordLastLogin ? [userEvent('UserLoggedIn', { userId, at })] : []),
     userEvent('LoginSucceeded', { userId, method, ...(session ? { sessionId: session.sessionId } : {}), at }),
+    ...evicted.map(([sessionId, { expires }]) => userEvent('SessionRevoked', { userId, sessionId, reason: 'limit', expires, at })),
     ...(session
       ? [
           userEvent('SessionStarted', {
@@ -119,6 +123,14 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
         ]
       : []),
   ];
+}
+
+/** The live sessions a new one pushes past the limit, oldest first (by start, then id: a stable choice). */
+function oldestSessionsOverLimit(account: Account, limit: number | undefined, now: Date) {
+  const live = Object.entries(account.security.sessions).filter(([, s]) => isLiveSession(s, now.getTime()));
+  if (limit === undefined || live.length < limit) return [];
+  const byAge = live.sort(([a, x], [b, y]) => x.created.localeCompare(y.created) || a.localeCompare(b));
+  return byAge.slice(0, live.length - limit + 1);
 }
 
 /** Whether a login decided the events of a refusal (the use case then answers as for a wrong password). */
@@ -136,7 +148,7 @@ export function logOut(command: Extract<TokenCommand, { type: 'LogOut' }>, state
 /** The session a refresh token names, if it can still be used: same epoch, not revoked, not expired. */
 function liveSession(account: Account, sessionId: string, epoch: number, now: Date) {
   const session = account.security.sessions[sessionId];
-  const live = session && !session.revoked && Date.parse(session.expires) > now.getTime() && epoch === account.security.sessionEpoch;
+  const live = session && isLiveSession(session, now.getTime()) && epoch === account.security.sessionEpoch;
   return live ? session : null;
 }
 
@@ -207,14 +219,15 @@ const withSecurity = (account: Account, change: Partial<Security>): Account => (
 });
 
 /**
- * Sessions past their expiry are forgotten as new ones come, so an account's state stays small. Each JWT login
- * folds this, so the sessions are rebuilt only when one has expired (the map is copied as it is otherwise).
+ * Sessions past their expiry or revoked are forgotten as new ones come, so an account's state holds at most
+ * MAX_SESSIONS_PER_USER and those ended since the last login (a session not in it is refused as a revoked one is;
+ * the read model keeps revocations until the tokens expire). Each JWT login folds this: the map is rebuilt only when
+ * something is to go.
  */
-function unexpired(sessions: Security['sessions'], at: string): Security['sessions'] {
+function liveSessions(sessions: Security['sessions'], at: string): Security['sessions'] {
   const now = Date.parse(at);
-  const live = (session: Session) => Date.parse(session.expires) > now;
-  if (Object.values(sessions).every(live)) return sessions;
-  return Object.fromEntries(Object.entries(sessions).filter(([, session]) => live(session)));
+  const live = Object.entries(sessions).filter(([, session]) => isLiveSession(session, now));
+  return live.length === Object.keys(sessions).length ? sessions : Object.fromEntries(live);
 }
 
 export const tokenEvolvers: Evolvers = {
@@ -231,7 +244,7 @@ export const tokenEvolvers: Evolvers = {
   SessionStarted: onAccount((account, { data }) =>
     withSecurity(account, {
       sessions: {
-        ...unexpired(account.security.sessions, data.at),
+        ...liveSessions(account.security.sessions, data.at),
         [data.sessionId]: {
           created: data.at,
           lastUsed: data.at,

@@ -8,7 +8,7 @@ import { unseal } from '../crypto/sealed.js';
 import type { UserDoc } from '../readmodel/port.js';
 import type { EventMetadata } from './command-handler.js';
 import { DomainError } from './decider.js';
-import { isAccount, type Account, type AuthToken, type UserState } from './account.state.js';
+import { isAccount, isLiveSession, type Account, type AuthToken, type UserState } from './account.state.js';
 import { emailKey, usernameKey } from './normalize.js';
 import { loginRefused, refreshRefused, refusedUnverified, type LoginMethod } from './tokens.rules.js';
 import type { UseCaseDeps } from './accounts.js';
@@ -88,7 +88,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
       lockout,
       ...(rehash ? { rehash } : {}),
       ...(options.drfToken ? { newToken: { ...newDrfToken(), ...unusable } } : {}),
-      ...(session ? { session } : {}),
+      ...(session ? { session, maxSessions: config.MAX_SESSIONS_PER_USER } : {}),
       recordLastLogin: options.recordLastLogin,
       ...(options.requireVerifiedEmail ? { requireVerifiedEmail: true } : {}),
       now,
@@ -236,7 +236,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
       const token: SessionView[] = state.token
         ? [{ id: DRF_TOKEN_SESSION, kind: 'token', created: state.token.created, lastUsed: null, expires: null, ip: null, userAgent: null }]
         : [];
-      const live = Object.entries(state.security.sessions).filter(([, s]) => !s.revoked && Date.parse(s.expires) > now);
+      const live = Object.entries(state.security.sessions).filter(([, s]) => isLiveSession(s, now));
       return [
         ...token,
         ...live.map(([id, s]) => ({
@@ -283,7 +283,7 @@ export function sessionStands(state: UserState, sid: string | undefined, epoch: 
   if (!isAccount(state) || epoch !== state.security.sessionEpoch) return false;
   if (sid === undefined) return true;
   const session = state.security.sessions[sid];
-  return session !== undefined && !session.revoked && Date.parse(session.expires) > now.getTime();
+  return session !== undefined && isLiveSession(session, now.getTime());
 }
 
 /** The key of the account's token: derived from its id, or unsealed (an imported token); null if it cannot be. */

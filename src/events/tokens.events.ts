@@ -38,8 +38,11 @@ export const tokenEvents = {
   SessionRevoked: eventType({
     userId,
     sessionId,
-    /** `password_set`: the password changed in another session (set_password keeps only the caller's). */
-    reason: z.enum(['logout', 'blacklist', 'reuse', 'user', 'password_set']),
+    /**
+     * `password_set`: the password changed in another session (set_password keeps only the caller's); `limit`: the
+     * account's oldest session, ended for a login past MAX_SESSIONS_PER_USER.
+     */
+    reason: z.enum(['logout', 'blacklist', 'reuse', 'user', 'password_set', 'limit']),
     /** When the session would have expired: until then its tokens must be refused. */
     expires: z.iso.datetime(),
     at,

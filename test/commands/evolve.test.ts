@@ -27,7 +27,7 @@ describe('evolve', () => {
     for (const type of userEventTypes) assert.doesNotThrow(() => evolve(initialState(), { type, data: {} } as never), type);
   });
 
-  it('forgets sessions past their expiry when a new one starts, and keeps the live ones as they are', () => {
+  it('forgets sessions past their expiry or revoked when a new one starts, and keeps the live ones as they are', () => {
     const started = (sessionId: string, startedAt: string, expires: string) =>
       userEvent('SessionStarted', { userId, sessionId, refreshJti: `r-${sessionId}`, expires, at: startedAt });
     const twoLive = fold([
@@ -46,5 +46,21 @@ describe('evolve', () => {
     const atExpiry = evolve(later, started('s4', '2026-01-02T06:00:00.000Z', '2026-01-03T06:00:00.000Z'));
     assert.ok('security' in atExpiry, 'an account');
     assert.deepEqual(Object.keys(atExpiry.security.sessions), ['s3', 's4']);
+    // A revoked session is kept (refused) until the next one starts, then forgotten: refused just the same.
+    const revoked = evolve(
+      atExpiry,
+      userEvent('SessionRevoked', {
+        userId,
+        sessionId: 's3',
+        reason: 'logout',
+        expires: '2026-01-03T03:00:00.000Z',
+        at: '2026-01-02T07:00:00.000Z',
+      }),
+    );
+    assert.ok('security' in revoked, 'an account');
+    assert.equal(revoked.security.sessions.s3?.revoked, true);
+    const next = evolve(revoked, started('s5', '2026-01-02T08:00:00.000Z', '2026-01-03T08:00:00.000Z'));
+    assert.ok('security' in next, 'an account');
+    assert.deepEqual(Object.keys(next.security.sessions), ['s4', 's5']);
   });
 });

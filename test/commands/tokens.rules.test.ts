@@ -54,6 +54,59 @@ describe('LogIn', () => {
   });
 });
 
+describe('LogIn: MAX_SESSIONS_PER_USER', () => {
+  const startedAt = (sessionId: string, when: string, expires = later(3_600)) =>
+    userEvent('SessionStarted', { userId, sessionId, refreshJti: `r-${sessionId}`, expires, at: when });
+  const jwtLogin = (sessionId: string) =>
+    ({
+      ...login,
+      method: 'jwt',
+      recordLastLogin: false,
+      maxSessions: 2,
+      session: { sessionId, refreshJti: `r-${sessionId}`, expires: new Date(later(86_400)) },
+    }) as const;
+  const started = (sessionId: string) => [
+    userEvent('LoginSucceeded', { userId, method: 'jwt', sessionId, at }),
+    userEvent('SessionStarted', { userId, sessionId, refreshJti: `r-${sessionId}`, expires: later(86_400), at }),
+  ];
+  const revokedForLimit = (sessionId: string, expires = later(3_600)) =>
+    userEvent('SessionRevoked', { userId, sessionId, reason: 'limit', expires, at });
+
+  it('under the limit a login only starts its session', () => {
+    given([registered(true), startedAt('a', earlier)])
+      .when(jwtLogin('n'))
+      .then(started('n'));
+  });
+  it('at the limit the oldest live session is revoked for the new one', () => {
+    // b started before a: age is the start, not the order of ids.
+    given([registered(true), startedAt('b', '2026-01-01T00:00:00.000Z'), startedAt('a', '2026-01-01T01:00:00.000Z')])
+      .when(jwtLogin('n'))
+      .then([started('n')[0]!, revokedForLimit('b'), started('n')[1]!]);
+  });
+  it('expired and revoked sessions do not count towards it', () => {
+    const expiredOne = startedAt('x', '2025-12-01T00:00:00.000Z', '2025-12-02T00:00:00.000Z');
+    const revoked = userEvent('SessionRevoked', { userId, sessionId: 'r', reason: 'logout', expires: later(3_600), at: earlier });
+    given([registered(true), expiredOne, startedAt('r', earlier), revoked, startedAt('a', earlier)])
+      .when(jwtLogin('n'))
+      .then(started('n'));
+  });
+  it('a limit lowered since revokes as many as it takes, oldest first', () => {
+    given([
+      registered(true),
+      startedAt('a', '2026-01-01T00:00:00.000Z'),
+      startedAt('b', '2026-01-01T00:00:00.000Z'),
+      startedAt('c', '2026-01-01T02:00:00.000Z'),
+    ])
+      .when(jwtLogin('n'))
+      .then([started('n')[0]!, revokedForLimit('a'), revokedForLimit('b'), started('n')[1]!]);
+  });
+  it('a token login starts no session and revokes none', () => {
+    given([registered(true), startedAt('a', earlier), startedAt('b', earlier)])
+      .when({ ...login, maxSessions: 1 })
+      .then([userEvent('UserLoggedIn', { userId, at }), succeeded]);
+  });
+});
+
 describe('LogIn: lockout', () => {
   it('the failure that reaches the threshold locks the account', () => {
     given([registered(true), ...failures(2)])

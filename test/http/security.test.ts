@@ -10,6 +10,7 @@ import {
   SITE,
   auth,
   bearer,
+  decodeJwt,
   jwtPair,
   linkParts,
   login,
@@ -226,6 +227,32 @@ describe('JWT lifecycle: revocation, rotation, blacklist, sessions', () => {
     await svc.call('POST', `/auth/users/${user.id}/reactivate/`, undefined, auth(bossToken));
     assert.equal((await me(pair.access)).status, 401);
     assert.equal((await refresh(pair.refresh)).status, 401);
+  });
+});
+
+describe('MAX_SESSIONS_PER_USER: a login past it revokes the oldest session', () => {
+  const svc = useService({ ...SITE, MAX_SESSIONS_PER_USER: '2' });
+  const me = (access: string) => svc.call('GET', '/auth/users/me/', undefined, bearer(access));
+
+  it("the third login ends the first one's refresh and access tokens; the two newest live on and are listed", async () => {
+    const user = await register(svc);
+    const first = await jwtPair(svc, user.username);
+    const second = await jwtPair(svc, user.username);
+    const third = await jwtPair(svc, user.username);
+    assert.equal((await me(first.access)).status, 401);
+    const refreshed = await svc.call('POST', '/auth/jwt/refresh/', { refresh: first.refresh });
+    assert.equal(refreshed.status, 401);
+    assert.equal(refreshed.body.detail, 'Token is blacklisted');
+    assert.equal((await svc.call('POST', '/auth/jwt/verify/', { token: first.access })).status, 401);
+    for (const live of [second, third]) {
+      assert.equal((await me(live.access)).status, 200);
+      assert.equal((await svc.call('POST', '/auth/jwt/refresh/', { refresh: live.refresh })).status, 200);
+    }
+    const list = await svc.call('GET', '/auth/users/me/sessions/', undefined, bearer(third.access));
+    assert.deepEqual(
+      list.body.map((s: { id: string }) => s.id).sort(),
+      [decodeJwt(second.access).payload.sid, decodeJwt(third.access).payload.sid].sort(),
+    );
   });
 });
 
