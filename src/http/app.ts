@@ -78,14 +78,15 @@ const onlyUnder =
 
 /**
  * Middlewares run one after the other as one layer of the app: express matches every layer's path against every
- * request, and these few run on all of them. (They call next() or answer; none uses next('route').)
+ * request, and cuts the prefix off for each layer that matches. (They call next() or answer; none uses
+ * next('route').) `next(null)` is no error, as for express: cors calls it so for an origin it does not allow.
  */
 function inSequence(...handlers: RequestHandler[]): RequestHandler {
   return (req, res, done) => {
     let i = 0;
     const next = (error?: unknown) => {
       const handler = handlers[i++];
-      if (error !== undefined || !handler) return done(error);
+      if ((error !== undefined && error !== null) || !handler) return done(error ?? undefined);
       try {
         handler(req, res, next);
       } catch (thrown) {
@@ -115,27 +116,32 @@ export function createApp(deps: AppDeps): express.Express {
     ),
   );
 
-  // Browser clients: CORS (preflights answered here, before authentication), no caching of /auth/ answers.
-  const corsHandler = browserClients(deps.config);
-  app.use('/auth', inSequence(...(corsHandler ? [corsHandler] : []), noStore));
   app.get('/.well-known/jwks.json', jwksDocument(deps.jwt));
 
   const authenticate = withUserInLog(
     authenticator({ readModel: deps.readModel, jwt: deps.jwt, headerTypes: deps.config.AUTH_HEADER_TYPES }),
   );
   const surfaces = restSurfaces(deps);
-  for (const { prefix, before } of surfaces) if (before?.length) app.use(prefix, ...before);
-  // The OpenAPI document of the surfaces, the AsyncAPI document and the docs page, before the surfaces' 404s.
-  app.use('/auth', onlyUnder(DOCS_PATHS, docsRouter({ config: deps.config, surfaces })));
-  for (const { prefix, endpoints } of surfaces)
+  // Under /auth/, before the djoser surface: CORS for browser clients (preflights answered here, before
+  // authentication), no caching of its answers, and the OpenAPI and AsyncAPI documents and the docs page (before the
+  // surface's 404s).
+  const corsHandler = browserClients(deps.config);
+  const underAuth = [...(corsHandler ? [corsHandler] : []), noStore, onlyUnder(DOCS_PATHS, docsRouter({ config: deps.config, surfaces }))];
+  // One layer a surface: express matches each layer's path against each request and cuts the prefix off for the
+  // layers that match, so what runs under a prefix runs in one of them.
+  for (const { prefix, before, endpoints } of surfaces)
     app.use(
       prefix,
-      surfaceRouter(endpoints, {
-        authenticate,
-        throttles: deps.throttles ?? noThrottles,
-        metadata: requestMetadata,
-        ...(deps.gate ? { gate: deps.gate } : {}),
-      }),
+      inSequence(
+        ...(prefix === '/auth' ? underAuth : []),
+        ...(before ?? []),
+        surfaceRouter(endpoints, {
+          authenticate,
+          throttles: deps.throttles ?? noThrottles,
+          metadata: requestMetadata,
+          ...(deps.gate ? { gate: deps.gate } : {}),
+        }),
+      ),
     );
 
   app.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));

@@ -77,6 +77,11 @@ describe('CORS with allowed origins and credentials', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('access-control-allow-origin'), null);
     assert.equal(res.headers.get('access-control-allow-credentials'), null);
+    // The token is not cached on the way, whoever asked (the CORS check once skipped what came after it here).
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const sameOrigin = await send(svc, 'POST', '/auth/token/login/', {}, { username: user.username, password: PASSWORD });
+    assert.equal(sameOrigin.status, 200);
+    assert.equal(sameOrigin.headers.get('cache-control'), 'no-store');
   });
 
   it('a cross-origin request with credentials: the origin echoed (never *), credentials allowed, Retry-After exposed', async () => {
