@@ -141,7 +141,12 @@ export function createLogger(level: Level = 'info', optionsOrWrite: LoggerOption
  * (a crash included, a SIGKILL excepted).
  */
 function bufferedStdout(): DestinationStream {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  // Buffers, not text: sonic-boom appends each line of text to the last one and measures the result in bytes, which
+  // flattens the whole pending text at every line (3 KB of garbage a request at 4 KB batches); a line as a Buffer is
+  // pushed to a list, joined once per write. pino gets the stream itself, so that it still flushes it at exit.
+  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096, contentMode: 'buffer' });
+  const writeBuffer = stream.write.bind(stream) as unknown as (data: Buffer) => boolean;
+  stream.write = (line: string | Buffer) => writeBuffer(typeof line === 'string' ? Buffer.from(line) : line);
   setInterval(() => {
     try {
       stream.flush();
