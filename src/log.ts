@@ -75,21 +75,25 @@ function isSecretName(name: string): boolean {
   return secret;
 }
 
-/** A copy of `value` with secret fields masked and every string scrubbed (depth- and cycle-bounded). */
-export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+/**
+ * A copy of `value` with secret fields masked and every string scrubbed (depth- and cycle-bounded). A cycle leads
+ * back to an object on the way down, so those few are what is checked (every log line is redacted: a WeakSet a line
+ * was garbage of its own).
+ */
+export function redact(value: unknown, depth = 0, ancestors: readonly object[] = []): unknown {
   if (typeof value === 'string') return redactText(value);
   if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? String(value) : value;
-  if (seen.has(value) || depth > 8) return '[…]';
-  seen.add(value);
+  if (depth > 8 || ancestors.includes(value)) return '[…]';
+  const path = [...ancestors, value];
   if (value instanceof Error) {
     return { type: value.name, message: redactText(value.message), ...(value.stack ? { stack: redactText(value.stack) } : {}) };
   }
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1, seen));
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1, path));
   if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value))
-    out[k] = isSecretName(k) && v !== undefined && v !== null ? REDACTED : redact(v, depth + 1, seen);
+    out[k] = isSecretName(k) && v !== undefined && v !== null ? REDACTED : redact(v, depth + 1, path);
   return out;
 }
 

@@ -80,6 +80,23 @@ describe('log records', () => {
     assert.deepEqual(masked.headers, { authorization: REDACTED, cookie: REDACTED, 'x-csrftoken': REDACTED });
   });
 
+  it('cut cycles short, deep nesting too, and print an object shared by two fields twice', () => {
+    const shared = { name: 'alice', token: TOKEN_KEY };
+    const looped: Record<string, unknown> = { id: 1, shared, again: shared };
+    looped.self = looped;
+    let deep: Record<string, unknown> = { bottom: true };
+    for (let i = 0; i < 12; i++) deep = { down: deep };
+    assert.deepEqual(redact(looped), {
+      id: 1,
+      shared: { name: 'alice', token: REDACTED },
+      again: { name: 'alice', token: REDACTED },
+      self: '[…]',
+    });
+    let level = redact(deep) as Record<string, unknown>;
+    for (let i = 0; i < 9; i++) level = level.down as Record<string, unknown>;
+    assert.equal(level, '[…]');
+  });
+
   it('cut link material, URL passwords, JWTs and credentials out of every string, the message included', () => {
     assert.equal(redactText(`see ${LINK} now`), `see https://app.example.com/${REDACTED} now`);
     assert.equal(redactText('http://localhost:8000/#/password/reset/confirm/MQ/abc'), `http://localhost:8000/${REDACTED}`);
