@@ -19,6 +19,7 @@ import type { Surface } from './openapi/document.js';
 import type { Reply } from './endpoint.js';
 import { accessLog, requestId, withUserInLog } from './access-log.js';
 import { observabilityRouter } from '../observability/routes.js';
+import { withSurfaceLanes } from './surface-lanes.js';
 import type { Readiness } from '../observability/health.js';
 
 export interface AppDeps {
@@ -105,16 +106,15 @@ export function createApp(deps: AppDeps): express.Express {
   // DRF's NUM_PROXIES: the client's IP is the one that many hops back in X-Forwarded-For (none: the socket's).
   app.set('trust proxy', deps.config.NUM_PROXIES);
   app.disable('x-powered-by');
-  app.use(
-    inSequence(
-      securityHeaders(),
-      accessLog(deps.log),
-      onlyUnder(
-        OBSERVABILITY_PATHS,
-        observabilityRouter({ health: deps.health, ready: deps.ready, metricsToken: deps.config.METRICS_TOKEN }),
-      ),
+  const common = inSequence(
+    securityHeaders(),
+    accessLog(deps.log),
+    onlyUnder(
+      OBSERVABILITY_PATHS,
+      observabilityRouter({ health: deps.health, ready: deps.ready, metricsToken: deps.config.METRICS_TOKEN }),
     ),
   );
+  app.use(common);
 
   app.get('/.well-known/jwks.json', jwksDocument(deps.jwt));
 
@@ -129,22 +129,25 @@ export function createApp(deps: AppDeps): express.Express {
   const underAuth = [...(corsHandler ? [corsHandler] : []), noStore, onlyUnder(DOCS_PATHS, docsRouter({ config: deps.config, surfaces }))];
   // One layer a surface: express matches each layer's path against each request and cuts the prefix off for the
   // layers that match, so what runs under a prefix runs in one of them.
-  for (const { prefix, before, endpoints } of surfaces)
-    app.use(
-      prefix,
-      inSequence(
-        ...(prefix === '/auth' ? underAuth : []),
-        ...(before ?? []),
-        surfaceRouter(endpoints, {
-          authenticate,
-          throttles: deps.throttles ?? noThrottles,
-          metadata: requestMetadata,
-          ...(deps.gate ? { gate: deps.gate } : {}),
-        }),
-      ),
-    );
+  const lanes = surfaces.map(({ prefix, before, endpoints }) => ({
+    prefix,
+    handler: inSequence(
+      ...(prefix === '/auth' ? underAuth : []),
+      ...(before ?? []),
+      surfaceRouter(endpoints, {
+        authenticate,
+        throttles: deps.throttles ?? noThrottles,
+        metadata: requestMetadata,
+        ...(deps.gate ? { gate: deps.gate } : {}),
+      }),
+    ),
+  }));
+  for (const { prefix, handler } of lanes) app.use(prefix, handler);
 
-  app.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
-  app.use(errorHandler(deps.log));
-  return app;
+  const notFound: RequestHandler = (_req, res) => void res.status(404).json({ detail: 'Not found.' });
+  const onError = errorHandler(deps.log);
+  app.use(notFound);
+  app.use(onError);
+  // The same handlers, for requests under a surface's prefix without the app router (surface-lanes.ts).
+  return withSurfaceLanes(app, { common, lanes, notFound, onError });
 }
