@@ -67,6 +67,8 @@ export function withSurfaceLanes(app: Express, { common, lanes, notFound, onErro
         if (error !== undefined && error !== null) return fail(error);
         req.baseUrl = lane.prefix;
         req.url = url.slice(lane.prefix.length);
+        // As the router leaves it for the layer it runs (res.sendFile and res.format without a callback call it).
+        req.next = leave;
         try {
           lane.handler(req, res, leave);
         } catch (thrown) {
