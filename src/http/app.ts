@@ -116,7 +116,8 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.use(common);
 
-  app.get('/.well-known/jwks.json', jwksDocument(deps.jwt));
+  const jwksPath = '/.well-known/jwks.json';
+  app.get(jwksPath, jwksDocument(deps.jwt));
 
   const authenticate = withUserInLog(
     authenticator({ readModel: deps.readModel, jwt: deps.jwt, headerTypes: deps.config.AUTH_HEADER_TYPES }),
@@ -149,5 +150,5 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(notFound);
   app.use(onError);
   // The same handlers, for requests under a surface's prefix without the app router (surface-lanes.ts).
-  return withSurfaceLanes(app, { common, lanes, notFound, onError });
+  return withSurfaceLanes(app, { common, routedFirst: [jwksPath], lanes, notFound, onError });
 }

@@ -2,8 +2,9 @@
 // handler, with what express's app router would have done on the way: its request and response prototypes, the
 // app-wide middleware first, the prefix cut off into req.baseUrl, and the 404 and error handlers after. The app
 // router matched each of its layers against each request, cut and restored the URL at each matching mount and made a
-// final handler per request: about a tenth of the CPU of a `GET users/me/`. Any other request (health, metrics, the
-// JWKS document, a bare prefix without its slash) goes through the app router as before, over the same handlers.
+// final handler per request: about a tenth of the CPU of a `GET users/me/`. Any other request (health, metrics, a
+// path routed ahead of the surfaces such as the JWKS document, a bare prefix without its slash) goes through the app
+// router as before, over the same handlers.
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -17,30 +18,33 @@ export interface SurfaceLane {
 export interface SurfaceLanes {
   /** The app-wide middleware, mounted at `/` ahead of everything (security headers, access log, …). */
   readonly common: RequestHandler;
+  /** Paths the app routes between the common middleware and the surfaces: a surface's prefix must not shadow them. */
+  readonly routedFirst: readonly string[];
   readonly lanes: readonly SurfaceLane[];
   /** The app's last middleware and its error handler. */
   readonly notFound: RequestHandler;
   readonly onError: ErrorRequestHandler;
 }
 
-/** The JWKS route is mounted before the surfaces: a surface mounted over /.well-known must not shadow it. */
-const BEFORE_SURFACES = '/.well-known/';
-
-function laneOf(url: string, lanes: readonly SurfaceLane[]): SurfaceLane | undefined {
-  if (url.startsWith(BEFORE_SURFACES)) return undefined;
+function laneOf(url: string, { routedFirst, lanes }: SurfaceLanes): SurfaceLane | undefined {
+  if (routedFirst.some((path) => url.startsWith(path))) return undefined;
   for (const lane of lanes) if (url.startsWith(lane.prefix) && url[lane.prefix.length] === '/') return lane;
   return undefined;
 }
 
+/** What the router takes for an error: `route` and `router` are not (none of the surfaces' middleware uses them). */
+const isError = (value: unknown) => value !== undefined && value !== null && value !== 'route' && value !== 'router';
+
 type Handle = (req: IncomingMessage, res: ServerResponse, callback?: (error?: unknown) => void) => void;
 
 /** Makes `app` serve its surfaces' requests by prefix (see above); the app router serves the others. */
-export function withSurfaceLanes(app: Express, { common, lanes, notFound, onError }: SurfaceLanes): Express {
+export function withSurfaceLanes(app: Express, surfaces: SurfaceLanes): Express {
+  const { common, notFound, onError } = surfaces;
   const express = app as unknown as { handle: Handle; request: object; response: object };
   const viaRouter = express.handle.bind(app);
   express.handle = (incoming, outgoing, callback) => {
     // A callback means the app is mounted inside another one: that one's router has its say.
-    const lane = callback ? undefined : laneOf(incoming.url ?? '', lanes);
+    const lane = callback ? undefined : laneOf(incoming.url ?? '', surfaces);
     if (!lane) return viaRouter(incoming, outgoing, callback);
     const req = incoming as Request;
     const res = outgoing as Response;
@@ -58,13 +62,12 @@ export function withSurfaceLanes(app: Express, { common, lanes, notFound, onErro
     const leave = (error?: unknown) => {
       req.baseUrl = '';
       req.url = url;
-      // `route` and `router` are no errors (none of the surfaces' middleware uses them).
-      if (error !== undefined && error !== null && error !== 'route' && error !== 'router') return fail(error);
+      if (isError(error)) return fail(error);
       notFound(req, res, fail);
     };
     try {
       common(req, res, (error?: unknown) => {
-        if (error !== undefined && error !== null) return fail(error);
+        if (isError(error)) return fail(error);
         req.baseUrl = lane.prefix;
         req.url = url.slice(lane.prefix.length);
         // As the router leaves it for the layer it runs (res.sendFile and res.format without a callback call it).
