@@ -87,7 +87,7 @@ async function memoryTarget(config: Config, store: EventStore): Promise<RebuildT
         source: 'rebuild',
       });
       return (
-        `wrote ${file} (${state.users.length} users, ${state.tokens.length} tokens, up to position ${String(at.commit)}, ` +
+        `wrote ${file} (${written.users} users, ${written.tokens} tokens, up to position ${String(at.commit)}, ` +
         `${(written.bytes / 2 ** 20).toFixed(1)} MiB); the service loads it at its next start, instead of its own snapshot`
       );
     },

@@ -159,7 +159,7 @@ export async function openReadModelSnapshots(settings: SnapshotSettings): Promis
       log.warn(`read model: no snapshot written: the log has no event at the model's checkpoint ${String(at.commit)}`);
       return;
     }
-    const { bytes, milliseconds } = await writeReadModelSnapshot(mainFile, state, {
+    const { bytes, milliseconds, users, tokens } = await writeReadModelSnapshot(mainFile, state, {
       fingerprint: await projectionFingerprint(),
       logId,
       eventId,
@@ -171,8 +171,8 @@ export async function openReadModelSnapshots(settings: SnapshotSettings): Promis
     log[level](`read model: snapshot written in ${milliseconds.toFixed(0)} ms`, {
       file: mainFile,
       position: String(at.commit),
-      users: state.users.length,
-      tokens: state.tokens.length,
+      users,
+      tokens,
       bytes,
     });
   }

@@ -1,11 +1,24 @@
-// The embedded read model: plain maps, filled at start from its snapshot (src/readmodel/snapshot.ts) and the log's
-// tail after it, or from the whole log, by the projections.
+// The embedded read model: plain maps, filled by the projections from the whole log, or from the log's tail after
+// the snapshot a start loaded (src/readmodel/snapshot.ts). A loaded snapshot is not copied into the maps: it stays
+// as read (memory-base.ts), and the maps shadow it for every account written since, so a lookup asks the maps first
+// and the base only for an id they do not hold. An index hit in the base counts only for an account the maps do not
+// hold: one they hold is indexed by the maps, under its keys as they are now.
 // It mirrors the MongoDB adapter exactly (tombstones, guards, uniqueness), so both pass the same contract:
 // usernames and token hashes are unique; emails are not (the write side enforces EMAIL_UNIQUE).
 // A stored document is never changed in place (every write stores a new one), so capture() can hand out the stored
 // objects themselves: a snapshot taken between two writes stays that state however long it takes to write out.
 import { comparePositions, type Position } from '../store/port.js';
 import { ReadModelConflictError } from './errors.js';
+import type { MemoryBase } from './memory-base.js';
+import {
+  isTombstone,
+  type StoredToken,
+  type StoredUser,
+  type TokenSlot,
+  type TokenTombstone,
+  type UserSlot,
+  type UserTombstone,
+} from './memory-slots.js';
 import {
   compareUsers,
   integerIdOf,
@@ -16,39 +29,17 @@ import {
   type UserPatch,
 } from './port.js';
 
-/**
- * A user as the model stores it: its dates as epoch milliseconds (NaN for an invalid date), made Dates again when
- * read. A Date is an object of its own: three per account (two here, one per token) were a fifth of the model's
- * memory and much of the work of loading its snapshot, and reads copy every document anyway.
- */
-export type StoredUser = Omit<UserDoc, 'dateJoined' | 'lastLogin'> & { readonly dateJoined: number; readonly lastLogin: number | null };
-export type StoredToken = Omit<AuthTokenDoc, 'created'> & { readonly created: number };
+export { isTombstone, type StoredToken, type StoredUser, type TokenSlot, type TokenTombstone, type UserSlot, type UserTombstone };
 
-/**
- * What the model holds under a user id: the document itself, or its tombstone, whose revision outlives the document
- * so replays cannot resurrect it. Not a wrapper around the document: that was an object per user and per token.
- */
-export interface UserTombstone {
-  readonly id: string;
-  readonly revision: number;
-  readonly deleted: true;
-}
-export interface TokenTombstone {
-  readonly userId: string;
-  readonly revision: number;
-  readonly deleted: true;
-}
-export type UserSlot = StoredUser | UserTombstone;
-export type TokenSlot = StoredToken | TokenTombstone;
-
-/** Whether a slot is a tombstone (a live document never has a `deleted` field). */
-export const isTombstone = (slot: UserSlot | TokenSlot): slot is UserTombstone | TokenTombstone => 'deleted' in slot;
 /** The document in a slot; null for a tombstone or no slot. */
 const liveUserOf = (slot: UserSlot | undefined): StoredUser | null => (slot === undefined || isTombstone(slot) ? null : slot);
 const liveTokenOf = (slot: TokenSlot | undefined): StoredToken | null => (slot === undefined || isTombstone(slot) ? null : slot);
 
 /** Everything the model holds; its indexes are functions of it (rebuilt by restore()). */
 export interface MemoryState {
+  /** The loaded snapshot the maps shadow, or null. */
+  readonly base: MemoryBase | null;
+  /** The slots of the maps: every account written since the base was loaded (all of them, without a base). */
   readonly users: readonly UserSlot[];
   readonly tokens: readonly TokenSlot[];
   readonly checkpoints: readonly (readonly [string, Position])[];
@@ -102,7 +93,57 @@ function tokenOut(t: StoredToken): AuthTokenDoc {
 export const isMemoryReadModel = (model: ReadModel): model is MemoryReadModel =>
   typeof (model as Partial<MemoryReadModel>).capture === 'function' && typeof (model as Partial<MemoryReadModel>).restore === 'function';
 
+/** The base's rows that the maps' slots do not shadow, then the maps' slots. */
+function* unshadowed<S>(
+  rows: number,
+  idAt: (row: number) => string,
+  slotAt: (row: number) => S,
+  slots: readonly S[],
+  idOf: (s: S) => string,
+) {
+  const shadowed = new Set(slots.map(idOf));
+  for (let row = 0; row < rows; row++) if (!shadowed.has(idAt(row))) yield slotAt(row);
+  yield* slots;
+}
+
+/** Every user slot of a state: the base's that the maps do not shadow, then the maps'. */
+export function userSlotsOf({ base, users }: MemoryState): Iterable<UserSlot> {
+  return base
+    ? unshadowed(
+        base.users,
+        (r) => base.userIdAt(r),
+        (r) => base.userAt(r),
+        users,
+        (u) => u.id,
+      )
+    : users;
+}
+
+/** Every token slot of a state, the same way. */
+export function tokenSlotsOf({ base, tokens }: MemoryState): Iterable<TokenSlot> {
+  return base
+    ? unshadowed(
+        base.tokens,
+        (r) => base.tokenUserIdAt(r),
+        (r) => base.tokenAt(r),
+        tokens,
+        (t) => t.userId,
+      )
+    : tokens;
+}
+
+/** How many user and token slots a state holds (a slot of the base that the maps shadow counts once). */
+export function slotCounts(state: MemoryState): { users: number; tokens: number } {
+  const { base, users, tokens } = state;
+  if (!base) return { users: users.length, tokens: tokens.length };
+  return {
+    users: base.users + users.filter((u) => base.userRow(u.id) < 0).length,
+    tokens: base.tokens + tokens.filter((t) => base.tokenRowOfUser(t.userId) < 0).length,
+  };
+}
+
 export function createMemoryReadModel(): MemoryReadModel {
+  let base: MemoryBase | null = null;
   const users = new Map<string, UserSlot>();
   const byUsername = new Map<string, string>(); // usernameKey -> id
   // emailKey -> its user's id, or the ids of several ('' is never indexed): one email is nearly always one user, and a
@@ -115,8 +156,41 @@ export function createMemoryReadModel(): MemoryReadModel {
   let maxId = 0;
   const sawId = (id: string) => (maxId = Math.max(maxId, integerIdOf(id) ?? 0));
 
+  /** The user's slot: the maps' if they hold one, else the base's. */
+  function userSlot(id: string): UserSlot | undefined {
+    const slot = users.get(id);
+    if (slot !== undefined || base === null) return slot;
+    const row = base.userRow(id);
+    return row < 0 ? undefined : base.userAt(row);
+  }
+  function tokenSlot(userId: string): TokenSlot | undefined {
+    const slot = tokens.get(userId);
+    if (slot !== undefined || base === null) return slot;
+    const row = base.tokenRowOfUser(userId);
+    return row < 0 ? undefined : base.tokenAt(row);
+  }
+
+  /** The id of the live user holding a username key, in the maps or else in the base, if any. */
+  function usernameHolder(key: string): string | undefined {
+    const id = byUsername.get(key);
+    if (id !== undefined || base === null) return id;
+    const row = base.usernameRow(key);
+    if (row < 0) return undefined;
+    const baseId = base.userIdAt(row);
+    return users.has(baseId) ? undefined : baseId;
+  }
+  /** The user id of the live token of a hash, the same way. */
+  function hashHolder(keyHash: string): string | undefined {
+    const userId = byHash.get(keyHash);
+    if (userId !== undefined || base === null) return userId;
+    const row = base.tokenRowOfHash(keyHash);
+    if (row < 0) return undefined;
+    const baseUserId = base.tokenUserIdAt(row);
+    return tokens.has(baseUserId) ? undefined : baseUserId;
+  }
+
   function assertUsernameFree(user: StoredUser): void {
-    const holder = user.usernameKey === '' ? undefined : byUsername.get(user.usernameKey);
+    const holder = user.usernameKey === '' ? undefined : usernameHolder(user.usernameKey);
     if (holder !== undefined && holder !== user.id) {
       throw new ReadModelConflictError(`usernameKey of user ${user.id} already belongs to user ${holder}`);
     }
@@ -132,6 +206,7 @@ export function createMemoryReadModel(): MemoryReadModel {
     else ids.add(user.id);
   }
 
+  // A user the maps did not hold (from the base) is in none of their indexes: this finds nothing to remove.
   function unindex(user: StoredUser): void {
     if (byUsername.get(user.usernameKey) === user.id) byUsername.delete(user.usernameKey);
     const ids = byEmail.get(user.emailKey);
@@ -142,19 +217,15 @@ export function createMemoryReadModel(): MemoryReadModel {
     }
   }
 
-  function liveUser(id: string): StoredUser | null {
-    return liveUserOf(users.get(id));
-  }
-
   /** Replaces the user's token slot (a token or a tombstone) where its revision is lower. */
   function putToken(userId: string, revision: number, token: StoredToken | null): boolean {
     if (token) {
-      const holder = byHash.get(token.keyHash);
+      const holder = hashHolder(token.keyHash);
       if (holder !== undefined && holder !== userId) {
         throw new ReadModelConflictError(`token hash of user ${userId} already belongs to user ${holder}`);
       }
     }
-    const slot = tokens.get(userId);
+    const slot = tokenSlot(userId);
     if (slot && slot.revision >= revision) return false;
     const current = liveTokenOf(slot);
     if (current) byHash.delete(current.keyHash);
@@ -163,41 +234,60 @@ export function createMemoryReadModel(): MemoryReadModel {
     return true;
   }
 
+  /** Every live user, the base's that the maps do not shadow included. */
+  function* liveUsers(): Generator<StoredUser> {
+    for (const slot of users.values()) if (!isTombstone(slot)) yield slot;
+    if (!base) return;
+    for (let row = 0; row < base.users; row++) {
+      if (base.isLiveUserAt(row) && !users.has(base.userIdAt(row))) yield base.userAt(row) as StoredUser;
+    }
+  }
+
   const sorted = <T>(entries: Iterable<[string, T]>): [string, T][] => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
   return {
     async findUserById(id) {
-      const user = liveUser(id);
+      const user = liveUserOf(userSlot(id));
       return user && userOut(user);
     },
     async findUserByUsername(usernameKey) {
-      const id = byUsername.get(usernameKey);
-      const user = id === undefined ? null : liveUser(id);
+      const id = usernameHolder(usernameKey);
+      const user = id === undefined ? null : liveUserOf(userSlot(id));
       return user && userOut(user);
     },
     async findUsersByEmail(emailKey) {
       const found = byEmail.get(emailKey);
-      const ids = found === undefined ? [] : typeof found === 'string' ? [found] : [...found].sort();
+      const ids = found === undefined ? [] : typeof found === 'string' ? [found] : [...found];
+      if (base && emailKey !== '') {
+        for (const row of base.emailRows(emailKey)) {
+          const id = base.userIdAt(row);
+          if (!users.has(id)) ids.push(id);
+        }
+      }
       return ids
-        .map((id) => liveUser(id))
+        .sort()
+        .map((id) => liveUserOf(userSlot(id)))
         .filter((u): u is StoredUser => u !== null)
         .map(userOut);
     },
     async findToken(keyHash) {
-      const userId = byHash.get(keyHash);
-      const token = userId === undefined ? null : liveTokenOf(tokens.get(userId));
+      const userId = hashHolder(keyHash);
+      const token = userId === undefined ? null : liveTokenOf(tokenSlot(userId));
       return token && tokenOut(token);
     },
     async listUsers({ offset, limit }) {
-      const found = [...users.values()].filter((slot): slot is StoredUser => !isTombstone(slot));
-      return found
+      return [...liveUsers()]
         .sort(compareUsers)
         .slice(offset, offset + limit)
         .map(userOut);
     },
     async countUsers() {
-      let n = 0;
-      for (const slot of users.values()) if (!isTombstone(slot)) n++;
+      let n = base?.liveUsers ?? 0;
+      for (const [id, slot] of users) {
+        if (!isTombstone(slot)) n++;
+        const row = base ? base.userRow(id) : -1;
+        if (row >= 0 && base!.isLiveUserAt(row)) n--;
+      }
       return n;
     },
     async maxIntegerId() {
@@ -205,7 +295,7 @@ export function createMemoryReadModel(): MemoryReadModel {
     },
 
     async insertUser(doc) {
-      if (users.has(doc.id)) return false; // the user, or their tombstone
+      if (userSlot(doc.id) !== undefined) return false; // the user, or their tombstone
       const user = userIn(doc);
       assertUsernameFree(user);
       users.set(user.id, user);
@@ -214,7 +304,8 @@ export function createMemoryReadModel(): MemoryReadModel {
       return true;
     },
     async updateUser(id, revision, patch: UserPatch) {
-      const current = liveUser(id);
+      const fromMaps = users.has(id);
+      const current = liveUserOf(userSlot(id));
       if (!current || current.revision >= revision) return false;
       // The stored document is never changed: the next one shares its unchanged fields, and copies what the patch
       // brings that is mutable (a replay applies a few updates per account: this is its hot path).
@@ -226,20 +317,21 @@ export function createMemoryReadModel(): MemoryReadModel {
       next.usernameKey = sameString(next.usernameKey as string, next.username as string);
       next.emailKey = sameString(next.emailKey as string, next.email as string);
       const doc = next as unknown as StoredUser;
-      // The indexes change only with the keys.
+      // The indexes change only with the keys, or when the user comes from the base into the maps (whose indexes
+      // must hold it from now on: the base's index no longer counts for it).
       const rekeyed = doc.usernameKey !== current.usernameKey || doc.emailKey !== current.emailKey;
       if (rekeyed) {
         assertUsernameFree(doc);
         unindex(current);
       }
       users.set(id, doc);
-      if (rekeyed) index(doc);
+      if (rekeyed || !fromMaps) index(doc);
       return true;
     },
     async deleteUser(id, revision) {
       // Same steps as the MongoDB adapter: the user, then the token of any user that is now deleted. Keying the token
       // step on the tombstone (not on this call's change) lets a redelivery finish a delete interrupted in between.
-      const slot = users.get(id);
+      const slot = userSlot(id);
       const userChanged = !slot || slot.revision < revision;
       if (userChanged) {
         const current = liveUserOf(slot);
@@ -247,7 +339,7 @@ export function createMemoryReadModel(): MemoryReadModel {
         users.set(id, { id, revision, deleted: true });
         sawId(id);
       }
-      const after = users.get(id);
+      const after = userSlot(id);
       const deleted = after !== undefined && isTombstone(after);
       const tokenChanged = deleted && putToken(id, revision, null);
       return userChanged || tokenChanged;
@@ -270,12 +362,14 @@ export function createMemoryReadModel(): MemoryReadModel {
 
     async clear() {
       for (const map of [users, byUsername, byEmail, tokens, byHash, checkpoints]) map.clear();
+      base = null;
       maxId = 0;
     },
     async close() {},
 
     capture() {
       return {
+        base,
         users: [...users.values()],
         tokens: [...tokens.values()],
         checkpoints: [...checkpoints].map(([name, p]) => [name, { commit: p.commit, prepare: p.prepare }] as const),
@@ -284,6 +378,7 @@ export function createMemoryReadModel(): MemoryReadModel {
     },
     restore(state) {
       for (const map of [users, byUsername, byEmail, tokens, byHash, checkpoints]) map.clear();
+      base = state.base;
       for (const slot of state.users) {
         users.set(slot.id, slot);
         if (!isTombstone(slot)) index(slot);
@@ -296,10 +391,29 @@ export function createMemoryReadModel(): MemoryReadModel {
       maxId = state.maxIntegerId;
     },
     indexes() {
+      // What the lookups see: the maps' indexes, and the base's entries for the accounts the maps do not hold.
+      const usernames: [string, string][] = [...byUsername];
+      const emails = new Map<string, string[]>([...byEmail].map(([key, ids]) => [key, typeof ids === 'string' ? [ids] : [...ids]]));
+      const hashes: [string, string][] = [...byHash];
+      if (base) {
+        for (let row = 0; row < base.users; row++) {
+          const slot = base.userAt(row);
+          if (isTombstone(slot) || users.has(slot.id)) continue;
+          if (slot.usernameKey !== '' && base.usernameRow(slot.usernameKey) === row) usernames.push([slot.usernameKey, slot.id]);
+          if (slot.emailKey !== '' && base.emailRows(slot.emailKey).includes(row)) {
+            emails.set(slot.emailKey, [...(emails.get(slot.emailKey) ?? []), slot.id]);
+          }
+        }
+        for (let row = 0; row < base.tokens; row++) {
+          const slot = base.tokenAt(row);
+          if (!isTombstone(slot) && !tokens.has(slot.userId) && base.tokenRowOfHash(slot.keyHash) === row)
+            hashes.push([slot.keyHash, slot.userId]);
+        }
+      }
       return {
-        byUsername: sorted(byUsername),
-        byEmail: sorted([...byEmail].map(([key, ids]) => [key, typeof ids === 'string' ? [ids] : [...ids].sort()] as [string, string[]])),
-        byHash: sorted(byHash),
+        byUsername: sorted(usernames),
+        byEmail: sorted([...emails].map(([key, ids]) => [key, ids.sort()] as [string, string[]])),
+        byHash: sorted(hashes),
       };
     },
   };

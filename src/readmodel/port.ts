@@ -115,9 +115,16 @@ export interface UserOrderKey {
   readonly dateJoined: Date | number;
 }
 
+/** An invalid date joined sorts before every valid one: a total order, whatever order the users come in. */
+const joinedAt = (u: UserOrderKey): number => {
+  const t = Number(u.dateJoined);
+  return Number.isNaN(t) ? -Infinity : t;
+};
+
 /** users/ order: integer ids numerically first, then the rest by date joined, then id. */
 export function compareUsers(a: UserOrderKey, b: UserOrderKey): number {
   const [x, y] = [integerIdOf(a.id), integerIdOf(b.id)];
   if (x !== null || y !== null) return x === null ? 1 : y === null ? -1 : x - y;
-  return Number(a.dateJoined) - Number(b.dateJoined) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const [s, t] = [joinedAt(a), joinedAt(b)];
+  return s < t ? -1 : s > t ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

@@ -3,13 +3,14 @@
 // The indexes (username, email, token hash) are functions of the documents and are rebuilt as they load.
 //
 //   [magic FF 'A' 'S' 'R' 'M' CR LF 1A][u32 BE meta length][meta JSON]
-//   ([u8 kind: 1 users, 2 tokens][u32 BE length][JSON array of up to CHUNK tuples])*
+//   ([u8 kind: 1 users, 2 tokens][u32 BE length][CHUNK_ROWS users or tokens by column, the last chunk of a kind
+//     fewer: snapshot-columns.ts])*
 //   [u32 BE CRC-32 of every byte before]
 //
-// A user is [id, revision] (a tombstone) or [id, revision, username, usernameKey | 0, email, emailKey | 0,
-// firstName, lastName, profile | 0, flags, sessionEpoch, revokedSessions | 0, dateJoined ms, lastLogin ms | null]
-// (0: the same as the field before, or empty; flags: 1 active, 2 staff, 4 superuser); a token is [userId, revision]
-// or [userId, revision, keyHash, created ms]. Arrays of tuples parse fast (no keys) and stay compact.
+// A loaded snapshot is read in place (memory-base.ts): no document is made of it until one is asked for. Format 1
+// held each chunk as JSON tuples made into objects at load (half a second per 100k accounts, four seconds per
+// million); a snapshot in it is refused by its format (one full replay after the upgrade), not read by a second
+// decoder kept for one start.
 //
 // The meta says what the snapshot is of: the log (the embedded log's id), the event at the read model's checkpoint
 // (position and id, so a snapshot of another log or past this log's end is refused), and the projections' code
@@ -22,7 +23,18 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { PRIVATE_FILE_MODE } from '../data-dir.js';
 import type { Position } from '../store/port.js';
-import { isTombstone, type MemoryState, type StoredUser, type TokenSlot, type UserSlot } from './memory.js';
+import { slotCounts, tokenSlotsOf, userSlotsOf, type MemoryState } from './memory.js';
+import { MemoryBase } from './memory-base.js';
+import {
+  CHUNK_ROWS,
+  ColumnsDamaged,
+  encodeTokens,
+  encodeUsers,
+  readTokenChunk,
+  readUserChunk,
+  type TokenChunk,
+  type UserChunk,
+} from './snapshot-columns.js';
 
 /** What the service writes, at intervals and at close. */
 export const READ_MODEL_SNAPSHOT_FILE = 'read-model.snapshot';
@@ -30,9 +42,7 @@ export const READ_MODEL_SNAPSHOT_FILE = 'read-model.snapshot';
 export const REBUILT_SNAPSHOT_FILE = 'read-model.rebuilt.snapshot';
 
 const MAGIC = Buffer.from([0xff, 0x41, 0x53, 0x52, 0x4d, 0x0d, 0x0a, 0x1a]);
-const FORMAT = 1;
-/** Tuples per chunk: ~1 MB of JSON, a few ms to encode, so a write yields to requests between chunks. */
-const CHUNK = 4096;
+const FORMAT = 2;
 const USERS = 1;
 const TOKENS = 2;
 
@@ -72,83 +82,6 @@ export const positionOf = (meta: Pick<SnapshotMeta, 'position'>): Position => ({
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Encoding
-
-// Dates are stored as epoch milliseconds, NaN (an invalid date) as 'invalid' (JSON has no NaN).
-const ms = (t: number): number | string => (Number.isFinite(t) ? t : 'invalid');
-const date = (v: unknown): number => (v === 'invalid' ? NaN : (v as number));
-
-function userTuple(u: UserSlot): unknown[] {
-  if (isTombstone(u)) return [u.id, u.revision];
-  const profileEmpty = Object.keys(u.profile).length === 0;
-  return [
-    u.id,
-    u.revision,
-    u.username,
-    u.usernameKey === u.username ? 0 : u.usernameKey,
-    u.email,
-    u.emailKey === u.email ? 0 : u.emailKey,
-    u.firstName,
-    u.lastName,
-    profileEmpty ? 0 : u.profile,
-    (u.isActive ? 1 : 0) | (u.isStaff ? 2 : 0) | (u.isSuperuser ? 4 : 0),
-    u.sessionEpoch,
-    u.revokedSessions.length === 0 ? 0 : u.revokedSessions,
-    ms(u.dateJoined),
-    u.lastLogin === null ? null : ms(u.lastLogin),
-  ];
-}
-
-const tokenTuple = (t: TokenSlot): unknown[] =>
-  isTombstone(t) ? [t.userId, t.revision] : [t.userId, t.revision, t.keyHash, ms(t.created)];
-
-// Shared by every document that has none: stored documents are never changed in place, and reads copy them.
-const NO_PROFILE: Readonly<Record<string, string>> = Object.freeze({});
-const NO_SESSIONS: readonly string[] = Object.freeze([]);
-
-/** One user tuple back; the id string is the map key too, a key equal to its field is the same string. */
-function userSlot(t: unknown[]): UserSlot {
-  const id = t[0] as string;
-  const revision = t[1] as number;
-  if (t.length === 2) return { id, revision, deleted: true };
-  const username = t[2] as string;
-  const email = t[4] as string;
-  const flags = t[9] as number;
-  const user: StoredUser = {
-    id,
-    username,
-    usernameKey: t[3] === 0 ? username : (t[3] as string),
-    email,
-    emailKey: t[5] === 0 ? email : (t[5] as string),
-    firstName: t[6] as string,
-    lastName: t[7] as string,
-    profile: t[8] === 0 ? NO_PROFILE : (t[8] as Record<string, string>),
-    isActive: (flags & 1) !== 0,
-    isStaff: (flags & 2) !== 0,
-    isSuperuser: (flags & 4) !== 0,
-    sessionEpoch: t[10] as number,
-    revokedSessions: t[11] === 0 ? NO_SESSIONS : (t[11] as string[]),
-    dateJoined: date(t[12]),
-    lastLogin: t[13] === null ? null : date(t[13]),
-    revision,
-  };
-  return user;
-}
-
-function tokenSlot(t: unknown[]): TokenSlot {
-  const userId = t[0] as string;
-  const revision = t[1] as number;
-  if (t.length === 2) return { userId, revision, deleted: true };
-  return { userId, keyHash: t[2] as string, created: date(t[3]), revision };
-}
-
-const shapeOk = (t: unknown, kind: number): t is unknown[] =>
-  Array.isArray(t) &&
-  typeof t[0] === 'string' &&
-  typeof t[1] === 'number' &&
-  (t.length === 2 || (kind === USERS ? t.length === 14 : t.length === 4));
-
-// ---------------------------------------------------------------------------------------------------------------
 // Writing
 
 /** Lets requests run between chunks: a snapshot of a big model is written without holding the event loop. */
@@ -157,6 +90,9 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 export interface WriteResult {
   readonly bytes: number;
   readonly milliseconds: number;
+  /** The slots written. */
+  readonly users: number;
+  readonly tokens: number;
 }
 
 /**
@@ -169,6 +105,7 @@ export async function writeReadModelSnapshot(
   about: Pick<SnapshotMeta, 'fingerprint' | 'logId' | 'eventId' | 'source'> & { readonly position: Position },
 ): Promise<WriteResult> {
   const started = performance.now();
+  const counts = slotCounts(state);
   const meta: SnapshotMeta = {
     format: FORMAT,
     fingerprint: about.fingerprint,
@@ -177,8 +114,8 @@ export async function writeReadModelSnapshot(
     eventId: about.eventId,
     checkpoints: state.checkpoints.map(([name, p]) => [name, String(p.commit), String(p.prepare)] as const),
     maxIntegerId: state.maxIntegerId,
-    users: state.users.length,
-    tokens: state.tokens.length,
+    users: counts.users,
+    tokens: counts.tokens,
     writtenAt: new Date().toISOString(),
     source: about.source,
   };
@@ -199,19 +136,28 @@ export async function writeReadModelSnapshot(
     head.writeUInt32BE(metaBytes.length, 8);
     await put(head);
     await put(metaBytes);
-    const chunks = async <T>(kind: number, slots: readonly T[], tuple: (s: T) => unknown[]) => {
-      for (let i = 0; i < slots.length; i += CHUNK) {
-        const body = Buffer.from(JSON.stringify(slots.slice(i, i + CHUNK).map(tuple)));
+    const chunks = async <T>(kind: number, slots: Iterable<T>, encode: (chunk: readonly T[]) => Buffer) => {
+      const write = async (batch: readonly T[]) => {
+        const body = encode(batch);
         const header = Buffer.alloc(5);
         header.writeUInt8(kind, 0);
         header.writeUInt32BE(body.length, 1);
         await put(header);
         await put(body);
         await yieldToLoop();
+      };
+      let batch: T[] = [];
+      for (const slot of slots) {
+        batch.push(slot);
+        if (batch.length === CHUNK_ROWS) {
+          await write(batch);
+          batch = [];
+        }
       }
+      if (batch.length > 0) await write(batch);
     };
-    await chunks(USERS, state.users, userTuple);
-    await chunks(TOKENS, state.tokens, tokenTuple);
+    await chunks(USERS, userSlotsOf(state), encodeUsers);
+    await chunks(TOKENS, tokenSlotsOf(state), encodeTokens);
     const trailer = Buffer.alloc(4);
     trailer.writeUInt32BE(crc >>> 0);
     for (let done = 0; done < 4;) done += (await handle.write(trailer, done, 4 - done, written + done)).bytesWritten;
@@ -225,7 +171,7 @@ export async function writeReadModelSnapshot(
     throw error;
   }
   await syncDirectory(path.dirname(file));
-  return { bytes: written, milliseconds: performance.now() - started };
+  return { bytes: written, milliseconds: performance.now() - started, ...counts };
 }
 
 async function syncDirectory(dir: string): Promise<void> {
@@ -255,7 +201,7 @@ class Refused extends Error {}
 /**
  * The snapshot in `file`; undefined when there is none; `{ refused }` when it cannot be used as it stands (damaged,
  * cut short, another format). The whole file is read at once and its checksum checked before anything in it is
- * believed; then it is parsed without yielding (at start-up nothing else runs: a quarter of a second per 100k users).
+ * believed; its rows are then read in place, their keys hashed into the indexes (tens of ms per 100k accounts).
  */
 export async function readReadModelSnapshot(file: string): Promise<LoadedSnapshot | RefusedSnapshot | undefined> {
   let handle: FileHandle;
@@ -301,36 +247,39 @@ function parseSnapshot(buf: Buffer): LoadedSnapshot {
   // The checksum vouches for the bytes, not for the writer: the shape is checked all the same.
   if (!wellFormed(meta)) throw new Refused('its header is damaged');
   if (meta.format !== FORMAT) throw new Refused(`it is in format ${String(meta.format)}, this version reads ${FORMAT}`);
-  const users: UserSlot[] = [];
-  const tokens: TokenSlot[] = [];
+  const users: UserChunk[] = [];
+  const tokens: TokenChunk[] = [];
   const end = size - 4;
   let at = 12 + metaLength;
-  while (at < end) {
-    if (at + 5 > end) throw new Refused('it is cut short');
-    const kind = buf.readUInt8(at);
-    const length = buf.readUInt32BE(at + 1);
-    if ((kind !== USERS && kind !== TOKENS) || at + 5 + length > end) throw new Refused(`it is damaged at byte ${at}`);
-    let tuples: unknown;
-    try {
-      tuples = JSON.parse(buf.toString('utf8', at + 5, at + 5 + length));
-    } catch {
-      throw new Refused(`it is damaged at byte ${at}`);
+  let base: MemoryBase;
+  try {
+    while (at < end) {
+      if (at + 5 > end) throw new Refused('it is cut short');
+      const kind = buf.readUInt8(at);
+      const length = buf.readUInt32BE(at + 1);
+      if ((kind !== USERS && kind !== TOKENS) || at + 5 + length > end) throw new Refused(`it is damaged at byte ${at}`);
+      try {
+        if (kind === USERS) users.push(readUserChunk(buf, at + 5, at + 5 + length));
+        else tokens.push(readTokenChunk(buf, at + 5, at + 5 + length));
+      } catch (error) {
+        if (error instanceof ColumnsDamaged) throw new Refused(`it is damaged at byte ${at} (${error.message})`);
+        throw error;
+      }
+      at += 5 + length;
     }
-    if (!Array.isArray(tuples)) throw new Refused(`it is damaged at byte ${at}`);
-    for (const t of tuples) {
-      if (!shapeOk(t, kind)) throw new Refused(`it is damaged at byte ${at}`);
-      if (kind === USERS) users.push(userSlot(t));
-      else tokens.push(tokenSlot(t));
-    }
-    at += 5 + length;
+    base = new MemoryBase(users, tokens);
+  } catch (error) {
+    if (error instanceof ColumnsDamaged) throw new Refused(`it is damaged (${error.message})`);
+    throw error;
   }
-  if (users.length !== meta.users || tokens.length !== meta.tokens) {
-    throw new Refused(`it holds ${users.length} users and ${tokens.length} tokens where its header says ${meta.users} and ${meta.tokens}`);
+  if (base.users !== meta.users || base.tokens !== meta.tokens) {
+    throw new Refused(`it holds ${base.users} users and ${base.tokens} tokens where its header says ${meta.users} and ${meta.tokens}`);
   }
   const checkpoints = meta.checkpoints.map(
     ([name, commit, prepare]) => [name, { commit: BigInt(commit), prepare: BigInt(prepare) }] as const,
   );
-  return { meta, state: { users, tokens, checkpoints, maxIntegerId: meta.maxIntegerId }, bytes: size };
+  const state: MemoryState = { base, users: [], tokens: [], checkpoints, maxIntegerId: meta.maxIntegerId };
+  return { meta, state, bytes: size };
 }
 
 function wellFormed(meta: SnapshotMeta): boolean {

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { parseDjangoDumpFile } from '../../src/commands/import-django/dump.js';
 import { importDeps, importDjango } from '../../src/commands/import-django/import.js';
 import { createMemoryReadModel, isTombstone, type MemoryReadModel } from '../../src/readmodel/memory.js';
+import { memoryContents } from '../support/memory-contents.js';
 import { readModelProjection } from '../../src/projections/read-model.projection.js';
 import { READ_MODEL_SNAPSHOT_FILE } from '../../src/readmodel/snapshot.js';
 import type { EventStore } from '../../src/store/port.js';
@@ -22,21 +23,7 @@ const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/django');
 const passwords = JSON.parse(await readFile(path.join(FIXTURES, 'passwords.json'), 'utf8')) as Record<string, Record<string, string>>;
 const PASSWORD = 'Sup3r-secret-pw';
 
-/** Everything a memory model holds, in a comparable order. */
-function contents(model: MemoryReadModel, withCheckpoints = true) {
-  const state = model.capture();
-  const byKey = <T>(list: readonly T[], key: (t: T) => string) =>
-    [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  return {
-    users: byKey(state.users, (u) => u.id).map((s) =>
-      isTombstone(s) ? s : { ...s, profile: { ...s.profile }, revokedSessions: [...s.revokedSessions] },
-    ),
-    tokens: byKey(state.tokens, (t) => t.userId),
-    maxIntegerId: state.maxIntegerId,
-    indexes: model.indexes(),
-    ...(withCheckpoints ? { checkpoints: state.checkpoints } : {}),
-  };
-}
+const contents = memoryContents;
 
 /** A model built by replaying the whole log with the projections, without the service or any snapshot. */
 async function replayed(store: EventStore): Promise<MemoryReadModel> {

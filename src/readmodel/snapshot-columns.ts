@@ -1,0 +1,282 @@
+// The body of a read-model snapshot chunk (format 2): up to CHUNK_ROWS users or tokens stored by column. A loaded
+// snapshot is not turned back into objects: the model reads its rows where they lie (memory-base.ts), so a start
+// costs a read of the file, not an object, a string and five Map entries per account (four seconds at a million).
+//
+//   u32 count
+//   flags: count × u8
+//   numbers: count × f64 per numeric field, one run each (NaN, an invalid date, survives as it is)
+//   per string field: u8 encoding (0 latin1, 1 utf16le), u32 byte length, the bytes, then count × u32 byte lengths
+//     (both encodings hold any JS string exactly, lone surrogates included, which UTF-8 does not)
+//
+// Users: numbers revision, sessionEpoch, dateJoined, lastLogin; strings id, username, usernameKey, email, emailKey,
+// firstName, lastName, extras (JSON [profile, revokedSessions] when either is not empty, else ''). A key equal to its
+// field is stored as '' (flag OWN_*_KEY unset). Tokens: numbers revision, created; strings userId, keyHash. A
+// tombstone keeps only its id (userId) and revision. Integers are little-endian.
+import { isTombstone, type TokenSlot, type UserSlot } from './memory-slots.js';
+
+/** Rows per chunk (all but the last hold exactly this many): a row's chunk is its number over this. */
+export const CHUNK_ROWS = 4096;
+
+/** A body that does not hold what its own counts say: damage the checksum did not catch, or another writer. */
+export class ColumnsDamaged extends Error {}
+
+export const ACTIVE = 1;
+export const STAFF = 2;
+export const SUPERUSER = 4;
+export const TOMBSTONE = 8;
+export const HAS_LAST_LOGIN = 16;
+/** The key differs from its field (else the key column holds '' and the key is the field). */
+export const OWN_USERNAME_KEY = 32;
+export const OWN_EMAIL_KEY = 64;
+
+/** The string columns of a user chunk, in order. */
+export const U = { id: 0, username: 1, usernameKey: 2, email: 3, emailKey: 4, firstName: 5, lastName: 6, extras: 7 } as const;
+const USER_STRING_COLUMNS = 8;
+
+/** One string column of a chunk: its bytes, each value at [starts[i], starts[i + 1]) in them. */
+export interface StringColumn {
+  readonly bytes: Buffer;
+  readonly wide: boolean;
+  readonly starts: Uint32Array;
+}
+
+export interface UserChunk {
+  readonly rows: number;
+  readonly flags: Uint8Array;
+  readonly revision: Float64Array;
+  readonly sessionEpoch: Float64Array;
+  readonly dateJoined: Float64Array;
+  readonly lastLogin: Float64Array;
+  /** Indexed by U. */
+  readonly strings: readonly StringColumn[];
+}
+
+export interface TokenChunk {
+  readonly rows: number;
+  readonly flags: Uint8Array;
+  readonly revision: Float64Array;
+  readonly created: Float64Array;
+  readonly userId: StringColumn;
+  readonly keyHash: StringColumn;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Writing
+
+class ColumnWriter {
+  private readonly parts: Buffer[] = [];
+
+  u32(n: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(n);
+    this.parts.push(b);
+  }
+  bytes(values: Uint8Array): void {
+    this.parts.push(Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+  }
+  numbers(values: Float64Array): void {
+    const b = Buffer.allocUnsafe(values.length * 8);
+    for (let i = 0; i < values.length; i++) b.writeDoubleLE(values[i]!, i * 8);
+    this.parts.push(b);
+  }
+  strings(values: readonly string[]): void {
+    const text = values.join('');
+    let wide = false;
+    for (let i = 0; i < text.length && !wide; i++) wide = text.charCodeAt(i) > 0xff;
+    const bytes = Buffer.from(text, wide ? 'utf16le' : 'latin1');
+    this.parts.push(Buffer.from([wide ? 1 : 0]));
+    this.u32(bytes.length);
+    this.parts.push(bytes);
+    const lengths = Buffer.allocUnsafe(values.length * 4);
+    for (let i = 0; i < values.length; i++) lengths.writeUInt32LE(values[i]!.length * (wide ? 2 : 1), i * 4);
+    this.parts.push(lengths);
+  }
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+export function encodeUsers(slots: readonly UserSlot[]): Buffer {
+  const n = slots.length;
+  const flags = new Uint8Array(n);
+  const numbers = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)] as const;
+  const strings = Array.from({ length: USER_STRING_COLUMNS }, () => new Array<string>(n).fill(''));
+  slots.forEach((slot, i) => {
+    numbers[0][i] = slot.revision;
+    strings[U.id]![i] = slot.id;
+    if (isTombstone(slot)) {
+      flags[i] = TOMBSTONE;
+      return;
+    }
+    const u = slot;
+    flags[i] =
+      (u.isActive ? ACTIVE : 0) |
+      (u.isStaff ? STAFF : 0) |
+      (u.isSuperuser ? SUPERUSER : 0) |
+      (u.lastLogin === null ? 0 : HAS_LAST_LOGIN) |
+      (u.usernameKey === u.username ? 0 : OWN_USERNAME_KEY) |
+      (u.emailKey === u.email ? 0 : OWN_EMAIL_KEY);
+    numbers[1][i] = u.sessionEpoch;
+    numbers[2][i] = u.dateJoined;
+    numbers[3][i] = u.lastLogin ?? 0;
+    strings[U.username]![i] = u.username;
+    strings[U.usernameKey]![i] = u.usernameKey === u.username ? '' : u.usernameKey;
+    strings[U.email]![i] = u.email;
+    strings[U.emailKey]![i] = u.emailKey === u.email ? '' : u.emailKey;
+    strings[U.firstName]![i] = u.firstName;
+    strings[U.lastName]![i] = u.lastName;
+    if (Object.keys(u.profile).length > 0 || u.revokedSessions.length > 0) {
+      strings[U.extras]![i] = JSON.stringify([u.profile, u.revokedSessions]);
+    }
+  });
+  const w = new ColumnWriter();
+  w.u32(n);
+  w.bytes(flags);
+  for (const column of numbers) w.numbers(column);
+  for (const column of strings) w.strings(column);
+  return w.done();
+}
+
+export function encodeTokens(slots: readonly TokenSlot[]): Buffer {
+  const n = slots.length;
+  const flags = new Uint8Array(n);
+  const revisions = new Float64Array(n);
+  const created = new Float64Array(n);
+  const userIds = new Array<string>(n);
+  const hashes = new Array<string>(n).fill('');
+  slots.forEach((slot, i) => {
+    revisions[i] = slot.revision;
+    userIds[i] = slot.userId;
+    if (isTombstone(slot)) flags[i] = TOMBSTONE;
+    else {
+      created[i] = slot.created;
+      hashes[i] = slot.keyHash;
+    }
+  });
+  const w = new ColumnWriter();
+  w.u32(n);
+  w.bytes(flags);
+  w.numbers(revisions);
+  w.numbers(created);
+  w.strings(userIds);
+  w.strings(hashes);
+  return w.done();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading: views into the file's buffer (the numbers and the offsets are copied: they need aligned memory)
+
+class ColumnReader {
+  private at: number;
+
+  constructor(
+    private readonly buf: Buffer,
+    start: number,
+    private readonly end: number,
+  ) {
+    this.at = start;
+  }
+
+  private take(bytes: number): number {
+    if (this.at + bytes > this.end) throw new ColumnsDamaged('a column runs past its chunk');
+    const from = this.at;
+    this.at += bytes;
+    return from;
+  }
+  u32(): number {
+    return this.buf.readUInt32LE(this.take(4));
+  }
+  bytes(n: number): Uint8Array {
+    const from = this.take(n);
+    return this.buf.subarray(from, from + n);
+  }
+  numbers(n: number): Float64Array {
+    const from = this.take(n * 8);
+    return new Float64Array(this.buf.buffer.slice(this.buf.byteOffset + from, this.buf.byteOffset + from + n * 8));
+  }
+  strings(n: number): StringColumn {
+    const encoding = this.buf[this.take(1)];
+    if (encoding !== 0 && encoding !== 1) throw new ColumnsDamaged('a string column of an unknown encoding');
+    const byteLength = this.u32();
+    const from = this.take(byteLength);
+    const lengthsAt = this.take(n * 4);
+    const starts = new Uint32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const length = this.buf.readUInt32LE(lengthsAt + i * 4);
+      if (encoding === 1 && length % 2 !== 0) throw new ColumnsDamaged('a UTF-16 value of an odd length');
+      starts[i + 1] = starts[i]! + length;
+    }
+    if (starts[n] !== byteLength) throw new ColumnsDamaged('a string column does not hold what its lengths say');
+    return { bytes: this.buf.subarray(from, from + byteLength), wide: encoding === 1, starts };
+  }
+  finished(): void {
+    if (this.at !== this.end) throw new ColumnsDamaged('a chunk holds more than its columns');
+  }
+}
+
+export function readUserChunk(buf: Buffer, start: number, end: number): UserChunk {
+  const r = new ColumnReader(buf, start, end);
+  const rows = r.u32();
+  if (rows > CHUNK_ROWS) throw new ColumnsDamaged('a chunk of too many rows');
+  const flags = r.bytes(rows);
+  const [revision, sessionEpoch, dateJoined, lastLogin] = [r.numbers(rows), r.numbers(rows), r.numbers(rows), r.numbers(rows)];
+  const strings = Array.from({ length: USER_STRING_COLUMNS }, () => r.strings(rows));
+  r.finished();
+  return { rows, flags, revision, sessionEpoch, dateJoined, lastLogin, strings };
+}
+
+export function readTokenChunk(buf: Buffer, start: number, end: number): TokenChunk {
+  const r = new ColumnReader(buf, start, end);
+  const rows = r.u32();
+  if (rows > CHUNK_ROWS) throw new ColumnsDamaged('a chunk of too many rows');
+  const flags = r.bytes(rows);
+  const revision = r.numbers(rows);
+  const created = r.numbers(rows);
+  const userId = r.strings(rows);
+  const keyHash = r.strings(rows);
+  r.finished();
+  return { rows, flags, revision, created, userId, keyHash };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values
+
+/** Value i of a column, as a string of its own. */
+export function stringAt(c: StringColumn, i: number): string {
+  const start = c.starts[i]!;
+  const end = c.starts[i + 1]!;
+  return start === end ? '' : c.bytes.toString(c.wide ? 'utf16le' : 'latin1', start, end);
+}
+
+/** FNV-1a over UTF-16 code units: the same for a string (hashString) as for its bytes in a column (hashAt). */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export function hashAt(c: StringColumn, i: number): number {
+  const { bytes } = c;
+  const end = c.starts[i + 1]!;
+  let h = 0x811c9dc5;
+  if (c.wide) for (let j = c.starts[i]!; j < end; j += 2) h = Math.imul(h ^ (bytes[j]! | (bytes[j + 1]! << 8)), 0x01000193);
+  else for (let j = c.starts[i]!; j < end; j++) h = Math.imul(h ^ bytes[j]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** Whether value i of a column is `s`, without making a string of it. */
+export function equalsAt(c: StringColumn, i: number, s: string): boolean {
+  const { bytes } = c;
+  const start = c.starts[i]!;
+  const end = c.starts[i + 1]!;
+  if (c.wide) {
+    if (end - start !== s.length * 2) return false;
+    for (let j = start, k = 0; j < end; j += 2, k++) if ((bytes[j]! | (bytes[j + 1]! << 8)) !== s.charCodeAt(k)) return false;
+    return true;
+  }
+  if (end - start !== s.length) return false;
+  for (let j = start, k = 0; j < end; j++, k++) if (bytes[j] !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+export const isEmptyAt = (c: StringColumn, i: number): boolean => c.starts[i] === c.starts[i + 1];

@@ -1,0 +1,172 @@
+// The in-memory read model over a loaded snapshot (its base) answers exactly as the same model that never left its
+// maps: the same random workload — registrations, renames, email changes (shared emails included), logins, token
+// changes, deletions, conflicts — is applied to both, the second one reloaded from its own snapshot every few
+// dozen steps, so accounts move from its base into its maps and back into a new base. After every phase each
+// lookup, the list, the count and the whole contents agree.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createMemoryReadModel, type MemoryReadModel } from '../../src/readmodel/memory.js';
+import type { UserDoc } from '../../src/readmodel/port.js';
+import { memoryContents, reloaded } from '../support/memory-contents.js';
+
+/** A small seeded generator (mulberry32): a failure names its seed and replays exactly. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Names beyond Latin-1 (stored as UTF-16 in the snapshot) and a lone surrogate, which UTF-8 could not carry.
+const NAMES = ['ada', 'Zoë', 'bob', 'Ünal', '李雷', 'grace', 'émile', 'x\ud800y', 'Ōkubo', 'linus'];
+
+interface Account {
+  id: string;
+  revision: number;
+  username: string;
+  email: string;
+}
+
+async function outcome<T>(f: () => Promise<T>): Promise<{ ok: T } | { error: string }> {
+  try {
+    return { ok: await f() };
+  } catch (error) {
+    return { error: (error as Error).name };
+  }
+}
+
+/** Dates as their time (an invalid Date never equals another, NaN does): documents compare by what they hold. */
+const timed = (value: unknown): unknown =>
+  value instanceof Date
+    ? { time: value.getTime() }
+    : Array.isArray(value)
+      ? value.map(timed)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, timed(v)]))
+        : value;
+
+async function answers(
+  model: MemoryReadModel,
+  ids: readonly string[],
+  usernames: readonly string[],
+  emails: readonly string[],
+  hashes: readonly string[],
+) {
+  return timed({
+    byId: await Promise.all(ids.map((id) => model.findUserById(id))),
+    byUsername: await Promise.all(usernames.map((u) => model.findUserByUsername(u))),
+    byEmail: await Promise.all(emails.map((e) => model.findUsersByEmail(e))),
+    byHash: await Promise.all(hashes.map((h) => model.findToken(h))),
+    list: await model.listUsers({ offset: 0, limit: 10_000 }),
+    page: await model.listUsers({ offset: 3, limit: 5 }),
+    count: await model.countUsers(),
+    maxId: await model.maxIntegerId(),
+    contents: memoryContents(model),
+  });
+}
+
+describe('the memory read model over a loaded snapshot', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`answers as the model that never left its maps (seed ${seed})`, async () => {
+      const next = random(seed);
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+      const plain = createMemoryReadModel();
+      let based = createMemoryReadModel();
+      const accounts: Account[] = [];
+      const ids: string[] = [];
+      const usernames = new Set<string>();
+      const emails = new Set<string>();
+      const hashes: string[] = [];
+      let n = 0;
+
+      const user = (a: Account): UserDoc => ({
+        id: a.id,
+        username: a.username,
+        usernameKey: a.username.toLowerCase(),
+        email: a.email,
+        emailKey: a.email.toLowerCase(),
+        firstName: pick(NAMES),
+        lastName: '',
+        profile: next() < 0.3 ? { nickname: pick(NAMES) } : {},
+        isActive: next() < 0.7,
+        isStaff: next() < 0.1,
+        isSuperuser: false,
+        sessionEpoch: 0,
+        revokedSessions: [],
+        dateJoined: next() < 0.05 ? new Date(NaN) : new Date(Date.UTC(2024, 0, 1) + n * 1000),
+        lastLogin: null,
+        revision: a.revision,
+      });
+      // Each step's arguments are drawn once, outside `op`: both models get the same ones.
+      const both = async <T>(op: (model: MemoryReadModel) => Promise<T>) => {
+        const [a, b] = [await outcome(() => op(plain)), await outcome(() => op(based))];
+        assert.deepEqual(b, a, `seed ${seed}, step ${n}`);
+      };
+
+      for (let phase = 0; phase < 6; phase++) {
+        for (let step = 0; step < 60; step++, n++) {
+          const roll = next();
+          const a = accounts.length ? pick(accounts) : undefined;
+          if (!a || roll < 0.25) {
+            // Integer ids (Django's) and UUIDs; now and then a username or email already taken.
+            const id = next() < 0.5 ? String(1000 + n) : `u-${seed}-${n}`;
+            const username = next() < 0.1 && a ? a.username : `${pick(NAMES)}${n}`;
+            const email = next() < 0.2 && a ? a.email : `${pick(NAMES)}${n}@Example.com`;
+            const account = { id, revision: 0, username, email };
+            accounts.push(account);
+            ids.push(id);
+            usernames.add(username.toLowerCase());
+            emails.add(email.toLowerCase());
+            const doc = user(account);
+            await both((m) => m.insertUser(doc));
+          } else if (roll < 0.45) {
+            a.revision++;
+            const patch =
+              next() < 0.5
+                ? { username: `${pick(NAMES)}-${n}`, usernameKey: `${pick(NAMES)}-${n}`.toLowerCase() }
+                : { email: `${pick(NAMES)}${n}@x.org`, emailKey: `${pick(NAMES)}${n}@x.org`.toLowerCase() };
+            if (patch.usernameKey) usernames.add(patch.usernameKey);
+            if (patch.emailKey) emails.add(patch.emailKey);
+            await both((m) => m.updateUser(a.id, a.revision, patch));
+          } else if (roll < 0.6) {
+            a.revision++;
+            const patch = {
+              lastLogin: new Date(Date.UTC(2025, 0, 1) + n),
+              revokedSessions: next() < 0.3 ? [`s${n}`] : [],
+              profile: { seen: String(n) },
+            };
+            await both((m) => m.updateUser(a.id, a.revision, patch));
+          } else if (roll < 0.8) {
+            a.revision++;
+            const reuse = next() < 0.1 && hashes.length > 0;
+            const keyHash = reuse ? pick(hashes) : `${seed}-${n}`.padEnd(64, 'f');
+            if (!reuse) hashes.push(keyHash);
+            const token = next() < 0.2 ? null : { keyHash, created: new Date(Date.UTC(2025, 1, 1) + n) };
+            await both((m) => m.setToken(a.id, a.revision, token));
+          } else if (roll < 0.9) {
+            a.revision++;
+            await both((m) => m.deleteUser(a.id, a.revision));
+          } else {
+            // A stale write: a revision the model already has.
+            await both((m) => m.updateUser(a.id, Math.max(0, a.revision - 1), { firstName: 'stale' }));
+          }
+        }
+        based = await reloaded(based);
+        const args = [ids, [...usernames], [...emails], hashes] as const;
+        assert.deepEqual(await answers(based, ...args), await answers(plain, ...args), `seed ${seed}, after phase ${phase}`);
+      }
+      // The base and the maps at once: half the accounts written since the last load.
+      for (const a of accounts.slice(0, accounts.length / 2)) {
+        a.revision++;
+        await both((m) => m.updateUser(a.id, a.revision, { firstName: 'late' }));
+      }
+      const args = [ids, [...usernames], [...emails], hashes] as const;
+      assert.deepEqual(await answers(based, ...args), await answers(plain, ...args));
+      assert.deepEqual(memoryContents(await reloaded(based)), memoryContents(plain), 'a snapshot of base and maps together');
+    });
+  }
+});
