@@ -12,6 +12,8 @@
 // firstName, lastName, extras (JSON [profile, revokedSessions] when either is not empty, else ''). A key equal to its
 // field is stored as '' (flag OWN_*_KEY unset). Tokens: numbers revision, created; strings userId, keyHash. A
 // tombstone keeps only its id (userId) and revision. Integers are little-endian.
+import { randomBytes } from 'node:crypto';
+import { endianness } from 'node:os';
 import { isTombstone, type TokenSlot, type UserSlot } from './memory-slots.js';
 
 /** Rows per chunk (all but the last hold exactly this many): a row's chunk is its number over this. */
@@ -166,6 +168,8 @@ export function encodeTokens(slots: readonly TokenSlot[]): Buffer {
 // ---------------------------------------------------------------------------------------------------------------
 // Reading: views into the file's buffer (the numbers and the offsets are copied: they need aligned memory)
 
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 class ColumnReader {
   private at: number;
 
@@ -190,8 +194,15 @@ class ColumnReader {
     const from = this.take(n);
     return this.buf.subarray(from, from + n);
   }
+  /** n little-endian u32s, copied (typed arrays need aligned memory, and take the machine's byte order). */
+  u32s(n: number): Uint32Array {
+    const from = this.take(n * 4);
+    if (!LITTLE_ENDIAN) return Uint32Array.from({ length: n }, (_, i) => this.buf.readUInt32LE(from + i * 4));
+    return new Uint32Array(this.buf.buffer.slice(this.buf.byteOffset + from, this.buf.byteOffset + from + n * 4));
+  }
   numbers(n: number): Float64Array {
     const from = this.take(n * 8);
+    if (!LITTLE_ENDIAN) return Float64Array.from({ length: n }, (_, i) => this.buf.readDoubleLE(from + i * 8));
     return new Float64Array(this.buf.buffer.slice(this.buf.byteOffset + from, this.buf.byteOffset + from + n * 8));
   }
   strings(n: number): StringColumn {
@@ -199,10 +210,10 @@ class ColumnReader {
     if (encoding !== 0 && encoding !== 1) throw new ColumnsDamaged('a string column of an unknown encoding');
     const byteLength = this.u32();
     const from = this.take(byteLength);
-    const lengthsAt = this.take(n * 4);
+    const lengths = this.u32s(n);
     const starts = new Uint32Array(n + 1);
     for (let i = 0; i < n; i++) {
-      const length = this.buf.readUInt32LE(lengthsAt + i * 4);
+      const length = lengths[i]!;
       if (encoding === 1 && length % 2 !== 0) throw new ColumnsDamaged('a UTF-16 value of an odd length');
       starts[i + 1] = starts[i]! + length;
     }
@@ -248,20 +259,59 @@ export function stringAt(c: StringColumn, i: number): string {
   return start === end ? '' : c.bytes.toString(c.wide ? 'utf16le' : 'latin1', start, end);
 }
 
-/** FNV-1a over UTF-16 code units: the same for a string (hashString) as for its bytes in a column (hashAt). */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+// Usernames and emails are chosen by users: a hash they could predict would let them register names that all land
+// in one place of an index, and make its lookups and its build at load slow. The offset is drawn per process, as V8
+// seeds its own string hash.
+const OFFSET = (0x811c9dc5 ^ randomBytes(4).readUInt32LE(0)) >>> 0;
+
+/**
+ * Keys the service makes itself (user ids, token hashes: random, or Django's integers) are hashed on their last
+ * KEY_TAIL code units only, where they differ; keys users choose (usernames, emails) on all of them. Building the
+ * indexes of a big snapshot is mostly this hashing.
+ */
+export const KEY_TAIL = 16;
+export const WHOLE = Infinity;
+
+// Two code units a step, FNV's prime with a shift that brings high bits down (the tables index by the low bits),
+// and murmur3's finaliser.
+const step = (h: number, word: number): number => {
+  const m = Math.imul(h ^ word, 0x01000193);
+  return m ^ (m >>> 15);
+};
+const finish = (h: number): number => {
+  const a = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  const b = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
+  return (b ^ (b >>> 16)) >>> 0;
+};
+
+/** The hash of the code units of `s` (its last `window` of them): the same as hashAt's of the same value in a column. */
+export function hashString(s: string, window: number): number {
+  const n = s.length;
+  let i = n > window ? n - window : 0;
+  let h = OFFSET ^ n;
+  for (; i + 1 < n; i += 2) h = step(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
+  if (i < n) h = step(h, s.charCodeAt(i));
+  return finish(h);
 }
 
-export function hashAt(c: StringColumn, i: number): number {
+export function hashAt(c: StringColumn, i: number, window: number): number {
   const { bytes } = c;
+  const start = c.starts[i]!;
   const end = c.starts[i + 1]!;
-  let h = 0x811c9dc5;
-  if (c.wide) for (let j = c.starts[i]!; j < end; j += 2) h = Math.imul(h ^ (bytes[j]! | (bytes[j + 1]! << 8)), 0x01000193);
-  else for (let j = c.starts[i]!; j < end; j++) h = Math.imul(h ^ bytes[j]!, 0x01000193);
-  return h >>> 0;
+  if (c.wide) {
+    const n = (end - start) >> 1;
+    let j = n > window ? end - window * 2 : start;
+    let h = OFFSET ^ n;
+    for (; j + 3 < end; j += 4) h = step(h, bytes[j]! | (bytes[j + 1]! << 8) | ((bytes[j + 2]! | (bytes[j + 3]! << 8)) << 16));
+    if (j < end) h = step(h, bytes[j]! | (bytes[j + 1]! << 8));
+    return finish(h);
+  }
+  const n = end - start;
+  let j = n > window ? end - window : start;
+  let h = OFFSET ^ n;
+  for (; j + 1 < end; j += 2) h = step(h, bytes[j]! | (bytes[j + 1]! << 16));
+  if (j < end) h = step(h, bytes[j]!);
+  return finish(h);
 }
 
 /** Whether value i of a column is `s`, without making a string of it. */

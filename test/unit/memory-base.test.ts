@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryReadModel, type MemoryReadModel } from '../../src/readmodel/memory.js';
 import type { UserDoc } from '../../src/readmodel/port.js';
+import { encodeTokens, hashAt, hashString, KEY_TAIL, readTokenChunk, WHOLE } from '../../src/readmodel/snapshot-columns.js';
 import { memoryContents, reloaded } from '../support/memory-contents.js';
 
 /** A small seeded generator (mulberry32): a failure names its seed and replays exactly. */
@@ -70,6 +71,21 @@ async function answers(
 }
 
 describe('the memory read model over a loaded snapshot', () => {
+  it('hashes a key in a column (Latin-1 or UTF-16, odd or even, over a window or whole) as it hashes the string', () => {
+    const values = ['', 'a', 'ab', 'abc', 'x'.repeat(17), '1000001', 'f'.repeat(64), 'Zoë', '李雷', 'x\ud800y', `${'李'.repeat(20)}z`];
+    for (const wide of [false, true]) {
+      // A column is UTF-16 when any of its values needs it: the same values, with one that does or without.
+      const keys = wide ? values : values.filter((v) => ![...v].some((c) => c.charCodeAt(0) > 0xff));
+      const body = encodeTokens(keys.map((k, i) => ({ userId: k, revision: i, deleted: true as const })));
+      const chunk = readTokenChunk(body, 0, body.length);
+      assert.equal(chunk.userId.wide, wide);
+      keys.forEach((key, i) => {
+        for (const window of [1, 3, KEY_TAIL, WHOLE])
+          assert.equal(hashAt(chunk.userId, i, window), hashString(key, window), `${JSON.stringify(key)} over ${window}`);
+      });
+    }
+  });
+
   for (const seed of [1, 2, 3]) {
     it(`answers as the model that never left its maps (seed ${seed})`, async () => {
       const next = random(seed);

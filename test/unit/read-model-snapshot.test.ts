@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -114,6 +115,40 @@ describe('read-model snapshots', () => {
     assert.deepEqual(memoryContents(second.model), memoryContents(model));
     assert.match(second.lines.at(-1)!.msg, /loaded its snapshot in \d+ ms \(50 users, 0 tokens, up to position \d+\)/);
     await second.snapshots.close();
+  });
+
+  it('refuses columns that do not hold what they say, even under a checksum that matches (another writer)', async () => {
+    await snapshotNow();
+    const good = await readFile(file());
+    const chunk = 12 + good.readUInt32BE(8);
+    const rows = good.readUInt32LE(chunk + 5);
+    // The first string column (the ids): its encoding byte, then its byte length.
+    const encodingAt = chunk + 5 + 4 + rows + 4 * 8 * rows;
+    const resealed = (change: (b: Buffer) => void) => {
+      const b = Buffer.from(good);
+      change(b);
+      b.writeUInt32BE(crc32(b.subarray(0, b.length - 4)) >>> 0, b.length - 4);
+      return b;
+    };
+    for (const [what, bad, reason] of [
+      ['an unknown encoding', resealed((b) => void (b[encodingAt] = 7)), /damaged at byte \d+ \(a string column of an unknown encoding\)/],
+      [
+        'a column longer than its chunk',
+        resealed((b) => b.writeUInt32LE(2 ** 30, encodingAt + 1)),
+        /damaged at byte \d+ \(a column runs past/,
+      ],
+      [
+        'lengths that do not add up',
+        resealed((b) => b.writeUInt32LE(b.readUInt32LE(encodingAt + 1) - 1, encodingAt + 1)),
+        /damaged at byte/,
+      ],
+    ] as const) {
+      await writeFile(file(), bad);
+      const { snapshots, lines, model } = await open();
+      assert.equal(snapshots.startedFrom.loaded, false, what);
+      assert.match(lines.find((l) => l.level === 'warn')!.msg, reason, what);
+      assert.equal(userSlotCount(model), 0, `${what}: nothing of it loaded`);
+    }
   });
 
   it('refuses a damaged or cut snapshot: its checksum covers every byte, the header too', async () => {
