@@ -76,10 +76,10 @@ class RowTable {
 function indexRows<C extends { readonly rows: number }>(
   table: RowTable,
   chunks: readonly C[],
+  total: number,
   window: number,
   column: (c: C, i: number) => StringColumn | null,
 ): void {
-  const total = chunks.reduce((n, c) => n + c.rows, 0);
   const rows = new Int32Array(total);
   const hashes = new Uint32Array(total);
   let keyed = 0;
@@ -136,12 +136,12 @@ export class MemoryBase {
     this.liveUsers = live;
     // One table at a time: its writes land anywhere in it, and one table is more likely to stay in the cache.
     // '' (the email user model has no username) is never a key anyone holds; tombstones hold none either.
-    const live_ = (c: UserChunk, i: number) => (c.flags[i]! & TOMBSTONE) === 0;
-    indexRows(this.byId, userChunks, KEY_TAIL, (c) => c.strings[U.id]!);
-    indexRows(this.byUsername, userChunks, WHOLE, (c, i) => (live_(c, i) ? usernameKeyColumn(c, i) : null));
-    indexRows(this.byEmail, userChunks, WHOLE, (c, i) => (live_(c, i) ? emailKeyColumn(c, i) : null));
-    indexRows(this.tokenByUser, tokenChunks, KEY_TAIL, (c) => c.userId);
-    indexRows(this.byHash, tokenChunks, KEY_TAIL, (c, i) => ((c.flags[i]! & TOMBSTONE) === 0 ? c.keyHash : null));
+    const liveAt = (c: { readonly flags: Uint8Array }, i: number) => (c.flags[i]! & TOMBSTONE) === 0;
+    indexRows(this.byId, userChunks, this.users, KEY_TAIL, (c) => c.strings[U.id]!);
+    indexRows(this.byUsername, userChunks, this.users, WHOLE, (c, i) => (liveAt(c, i) ? usernameKeyColumn(c, i) : null));
+    indexRows(this.byEmail, userChunks, this.users, WHOLE, (c, i) => (liveAt(c, i) ? emailKeyColumn(c, i) : null));
+    indexRows(this.tokenByUser, tokenChunks, this.tokens, KEY_TAIL, (c) => c.userId);
+    indexRows(this.byHash, tokenChunks, this.tokens, KEY_TAIL, (c, i) => (liveAt(c, i) ? c.keyHash : null));
   }
 
   private userChunk(row: number): UserChunk {

@@ -93,43 +93,42 @@ function tokenOut(t: StoredToken): AuthTokenDoc {
 export const isMemoryReadModel = (model: ReadModel): model is MemoryReadModel =>
   typeof (model as Partial<MemoryReadModel>).capture === 'function' && typeof (model as Partial<MemoryReadModel>).restore === 'function';
 
-/** The base's rows that the maps' slots do not shadow, then the maps' slots. */
+/** The base's rows that `shadows` does not name, then `slots` (the maps' slots, which shadow them). */
 function* unshadowed<S>(
   rows: number,
   idAt: (row: number) => string,
   slotAt: (row: number) => S,
-  slots: readonly S[],
-  idOf: (s: S) => string,
+  slots: Iterable<S>,
+  shadows: (id: string) => boolean,
 ) {
-  const shadowed = new Set(slots.map(idOf));
-  for (let row = 0; row < rows; row++) if (!shadowed.has(idAt(row))) yield slotAt(row);
+  for (let row = 0; row < rows; row++) if (!shadows(idAt(row))) yield slotAt(row);
   yield* slots;
 }
 
 /** Every user slot of a state: the base's that the maps do not shadow, then the maps'. */
 export function userSlotsOf({ base, users }: MemoryState): Iterable<UserSlot> {
-  return base
-    ? unshadowed(
-        base.users,
-        (r) => base.userIdAt(r),
-        (r) => base.userAt(r),
-        users,
-        (u) => u.id,
-      )
-    : users;
+  if (!base) return users;
+  const ids = new Set(users.map((u) => u.id));
+  return unshadowed(
+    base.users,
+    (r) => base.userIdAt(r),
+    (r) => base.userAt(r),
+    users,
+    (id) => ids.has(id),
+  );
 }
 
 /** Every token slot of a state, the same way. */
 export function tokenSlotsOf({ base, tokens }: MemoryState): Iterable<TokenSlot> {
-  return base
-    ? unshadowed(
-        base.tokens,
-        (r) => base.tokenUserIdAt(r),
-        (r) => base.tokenAt(r),
-        tokens,
-        (t) => t.userId,
-      )
-    : tokens;
+  if (!base) return tokens;
+  const ids = new Set(tokens.map((t) => t.userId));
+  return unshadowed(
+    base.tokens,
+    (r) => base.tokenUserIdAt(r),
+    (r) => base.tokenAt(r),
+    tokens,
+    (id) => ids.has(id),
+  );
 }
 
 /** How many user and token slots a state holds (a slot of the base that the maps shadow counts once). */
@@ -236,11 +235,17 @@ export function createMemoryReadModel(): MemoryReadModel {
 
   /** Every live user, the base's that the maps do not shadow included. */
   function* liveUsers(): Generator<StoredUser> {
-    for (const slot of users.values()) if (!isTombstone(slot)) yield slot;
-    if (!base) return;
-    for (let row = 0; row < base.users; row++) {
-      if (base.isLiveUserAt(row) && !users.has(base.userIdAt(row))) yield base.userAt(row) as StoredUser;
-    }
+    const from = base;
+    const slots = from
+      ? unshadowed(
+          from.users,
+          (r) => from.userIdAt(r),
+          (r) => from.userAt(r),
+          users.values(),
+          (id) => users.has(id),
+        )
+      : users.values();
+    for (const slot of slots) if (!isTombstone(slot)) yield slot;
   }
 
   const sorted = <T>(entries: Iterable<[string, T]>): [string, T][] => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -251,22 +251,22 @@ function parseSnapshot(buf: Buffer): LoadedSnapshot {
   const tokens: TokenChunk[] = [];
   const end = size - 4;
   let at = 12 + metaLength;
+  while (at < end) {
+    if (at + 5 > end) throw new Refused('it is cut short');
+    const kind = buf.readUInt8(at);
+    const length = buf.readUInt32BE(at + 1);
+    if ((kind !== USERS && kind !== TOKENS) || at + 5 + length > end) throw new Refused(`it is damaged at byte ${at}`);
+    try {
+      if (kind === USERS) users.push(readUserChunk(buf, at + 5, at + 5 + length));
+      else tokens.push(readTokenChunk(buf, at + 5, at + 5 + length));
+    } catch (error) {
+      if (error instanceof ColumnsDamaged) throw new Refused(`it is damaged at byte ${at} (${error.message})`);
+      throw error;
+    }
+    at += 5 + length;
+  }
   let base: MemoryBase;
   try {
-    while (at < end) {
-      if (at + 5 > end) throw new Refused('it is cut short');
-      const kind = buf.readUInt8(at);
-      const length = buf.readUInt32BE(at + 1);
-      if ((kind !== USERS && kind !== TOKENS) || at + 5 + length > end) throw new Refused(`it is damaged at byte ${at}`);
-      try {
-        if (kind === USERS) users.push(readUserChunk(buf, at + 5, at + 5 + length));
-        else tokens.push(readTokenChunk(buf, at + 5, at + 5 + length));
-      } catch (error) {
-        if (error instanceof ColumnsDamaged) throw new Refused(`it is damaged at byte ${at} (${error.message})`);
-        throw error;
-      }
-      at += 5 + length;
-    }
     base = new MemoryBase(users, tokens);
   } catch (error) {
     if (error instanceof ColumnsDamaged) throw new Refused(`it is damaged (${error.message})`);
