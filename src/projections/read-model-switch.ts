@@ -17,7 +17,7 @@ export const isVersionedReadModel = (model: ReadModel): model is VersionedReadMo
 
 export interface ReadModelSwitch {
   /** The projection's handler, held while a switch moves over. */
-  guard(handle: (event: RecordedEvent) => Promise<void>): (event: RecordedEvent) => Promise<void>;
+  guard(handle: (event: RecordedEvent) => Promise<unknown>): (event: RecordedEvent) => Promise<void>;
   /** Starts polling the pointer; `position` is the projection's applied position (runner.position). */
   follow(position: () => Position | null): void;
   /** Looks at the pointer once and switches if it moved; resolves with the version now read. */

@@ -21,25 +21,29 @@ const projection: Projection = {
   ...deletionProjection,
 };
 
-export async function projectUserEvent(model: ReadModel, event: UserEvent, revision: number): Promise<void> {
+const DONE: Promise<void> = Promise.resolve();
+
+// Neither is an async function: a replay calls them for every event of the log, and an await of each layer would
+// cost a promise and a turn of the microtask queue per event and layer (~8% of a replay).
+export function projectUserEvent(model: ReadModel, event: UserEvent, revision: number): Promise<unknown> {
   const write = projection[event.type] as ((model: ReadModel, event: UserEvent, revision: number) => Promise<unknown>) | undefined;
-  await write?.(model, event, revision);
+  return write ? write(model, event, revision) : DONE;
 }
 
 /** The runner's handler for the read model. */
 export function readModelProjection(model: ReadModel) {
-  return async (event: RecordedEvent): Promise<void> => {
-    if (!isUserStream(event.streamId)) return;
+  return (event: RecordedEvent): Promise<unknown> => {
+    if (!isUserStream(event.streamId)) return DONE;
     // A known type the read model does nothing with is not parsed (half the events of a replay: logins, sessions):
     // its data cannot matter here, so it cannot stop the projection either.
-    if (isUserEventType(event.type) && projection[event.type] === undefined) return;
+    if (isUserEventType(event.type) && projection[event.type] === undefined) return DONE;
     let parsed: UserEvent;
     try {
       parsed = parseUserEvent(event.type, event.data);
     } catch (error) {
       // An unknown type, an unknown version, a schema mismatch: retrying cannot help, the runner stops here.
-      throw unreadableEvent(error);
+      return Promise.reject(unreadableEvent(error));
     }
-    await projectUserEvent(model, parsed, Number(event.revision));
+    return projectUserEvent(model, parsed, Number(event.revision));
   };
 }

@@ -13,7 +13,7 @@ export interface RunnerOptions {
   readonly store: EventStore;
   readonly checkpoints: CheckpointStore;
   /** Must be idempotent: after a crash, events since the last stored checkpoint are handled again. */
-  readonly handle: (event: RecordedEvent) => Promise<void>;
+  readonly handle: (event: RecordedEvent) => Promise<unknown>;
   readonly log: Logger;
   /**
    * Positions (positionText) of events to pass over without handling them: the operator's way past an event the
