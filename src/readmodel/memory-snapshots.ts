@@ -114,6 +114,8 @@ export async function openReadModelSnapshots(settings: SnapshotSettings): Promis
 
   let written: Position | null = startedFrom.loaded ? positionOf(startedFrom.meta) : null;
   let writtenAt = Date.now();
+  /** How long the last snapshot took to write. */
+  let lastWriteMs = 0;
   let writing: Promise<void> | undefined;
   let closed = false;
 
@@ -168,6 +170,7 @@ export async function openReadModelSnapshots(settings: SnapshotSettings): Promis
     });
     written = at;
     writtenAt = Date.now();
+    lastWriteMs = milliseconds;
     log[level](`read model: snapshot written in ${milliseconds.toFixed(0)} ms`, {
       file: mainFile,
       position: String(at.commit),
@@ -187,6 +190,9 @@ export async function openReadModelSnapshots(settings: SnapshotSettings): Promis
   const due = async (): Promise<boolean> => {
     const at = await model.loadCheckpoint(READ_MODEL_CHECKPOINT);
     if (!at || (written && comparePositions(at, written) <= 0)) return false;
+    // A snapshot is of the whole model: while a big log replays, one every 50k events would be written back to back
+    // (each longer than the last) and take most of the replay's time. At most a tenth of the time goes to them.
+    if (Date.now() - writtenAt < 9 * lastWriteMs) return false;
     // Positions count events on the embedded log only (EventStoreDB's are bytes): there, every N events too.
     const events = logId !== null ? Number(at.commit - (written?.commit ?? 0n)) : 0;
     return (everyEvents > 0 && events >= everyEvents) || (everyMs > 0 && Date.now() - writtenAt >= everyMs);
