@@ -21,13 +21,16 @@ import {
   stringAt,
   SUPERUSER,
   TOMBSTONE,
+  DEAD,
+  tokenChunkOf,
   U,
+  userChunkOf,
   type StringColumn,
   type TokenChunk,
   type UserChunk,
   WHOLE,
 } from './snapshot-columns.js';
-import type { StoredUser, TokenSlot, UserSlot } from './memory-slots.js';
+import { isTombstone, type StoredUser, type TokenSlot, type UserSlot } from './memory-slots.js';
 
 const SHIFT = Math.log2(CHUNK_ROWS);
 const PLACE = CHUNK_ROWS - 1;
@@ -41,11 +44,18 @@ class RowTable {
   private readonly slots: Int32Array;
   private readonly mask: number;
 
-  constructor(rows: number) {
+  constructor(rows: number, from?: RowTable) {
     let capacity = 16;
     while (capacity < rows * 2) capacity *= 2;
-    this.slots = new Int32Array(capacity);
-    this.mask = capacity - 1;
+    this.slots = from ? from.slots.slice() : new Int32Array(capacity);
+    this.mask = this.slots.length - 1;
+  }
+  /** Whether it can take `rows` rows in all and stay at most half full. */
+  fits(rows: number): boolean {
+    return rows * 2 <= this.slots.length;
+  }
+  copy(): RowTable {
+    return new RowTable(0, this);
   }
   add(hash: number, row: number): void {
     let i = hash & this.mask;
@@ -70,27 +80,30 @@ class RowTable {
 }
 
 /**
- * Adds every row whose key `column` gives (null: none) to `table`: the hashes of all first, then the inserts, whose
- * cache misses the processor can then overlap (hashing between them halved the speed).
+ * Adds the rows from `from` on whose key `column` gives (null: none) to `table`: the hashes of all first, then the
+ * inserts, whose cache misses the processor can then overlap (hashing between them halved the speed).
  */
 function indexRows<C extends { readonly rows: number }>(
   table: RowTable,
   chunks: readonly C[],
+  from: number,
   total: number,
   window: number,
-  column: (c: C, i: number) => StringColumn | null,
+  column: (c: C, i: number, row: number) => StringColumn | null,
 ): void {
-  const rows = new Int32Array(total);
-  const hashes = new Uint32Array(total);
+  const rows = new Int32Array(total - from);
+  const hashes = new Uint32Array(total - from);
   let keyed = 0;
-  chunks.forEach((c, ci) => {
-    for (let i = 0; i < c.rows; i++) {
-      const keys = column(c, i);
+  for (let ci = from >>> SHIFT; ci < chunks.length; ci++) {
+    const c = chunks[ci]!;
+    for (let i = ci === from >>> SHIFT ? from & PLACE : 0; i < c.rows; i++) {
+      const row = (ci << SHIFT) | i;
+      const keys = column(c, i, row);
       if (keys === null || isEmptyAt(keys, i)) continue;
-      rows[keyed] = (ci << SHIFT) | i;
+      rows[keyed] = row;
       hashes[keyed++] = hashAt(keys, i, window);
     }
-  });
+  }
   for (let k = 0; k < keyed; k++) table.add(hashes[k]!, rows[k]!);
 }
 
@@ -101,47 +114,216 @@ const checkedChunks = <T extends { rows: number }>(chunks: readonly T[]): number
   return chunks.reduce((n, c) => n + c.rows, 0);
 };
 
-export class MemoryBase {
-  /** Rows, tombstones included. */
+/** Slots as chunks of CHUNK_ROWS (the last one fewer), by column. */
+function chunksOf<S, C>(slots: readonly S[], chunkOf: (batch: readonly S[]) => C): C[] {
+  const chunks: C[] = [];
+  for (let at = 0; at < slots.length; at += CHUNK_ROWS) chunks.push(chunkOf(slots.slice(at, at + CHUNK_ROWS)));
+  return chunks;
+}
+
+interface Parts {
+  readonly userChunks: readonly UserChunk[];
+  readonly tokenChunks: readonly TokenChunk[];
   readonly users: number;
   readonly tokens: number;
-  /** Users that are not tombstones. */
+  readonly deadUsers: Uint8Array | null;
+  readonly deadTokens: Uint8Array | null;
+  readonly deadCount: number;
   readonly liveUsers: number;
+  readonly tables: readonly [RowTable, RowTable, RowTable, RowTable, RowTable];
+}
+
+const liveAt = (c: { readonly flags: Uint8Array }, i: number) => (c.flags[i]! & TOMBSTONE) === 0;
+
+/** The rows a snapshot marked DEAD, or null when it marked none. */
+function deadRowsOf(chunks: readonly { readonly rows: number; readonly flags: Uint8Array }[], total: number): Uint8Array | null {
+  let dead: Uint8Array | null = null;
+  chunks.forEach((c, ci) => {
+    for (let i = 0; i < c.rows; i++) if (c.flags[i]! & DEAD) (dead ??= new Uint8Array(total))[(ci << SHIFT) | i] = 1;
+  });
+  return dead;
+}
+
+/** A base's rows and what is dead in them, before its tables are built; `compacted`: written again without the dead. */
+export type Layout = Omit<Parts, 'tables'> & { readonly compacted: boolean };
+
+/** What a snapshot of a model holds: its base's rows with the maps' slots after them (superseded rows dead). */
+export function layoutOf(base: MemoryBase | null, users: readonly UserSlot[], tokens: readonly TokenSlot[]): Layout {
+  return (base ?? EMPTY).layoutWith(users, tokens);
+}
+
+export class MemoryBase {
+  /** Rows, tombstones and dead rows included: rows are numbered 0 to this. */
+  readonly users: number;
+  readonly tokens: number;
+  /** Users that are not tombstones (nor dead). */
+  readonly liveUsers: number;
+  private readonly userChunks: readonly UserChunk[];
+  private readonly tokenChunks: readonly TokenChunk[];
+  /**
+   * Rows a later fold superseded (1): the account was written again, and its newer row is further on. A dead row is
+   * in no answer, though the tables still point at it (a lookup passes it by).
+   */
+  private readonly deadUsers: Uint8Array | null;
+  private readonly deadTokens: Uint8Array | null;
+  private readonly deadCount: number;
   private readonly byId: RowTable;
   private readonly byUsername: RowTable;
   private readonly byEmail: RowTable;
   private readonly tokenByUser: RowTable;
   private readonly byHash: RowTable;
 
-  constructor(
-    private readonly userChunks: readonly UserChunk[],
-    private readonly tokenChunks: readonly TokenChunk[],
-  ) {
-    this.users = checkedChunks(userChunks);
-    this.tokens = checkedChunks(tokenChunks);
-    this.byId = new RowTable(this.users);
-    this.byUsername = new RowTable(this.users);
-    this.byEmail = new RowTable(this.users);
-    this.tokenByUser = new RowTable(this.tokens);
-    this.byHash = new RowTable(this.tokens);
+  private constructor(parts: Parts) {
+    ({
+      userChunks: this.userChunks,
+      tokenChunks: this.tokenChunks,
+      users: this.users,
+      tokens: this.tokens,
+      deadUsers: this.deadUsers,
+      deadTokens: this.deadTokens,
+      deadCount: this.deadCount,
+      liveUsers: this.liveUsers,
+    } = parts);
+    [this.byId, this.byUsername, this.byEmail, this.tokenByUser, this.byHash] = parts.tables;
+  }
+
+  /** The base of a snapshot's chunks, as read from its file: every row checked, every index built. */
+  static fromChunks(userChunks: readonly UserChunk[], tokenChunks: readonly TokenChunk[]): MemoryBase {
+    const users = checkedChunks(userChunks);
+    const tokens = checkedChunks(tokenChunks);
+    const deadUsers = deadRowsOf(userChunks, users);
+    const deadTokens = deadRowsOf(tokenChunks, tokens);
     let live = 0;
     for (const c of userChunks) {
       for (let i = 0; i < c.rows; i++) {
-        if (c.flags[i]! & TOMBSTONE) continue;
+        if (c.flags[i]! & (TOMBSTONE | DEAD)) continue;
         live++;
         // Checked here, so that a read never meets a profile it cannot parse.
         if (!isEmptyAt(c.strings[U.extras]!, i)) parseExtras(stringAt(c.strings[U.extras]!, i));
       }
     }
-    this.liveUsers = live;
+    const deadCount = [deadUsers, deadTokens].reduce((n, d) => n + (d ? d.reduce((m, x) => m + x, 0) : 0), 0);
+    const parts = { userChunks, tokenChunks, users, tokens, deadUsers, deadTokens, deadCount, liveUsers: live };
+    return new MemoryBase({ ...parts, tables: MemoryBase.buildTables(parts, 0, 0, null) });
+  }
+
+  /** A base of these slots alone (the maps of a model that had none, folded). */
+  static of(users: readonly UserSlot[], tokens: readonly TokenSlot[]): MemoryBase {
+    return MemoryBase.fromChunks(chunksOf(users, userChunkOf), chunksOf(tokens, tokenChunkOf));
+  }
+
+  /**
+   * This base and `users` and `tokens` after it (a model's maps, folded into it): their rows are added, and rows of
+   * this base with the same ids become dead. The chunks and tables are shared or copied, not rebuilt, so this costs
+   * about what the new slots do — except when the tables must grow, or dead rows would be half the base (then the
+   * live rows are written out again, once).
+   */
+  extendedWith(users: readonly UserSlot[], tokens: readonly TokenSlot[]): MemoryBase {
+    const layout = this.layoutWith(users, tokens);
+    if (layout.compacted) return MemoryBase.fromChunks(layout.userChunks, layout.tokenChunks);
+    return new MemoryBase({ ...layout, tables: MemoryBase.buildTables(layout, this.users, this.tokens, this) });
+  }
+
+  /** The rows of this base with `users` and `tokens` after them, as extendedWith() makes them (without the tables). */
+  layoutWith(users: readonly UserSlot[], tokens: readonly TokenSlot[]): Layout {
+    const userCount = this.users + users.length;
+    const tokenCount = this.tokens + tokens.length;
+    const deadUsers = new Uint8Array(userCount);
+    const deadTokens = new Uint8Array(tokenCount);
+    if (this.deadUsers) deadUsers.set(this.deadUsers);
+    if (this.deadTokens) deadTokens.set(this.deadTokens);
+    let deadCount = this.deadCount;
+    let liveUsers = this.liveUsers;
+    for (const slot of users) {
+      const row = this.userRow(slot.id);
+      if (row >= 0) {
+        if (this.isLiveUserAt(row)) liveUsers--;
+        deadUsers[row] = 1;
+        deadCount++;
+      }
+      if (!isTombstone(slot)) liveUsers++;
+    }
+    for (const slot of tokens) {
+      const row = this.tokenRowOfUser(slot.userId);
+      if (row >= 0) {
+        deadTokens[row] = 1;
+        deadCount++;
+      }
+    }
+    if (deadCount * 2 > userCount + tokenCount) {
+      const userChunks = chunksOf(this.liveRowsAnd(users, deadUsers), userChunkOf);
+      const tokenChunks = chunksOf(this.liveTokenRowsAnd(tokens, deadTokens), tokenChunkOf);
+      const rows = (chunks: readonly { rows: number }[]) => chunks.reduce((n, c) => n + c.rows, 0);
+      return {
+        compacted: true,
+        userChunks,
+        tokenChunks,
+        users: rows(userChunks),
+        tokens: rows(tokenChunks),
+        deadUsers: null,
+        deadTokens: null,
+        deadCount: 0,
+        liveUsers,
+      };
+    }
+    // The last chunk of each kind is written again with the new rows after its own, so that every chunk but the last
+    // stays full and a row's number stays chunk × CHUNK_ROWS + place (the rows carried keep their numbers).
+    const carried = <S>(count: number, at: (row: number) => S): S[] =>
+      Array.from({ length: count % CHUNK_ROWS }, (_, k) => at(count - (count % CHUNK_ROWS) + k));
+    const userChunks = [
+      ...this.userChunks.slice(0, this.users >>> SHIFT),
+      ...chunksOf([...carried(this.users, (r) => this.userAt(r)), ...users], userChunkOf),
+    ];
+    const tokenChunks = [
+      ...this.tokenChunks.slice(0, this.tokens >>> SHIFT),
+      ...chunksOf([...carried(this.tokens, (r) => this.tokenAt(r)), ...tokens], tokenChunkOf),
+    ];
+    return { compacted: false, userChunks, tokenChunks, users: userCount, tokens: tokenCount, deadUsers, deadTokens, deadCount, liveUsers };
+  }
+
+  /**
+   * The five tables of `parts`: `previous`'s copied with the rows from `fromUser` / `fromToken` on added, or, where
+   * a copy would be more than half full (or there is no previous base), built from every row that is not dead.
+   */
+  private static buildTables(
+    parts: Omit<Parts, 'tables'>,
+    fromUser: number,
+    fromToken: number,
+    previous: MemoryBase | null,
+  ): Parts['tables'] {
+    const { userChunks, tokenChunks, users, tokens, deadUsers, deadTokens } = parts;
+    const keepUsers = previous !== null && previous.byId.fits(users);
+    const keepTokens = previous !== null && previous.tokenByUser.fits(tokens);
+    const table = (old: RowTable | undefined, rows: number, keep: boolean) => (keep ? old!.copy() : new RowTable(rows));
+    const byId = table(previous?.byId, users, keepUsers);
+    const byUsername = table(previous?.byUsername, users, keepUsers);
+    const byEmail = table(previous?.byEmail, users, keepUsers);
+    const tokenByUser = table(previous?.tokenByUser, tokens, keepTokens);
+    const byHash = table(previous?.byHash, tokens, keepTokens);
+    const u = keepUsers ? fromUser : 0;
+    const t = keepTokens ? fromToken : 0;
+    const deadUser = (row: number) => deadUsers !== null && deadUsers[row] === 1;
+    const deadToken = (row: number) => deadTokens !== null && deadTokens[row] === 1;
     // One table at a time: its writes land anywhere in it, and one table is more likely to stay in the cache.
     // '' (the email user model has no username) is never a key anyone holds; tombstones hold none either.
-    const liveAt = (c: { readonly flags: Uint8Array }, i: number) => (c.flags[i]! & TOMBSTONE) === 0;
-    indexRows(this.byId, userChunks, this.users, KEY_TAIL, (c) => c.strings[U.id]!);
-    indexRows(this.byUsername, userChunks, this.users, WHOLE, (c, i) => (liveAt(c, i) ? usernameKeyColumn(c, i) : null));
-    indexRows(this.byEmail, userChunks, this.users, WHOLE, (c, i) => (liveAt(c, i) ? emailKeyColumn(c, i) : null));
-    indexRows(this.tokenByUser, tokenChunks, this.tokens, KEY_TAIL, (c) => c.userId);
-    indexRows(this.byHash, tokenChunks, this.tokens, KEY_TAIL, (c, i) => (liveAt(c, i) ? c.keyHash : null));
+    indexRows(byId, userChunks, u, users, KEY_TAIL, (c, _, row) => (deadUser(row) ? null : c.strings[U.id]!));
+    indexRows(byUsername, userChunks, u, users, WHOLE, (c, i, row) => (!deadUser(row) && liveAt(c, i) ? usernameKeyColumn(c, i) : null));
+    indexRows(byEmail, userChunks, u, users, WHOLE, (c, i, row) => (!deadUser(row) && liveAt(c, i) ? emailKeyColumn(c, i) : null));
+    indexRows(tokenByUser, tokenChunks, t, tokens, KEY_TAIL, (c, _, row) => (deadToken(row) ? null : c.userId));
+    indexRows(byHash, tokenChunks, t, tokens, KEY_TAIL, (c, i, row) => (!deadToken(row) && liveAt(c, i) ? c.keyHash : null));
+    return [byId, byUsername, byEmail, tokenByUser, byHash];
+  }
+
+  /** The live rows of this base (not `dead`) as slots, then `slots`. */
+  private liveRowsAnd(slots: readonly UserSlot[], dead: Uint8Array): UserSlot[] {
+    const out: UserSlot[] = [];
+    for (let row = 0; row < this.users; row++) if (dead[row] !== 1) out.push(this.userAt(row));
+    return [...out, ...slots];
+  }
+  private liveTokenRowsAnd(slots: readonly TokenSlot[], dead: Uint8Array): TokenSlot[] {
+    const out: TokenSlot[] = [];
+    for (let row = 0; row < this.tokens; row++) if (dead[row] !== 1) out.push(this.tokenAt(row));
+    return [...out, ...slots];
   }
 
   private userChunk(row: number): UserChunk {
@@ -151,36 +333,62 @@ export class MemoryBase {
     return this.tokenChunks[row >>> SHIFT]!;
   }
 
+  /** Whether a row was superseded by a later one (see deadUsers): it is then no slot of the base. */
+  isDeadUserAt(row: number): boolean {
+    return this.deadUsers !== null && this.deadUsers[row] === 1;
+  }
+  isDeadTokenAt(row: number): boolean {
+    return this.deadTokens !== null && this.deadTokens[row] === 1;
+  }
+  /** Rows that are slots (not dead). */
+  get userSlots(): number {
+    return this.users - (this.deadUsers ? this.deadUsers.reduce((n, d) => n + d, 0) : 0);
+  }
+  get tokenSlots(): number {
+    return this.tokens - (this.deadTokens ? this.deadTokens.reduce((n, d) => n + d, 0) : 0);
+  }
+
   /** The row of the user (or tombstone) with this id, or -1. */
   userRow(id: string): number {
-    return this.byId.find(hashString(id, KEY_TAIL), (row) => equalsAt(this.userChunk(row).strings[U.id]!, row & PLACE, id));
+    return this.byId.find(
+      hashString(id, KEY_TAIL),
+      (row) => !this.isDeadUserAt(row) && equalsAt(this.userChunk(row).strings[U.id]!, row & PLACE, id),
+    );
   }
   /** The row of the live user holding this username key, or -1. */
   usernameRow(key: string): number {
-    return this.byUsername.find(hashString(key, WHOLE), (row) =>
-      equalsAt(usernameKeyColumn(this.userChunk(row), row & PLACE), row & PLACE, key),
+    return this.byUsername.find(
+      hashString(key, WHOLE),
+      (row) => !this.isDeadUserAt(row) && equalsAt(usernameKeyColumn(this.userChunk(row), row & PLACE), row & PLACE, key),
     );
   }
   /** The rows of the live users with this email key. */
   emailRows(key: string): number[] {
-    return this.byEmail.findAll(hashString(key, WHOLE), (row) =>
-      equalsAt(emailKeyColumn(this.userChunk(row), row & PLACE), row & PLACE, key),
+    return this.byEmail.findAll(
+      hashString(key, WHOLE),
+      (row) => !this.isDeadUserAt(row) && equalsAt(emailKeyColumn(this.userChunk(row), row & PLACE), row & PLACE, key),
     );
   }
   /** The row of the user's token (or tombstone), or -1. */
   tokenRowOfUser(userId: string): number {
-    return this.tokenByUser.find(hashString(userId, KEY_TAIL), (row) => equalsAt(this.tokenChunk(row).userId, row & PLACE, userId));
+    return this.tokenByUser.find(
+      hashString(userId, KEY_TAIL),
+      (row) => !this.isDeadTokenAt(row) && equalsAt(this.tokenChunk(row).userId, row & PLACE, userId),
+    );
   }
   /** The row of the live token of this hash, or -1. */
   tokenRowOfHash(keyHash: string): number {
-    return this.byHash.find(hashString(keyHash, KEY_TAIL), (row) => equalsAt(this.tokenChunk(row).keyHash, row & PLACE, keyHash));
+    return this.byHash.find(
+      hashString(keyHash, KEY_TAIL),
+      (row) => !this.isDeadTokenAt(row) && equalsAt(this.tokenChunk(row).keyHash, row & PLACE, keyHash),
+    );
   }
 
   userIdAt(row: number): string {
     return stringAt(this.userChunk(row).strings[U.id]!, row & PLACE);
   }
   isLiveUserAt(row: number): boolean {
-    return (this.userChunk(row).flags[row & PLACE]! & TOMBSTONE) === 0;
+    return !this.isDeadUserAt(row) && (this.userChunk(row).flags[row & PLACE]! & TOMBSTONE) === 0;
   }
   tokenUserIdAt(row: number): string {
     return stringAt(this.tokenChunk(row).userId, row & PLACE);
@@ -245,3 +453,5 @@ function parseExtras(json: string): [Record<string, string>, string[]] {
   }
   return [profile as Record<string, string>, sessions as string[]];
 }
+
+const EMPTY = MemoryBase.fromChunks([], []);

@@ -2,14 +2,16 @@
 // the snapshot a start loaded (src/readmodel/snapshot.ts). A loaded snapshot is not copied into the maps: it stays
 // as read (memory-base.ts), and the maps shadow it for every account written since, so a lookup asks the maps first
 // and the base only for an id they do not hold. An index hit in the base counts only for an account the maps do not
-// hold: one they hold is indexed by the maps, under its keys as they are now.
+// hold: one they hold is indexed by the maps, under its keys as they are now. Once the maps hold FOLD_SLOTS slots,
+// they are folded into a new base (their rows added to it, the rows they superseded marked dead), so the heap holds
+// what changed since, whatever the model's size.
 // It mirrors the MongoDB adapter exactly (tombstones, guards, uniqueness), so both pass the same contract:
 // usernames and token hashes are unique; emails are not (the write side enforces EMAIL_UNIQUE).
 // A stored document is never changed in place (every write stores a new one), so capture() can hand out the stored
 // objects themselves: a snapshot taken between two writes stays that state however long it takes to write out.
 import { comparePositions, type Position } from '../store/port.js';
 import { ReadModelConflictError } from './errors.js';
-import type { MemoryBase } from './memory-base.js';
+import { MemoryBase } from './memory-base.js';
 import {
   isTombstone,
   type StoredToken,
@@ -93,15 +95,9 @@ function tokenOut(t: StoredToken): AuthTokenDoc {
 export const isMemoryReadModel = (model: ReadModel): model is MemoryReadModel =>
   typeof (model as Partial<MemoryReadModel>).capture === 'function' && typeof (model as Partial<MemoryReadModel>).restore === 'function';
 
-/** The base's rows that `shadows` does not name, then `slots` (the maps' slots, which shadow them). */
-function* unshadowed<S>(
-  rows: number,
-  idAt: (row: number) => string,
-  slotAt: (row: number) => S,
-  slots: Iterable<S>,
-  shadows: (id: string) => boolean,
-) {
-  for (let row = 0; row < rows; row++) if (!shadows(idAt(row))) yield slotAt(row);
+/** The base's rows that are not `hidden` (dead, or shadowed by the maps), then `slots` (the maps' slots). */
+function* unshadowed<S>(rows: number, hidden: (row: number) => boolean, slotAt: (row: number) => S, slots: Iterable<S>) {
+  for (let row = 0; row < rows; row++) if (!hidden(row)) yield slotAt(row);
   yield* slots;
 }
 
@@ -111,10 +107,9 @@ export function userSlotsOf({ base, users }: MemoryState): Iterable<UserSlot> {
   const ids = new Set(users.map((u) => u.id));
   return unshadowed(
     base.users,
-    (r) => base.userIdAt(r),
+    (r) => base.isDeadUserAt(r) || ids.has(base.userIdAt(r)),
     (r) => base.userAt(r),
     users,
-    (id) => ids.has(id),
   );
 }
 
@@ -124,10 +119,9 @@ export function tokenSlotsOf({ base, tokens }: MemoryState): Iterable<TokenSlot>
   const ids = new Set(tokens.map((t) => t.userId));
   return unshadowed(
     base.tokens,
-    (r) => base.tokenUserIdAt(r),
+    (r) => base.isDeadTokenAt(r) || ids.has(base.tokenUserIdAt(r)),
     (r) => base.tokenAt(r),
     tokens,
-    (id) => ids.has(id),
   );
 }
 
@@ -136,12 +130,26 @@ export function slotCounts(state: MemoryState): { users: number; tokens: number 
   const { base, users, tokens } = state;
   if (!base) return { users: users.length, tokens: tokens.length };
   return {
-    users: base.users + users.filter((u) => base.userRow(u.id) < 0).length,
-    tokens: base.tokens + tokens.filter((t) => base.tokenRowOfUser(t.userId) < 0).length,
+    users: base.userSlots + users.filter((u) => base.userRow(u.id) < 0).length,
+    tokens: base.tokenSlots + tokens.filter((t) => base.tokenRowOfUser(t.userId) < 0).length,
   };
 }
 
-export function createMemoryReadModel(): MemoryReadModel {
+export interface MemoryReadModelOptions {
+  /** Fold the maps into the base once they hold this many slots (FOLD_SLOTS; tests fold every few writes). */
+  readonly foldSlots?: number;
+}
+
+/**
+ * Once the maps hold this many user and token slots, they are folded into the base: ~400 bytes of heap a slot
+ * become ~150 off it, so a model of millions of accounts (a full replay of a big log) is mostly bases, not objects.
+ * A fold encodes just the maps' slots (~0.1 s for this many) and shares the base's chunks; about every doubling of
+ * the base its tables are rebuilt instead (~1 s a million accounts).
+ */
+export const FOLD_SLOTS = 100_000;
+
+export function createMemoryReadModel(options: MemoryReadModelOptions = {}): MemoryReadModel {
+  const foldSlots = options.foldSlots ?? FOLD_SLOTS;
   let base: MemoryBase | null = null;
   const users = new Map<string, UserSlot>();
   const byUsername = new Map<string, string>(); // usernameKey -> id
@@ -233,16 +241,27 @@ export function createMemoryReadModel(): MemoryReadModel {
     return true;
   }
 
+  /**
+   * After a write: when the maps are full, everything they hold moves into a new base (the old one is left as it
+   * was, for any capture() still being written out). Returns what the write returned.
+   */
+  function folded<T>(result: T): T {
+    if (users.size + tokens.size < foldSlots) return result;
+    const [userSlots, tokenSlots] = [[...users.values()], [...tokens.values()]];
+    base = base ? base.extendedWith(userSlots, tokenSlots) : MemoryBase.of(userSlots, tokenSlots);
+    for (const map of [users, byUsername, byEmail, tokens, byHash]) map.clear();
+    return result;
+  }
+
   /** Every live user, the base's that the maps do not shadow included. */
   function* liveUsers(): Generator<StoredUser> {
     const from = base;
     const slots = from
       ? unshadowed(
           from.users,
-          (r) => from.userIdAt(r),
+          (r) => from.isDeadUserAt(r) || users.has(from.userIdAt(r)),
           (r) => from.userAt(r),
           users.values(),
-          (id) => users.has(id),
         )
       : users.values();
     for (const slot of slots) if (!isTombstone(slot)) yield slot;
@@ -306,7 +325,7 @@ export function createMemoryReadModel(): MemoryReadModel {
       users.set(user.id, user);
       index(user);
       sawId(user.id);
-      return true;
+      return folded(true);
     },
     async updateUser(id, revision, patch: UserPatch) {
       const fromMaps = users.has(id);
@@ -331,7 +350,7 @@ export function createMemoryReadModel(): MemoryReadModel {
       }
       users.set(id, doc);
       if (rekeyed || !fromMaps) index(doc);
-      return true;
+      return folded(true);
     },
     async deleteUser(id, revision) {
       // Same steps as the MongoDB adapter: the user, then the token of any user that is now deleted. Keying the token
@@ -347,12 +366,12 @@ export function createMemoryReadModel(): MemoryReadModel {
       const after = userSlot(id);
       const deleted = after !== undefined && isTombstone(after);
       const tokenChanged = deleted && putToken(id, revision, null);
-      return userChanged || tokenChanged;
+      return folded(userChanged || tokenChanged);
     },
     async setToken(userId, revision, token) {
       const id = users.get(userId)?.id ?? userId; // the user's own id string, not an equal copy
       const doc = token && { userId: id, keyHash: token.keyHash, created: token.created.getTime(), revision };
-      return putToken(id, revision, doc);
+      return folded(putToken(id, revision, doc));
     },
 
     async loadCheckpoint(name) {
@@ -402,6 +421,7 @@ export function createMemoryReadModel(): MemoryReadModel {
       const hashes: [string, string][] = [...byHash];
       if (base) {
         for (let row = 0; row < base.users; row++) {
+          if (base.isDeadUserAt(row)) continue;
           const slot = base.userAt(row);
           if (isTombstone(slot) || users.has(slot.id)) continue;
           if (slot.usernameKey !== '' && base.usernameRow(slot.usernameKey) === row) usernames.push([slot.usernameKey, slot.id]);
@@ -410,6 +430,7 @@ export function createMemoryReadModel(): MemoryReadModel {
           }
         }
         for (let row = 0; row < base.tokens; row++) {
+          if (base.isDeadTokenAt(row)) continue;
           const slot = base.tokenAt(row);
           if (!isTombstone(slot) && !tokens.has(slot.userId) && base.tokenRowOfHash(slot.keyHash) === row)
             hashes.push([slot.keyHash, slot.userId]);

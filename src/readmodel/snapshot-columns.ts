@@ -30,6 +30,8 @@ export const HAS_LAST_LOGIN = 16;
 /** The key differs from its field (else the key column holds '' and the key is the field). */
 export const OWN_USERNAME_KEY = 32;
 export const OWN_EMAIL_KEY = 64;
+/** A row superseded by a later row of the same account (format 3): it is no slot, and is read as none. */
+export const DEAD = 128;
 
 /** The string columns of a user chunk, in order. */
 export const U = { id: 0, username: 1, usernameKey: 2, email: 3, emailKey: 4, firstName: 5, lastName: 6, extras: 7 } as const;
@@ -65,46 +67,29 @@ export interface TokenChunk {
 // ---------------------------------------------------------------------------------------------------------------
 // Writing
 
-class ColumnWriter {
-  private readonly parts: Buffer[] = [];
-
-  u32(n: number): void {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32LE(n);
-    this.parts.push(b);
-  }
-  bytes(values: Uint8Array): void {
-    this.parts.push(Buffer.from(values.buffer, values.byteOffset, values.byteLength));
-  }
-  numbers(values: Float64Array): void {
-    const b = Buffer.allocUnsafe(values.length * 8);
-    for (let i = 0; i < values.length; i++) b.writeDoubleLE(values[i]!, i * 8);
-    this.parts.push(b);
-  }
-  strings(values: readonly string[]): void {
-    const text = values.join('');
-    let wide = false;
-    for (let i = 0; i < text.length && !wide; i++) wide = text.charCodeAt(i) > 0xff;
-    const bytes = Buffer.from(text, wide ? 'utf16le' : 'latin1');
-    this.parts.push(Buffer.from([wide ? 1 : 0]));
-    this.u32(bytes.length);
-    this.parts.push(bytes);
-    const lengths = Buffer.allocUnsafe(values.length * 4);
-    for (let i = 0; i < values.length; i++) lengths.writeUInt32LE(values[i]!.length * (wide ? 2 : 1), i * 4);
-    this.parts.push(lengths);
-  }
-  done(): Buffer {
-    return Buffer.concat(this.parts);
-  }
+/** The values as one column: their text in Latin-1 when every code unit fits, else in UTF-16. */
+function stringColumnOf(values: readonly string[]): StringColumn {
+  const text = values.join('');
+  let wide = false;
+  for (let i = 0; i < text.length && !wide; i++) wide = text.charCodeAt(i) > 0xff;
+  const starts = new Uint32Array(values.length + 1);
+  for (let i = 0; i < values.length; i++) starts[i + 1] = starts[i]! + values[i]!.length * (wide ? 2 : 1);
+  return { bytes: Buffer.from(text, wide ? 'utf16le' : 'latin1'), wide, starts };
 }
 
-export function encodeUsers(slots: readonly UserSlot[]): Buffer {
+/** Users as a chunk by column (what the base reads, whether it was built here or read from a file). */
+export function userChunkOf(slots: readonly UserSlot[]): UserChunk {
   const n = slots.length;
   const flags = new Uint8Array(n);
-  const numbers = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)] as const;
+  const [revision, sessionEpoch, dateJoined, lastLogin] = [
+    new Float64Array(n),
+    new Float64Array(n),
+    new Float64Array(n),
+    new Float64Array(n),
+  ];
   const strings = Array.from({ length: USER_STRING_COLUMNS }, () => new Array<string>(n).fill(''));
   slots.forEach((slot, i) => {
-    numbers[0][i] = slot.revision;
+    revision[i] = slot.revision;
     strings[U.id]![i] = slot.id;
     if (isTombstone(slot)) {
       flags[i] = TOMBSTONE;
@@ -118,9 +103,9 @@ export function encodeUsers(slots: readonly UserSlot[]): Buffer {
       (u.lastLogin === null ? 0 : HAS_LAST_LOGIN) |
       (u.usernameKey === u.username ? 0 : OWN_USERNAME_KEY) |
       (u.emailKey === u.email ? 0 : OWN_EMAIL_KEY);
-    numbers[1][i] = u.sessionEpoch;
-    numbers[2][i] = u.dateJoined;
-    numbers[3][i] = u.lastLogin ?? 0;
+    sessionEpoch[i] = u.sessionEpoch;
+    dateJoined[i] = u.dateJoined;
+    lastLogin[i] = u.lastLogin ?? 0;
     strings[U.username]![i] = u.username;
     strings[U.usernameKey]![i] = u.usernameKey === u.username ? '' : u.usernameKey;
     strings[U.email]![i] = u.email;
@@ -131,23 +116,18 @@ export function encodeUsers(slots: readonly UserSlot[]): Buffer {
       strings[U.extras]![i] = JSON.stringify([u.profile, u.revokedSessions]);
     }
   });
-  const w = new ColumnWriter();
-  w.u32(n);
-  w.bytes(flags);
-  for (const column of numbers) w.numbers(column);
-  for (const column of strings) w.strings(column);
-  return w.done();
+  return { rows: n, flags, revision, sessionEpoch, dateJoined, lastLogin, strings: strings.map(stringColumnOf) };
 }
 
-export function encodeTokens(slots: readonly TokenSlot[]): Buffer {
+export function tokenChunkOf(slots: readonly TokenSlot[]): TokenChunk {
   const n = slots.length;
   const flags = new Uint8Array(n);
-  const revisions = new Float64Array(n);
+  const revision = new Float64Array(n);
   const created = new Float64Array(n);
   const userIds = new Array<string>(n);
   const hashes = new Array<string>(n).fill('');
   slots.forEach((slot, i) => {
-    revisions[i] = slot.revision;
+    revision[i] = slot.revision;
     userIds[i] = slot.userId;
     if (isTombstone(slot)) flags[i] = TOMBSTONE;
     else {
@@ -155,15 +135,71 @@ export function encodeTokens(slots: readonly TokenSlot[]): Buffer {
       hashes[i] = slot.keyHash;
     }
   });
+  return { rows: n, flags, revision, created, userId: stringColumnOf(userIds), keyHash: stringColumnOf(hashes) };
+}
+
+class ColumnWriter {
+  private readonly parts: Buffer[] = [];
+
+  u32(n: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32LE(n);
+    this.parts.push(b);
+  }
+  bytes(values: Uint8Array): void {
+    this.parts.push(Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+  }
+  numbers(values: Float64Array): void {
+    if (LITTLE_ENDIAN) return void this.parts.push(Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+    const b = Buffer.allocUnsafe(values.length * 8);
+    for (let i = 0; i < values.length; i++) b.writeDoubleLE(values[i]!, i * 8);
+    this.parts.push(b);
+  }
+  strings(column: StringColumn): void {
+    const n = column.starts.length - 1;
+    this.parts.push(Buffer.from([column.wide ? 1 : 0]));
+    this.u32(column.bytes.length);
+    this.parts.push(column.bytes);
+    const lengths = Buffer.allocUnsafe(n * 4);
+    for (let i = 0; i < n; i++) lengths.writeUInt32LE(column.starts[i + 1]! - column.starts[i]!, i * 4);
+    this.parts.push(lengths);
+  }
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+/** The flags of a chunk whose rows from `firstRow` on are numbered in `dead`, with DEAD set on the rows it marks. */
+function flagsWithDead(flags: Uint8Array, dead: Uint8Array | null, firstRow: number): Uint8Array {
+  if (dead === null) return flags;
+  const out = Uint8Array.from(flags);
+  for (let i = 0; i < out.length; i++) if (dead[firstRow + i] === 1) out[i]! |= DEAD;
+  return out;
+}
+
+/** A chunk of users as the snapshot file holds it: its row count, then each column. */
+export function encodeUserChunk(c: UserChunk, dead: Uint8Array | null = null, firstRow = 0): Buffer {
   const w = new ColumnWriter();
-  w.u32(n);
-  w.bytes(flags);
-  w.numbers(revisions);
-  w.numbers(created);
-  w.strings(userIds);
-  w.strings(hashes);
+  w.u32(c.rows);
+  w.bytes(flagsWithDead(c.flags, dead, firstRow));
+  for (const column of [c.revision, c.sessionEpoch, c.dateJoined, c.lastLogin]) w.numbers(column);
+  for (const column of c.strings) w.strings(column);
   return w.done();
 }
+
+export function encodeTokenChunk(c: TokenChunk, dead: Uint8Array | null = null, firstRow = 0): Buffer {
+  const w = new ColumnWriter();
+  w.u32(c.rows);
+  w.bytes(flagsWithDead(c.flags, dead, firstRow));
+  w.numbers(c.revision);
+  w.numbers(c.created);
+  w.strings(c.userId);
+  w.strings(c.keyHash);
+  return w.done();
+}
+
+export const encodeUsers = (slots: readonly UserSlot[]): Buffer => encodeUserChunk(userChunkOf(slots));
+export const encodeTokens = (slots: readonly TokenSlot[]): Buffer => encodeTokenChunk(tokenChunkOf(slots));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading: views into the file's buffer (the numbers and the offsets are copied: they need aligned memory)

@@ -7,9 +7,11 @@
 //     fewer: snapshot-columns.ts])*
 //   [u32 BE CRC-32 of every byte before]
 //
-// A loaded snapshot is read in place (memory-base.ts): no document is made of it until one is asked for. Format 1
-// held each chunk as JSON tuples made into objects at load (half a second per 100k accounts, four seconds per
-// million); a snapshot in it is refused by its format (one full replay after the upgrade), not read by a second
+// A loaded snapshot is read in place (memory-base.ts): no document is made of it until one is asked for. It is
+// written the same way, from the model's base and maps (layoutOf): the base's chunks as they are, the maps' slots
+// after them, and a row that a later one supersedes flagged DEAD (format 3; a snapshot with more dead rows than
+// live ones is written without them). Format 1 held JSON tuples made into objects at load, format 2 had no DEAD
+// flag; a snapshot in either is refused by its format (one full replay after the upgrade), not read by a second
 // decoder kept for one start.
 //
 // The meta says what the snapshot is of: the log (the embedded log's id), the event at the read model's checkpoint
@@ -23,13 +25,13 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { PRIVATE_FILE_MODE } from '../data-dir.js';
 import type { Position } from '../store/port.js';
-import { slotCounts, tokenSlotsOf, userSlotsOf, type MemoryState } from './memory.js';
-import { MemoryBase } from './memory-base.js';
+import type { MemoryState } from './memory.js';
+import { layoutOf, MemoryBase } from './memory-base.js';
 import {
   CHUNK_ROWS,
   ColumnsDamaged,
-  encodeTokens,
-  encodeUsers,
+  encodeTokenChunk,
+  encodeUserChunk,
   readTokenChunk,
   readUserChunk,
   type TokenChunk,
@@ -42,7 +44,7 @@ export const READ_MODEL_SNAPSHOT_FILE = 'read-model.snapshot';
 export const REBUILT_SNAPSHOT_FILE = 'read-model.rebuilt.snapshot';
 
 const MAGIC = Buffer.from([0xff, 0x41, 0x53, 0x52, 0x4d, 0x0d, 0x0a, 0x1a]);
-const FORMAT = 2;
+const FORMAT = 3;
 const USERS = 1;
 const TOKENS = 2;
 
@@ -105,7 +107,11 @@ export async function writeReadModelSnapshot(
   about: Pick<SnapshotMeta, 'fingerprint' | 'logId' | 'eventId' | 'source'> & { readonly position: Position },
 ): Promise<WriteResult> {
   const started = performance.now();
-  const counts = slotCounts(state);
+  // The base's chunks as they are, the maps' slots after them, the rows these supersede marked DEAD: no row of the
+  // base is made into an object on the way out.
+  const layout = layoutOf(state.base, state.users, state.tokens);
+  const deadIn = (d: Uint8Array | null) => (d ? d.reduce((n, x) => n + x, 0) : 0);
+  const counts = { users: layout.users - deadIn(layout.deadUsers), tokens: layout.tokens - deadIn(layout.deadTokens) };
   const meta: SnapshotMeta = {
     format: FORMAT,
     fingerprint: about.fingerprint,
@@ -136,28 +142,16 @@ export async function writeReadModelSnapshot(
     head.writeUInt32BE(metaBytes.length, 8);
     await put(head);
     await put(metaBytes);
-    const chunks = async <T>(kind: number, slots: Iterable<T>, encode: (chunk: readonly T[]) => Buffer) => {
-      const write = async (batch: readonly T[]) => {
-        const body = encode(batch);
-        const header = Buffer.alloc(5);
-        header.writeUInt8(kind, 0);
-        header.writeUInt32BE(body.length, 1);
-        await put(header);
-        await put(body);
-        await yieldToLoop();
-      };
-      let batch: T[] = [];
-      for (const slot of slots) {
-        batch.push(slot);
-        if (batch.length === CHUNK_ROWS) {
-          await write(batch);
-          batch = [];
-        }
-      }
-      if (batch.length > 0) await write(batch);
+    const chunk = async (kind: number, body: Buffer) => {
+      const header = Buffer.alloc(5);
+      header.writeUInt8(kind, 0);
+      header.writeUInt32BE(body.length, 1);
+      await put(header);
+      await put(body);
+      await yieldToLoop();
     };
-    await chunks(USERS, userSlotsOf(state), encodeUsers);
-    await chunks(TOKENS, tokenSlotsOf(state), encodeTokens);
+    for (const [i, c] of layout.userChunks.entries()) await chunk(USERS, encodeUserChunk(c, layout.deadUsers, i * CHUNK_ROWS));
+    for (const [i, c] of layout.tokenChunks.entries()) await chunk(TOKENS, encodeTokenChunk(c, layout.deadTokens, i * CHUNK_ROWS));
     const trailer = Buffer.alloc(4);
     trailer.writeUInt32BE(crc >>> 0);
     for (let done = 0; done < 4;) done += (await handle.write(trailer, done, 4 - done, written + done)).bytesWritten;
@@ -267,13 +261,15 @@ function parseSnapshot(buf: Buffer): LoadedSnapshot {
   }
   let base: MemoryBase;
   try {
-    base = new MemoryBase(users, tokens);
+    base = MemoryBase.fromChunks(users, tokens);
   } catch (error) {
     if (error instanceof ColumnsDamaged) throw new Refused(`it is damaged (${error.message})`);
     throw error;
   }
-  if (base.users !== meta.users || base.tokens !== meta.tokens) {
-    throw new Refused(`it holds ${base.users} users and ${base.tokens} tokens where its header says ${meta.users} and ${meta.tokens}`);
+  if (base.userSlots !== meta.users || base.tokenSlots !== meta.tokens) {
+    throw new Refused(
+      `it holds ${base.userSlots} users and ${base.tokenSlots} tokens where its header says ${meta.users} and ${meta.tokens}`,
+    );
   }
   const checkpoints = meta.checkpoints.map(
     ([name, commit, prepare]) => [name, { commit: BigInt(commit), prepare: BigInt(prepare) }] as const,

@@ -35,3 +35,7 @@ readModelContract('memory, over a loaded snapshot', async () => {
   }
   return { model: await reloaded(model) };
 });
+
+// A model that folds its maps into a new base every three slots: every contract step then runs over bases of
+// several generations (rows added, rows superseded and marked dead, tables copied and rebuilt).
+readModelContract('memory, folding its maps every few writes', async () => ({ model: createMemoryReadModel({ foldSlots: 3 }) }));

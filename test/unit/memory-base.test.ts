@@ -1,8 +1,9 @@
 // The in-memory read model over a loaded snapshot (its base) answers exactly as the same model that never left its
 // maps: the same random workload — registrations, renames, email changes (shared emails included), logins, token
 // changes, deletions, conflicts — is applied to both, the second one reloaded from its own snapshot every few
-// dozen steps, so accounts move from its base into its maps and back into a new base. After every phase each
-// lookup, the list, the count and the whole contents agree.
+// dozen steps, so accounts move from its base into its maps and back into a new base; a third folds its maps into
+// its base every few writes (rows added, superseded rows marked dead). After every phase each lookup, the list, the
+// count and the whole contents agree.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryReadModel, type MemoryReadModel } from '../../src/readmodel/memory.js';
@@ -92,6 +93,8 @@ describe('the memory read model over a loaded snapshot', () => {
       const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
       const plain = createMemoryReadModel();
       let based = createMemoryReadModel();
+      // The third folds its maps into a new base of its own every few writes (never reloaded).
+      const folding = createMemoryReadModel({ foldSlots: 5 + seed * 4 });
       const accounts: Account[] = [];
       const ids: string[] = [];
       const usernames = new Set<string>();
@@ -119,8 +122,9 @@ describe('the memory read model over a loaded snapshot', () => {
       });
       // Each step's arguments are drawn once, outside `op`: both models get the same ones.
       const both = async <T>(op: (model: MemoryReadModel) => Promise<T>) => {
-        const [a, b] = [await outcome(() => op(plain)), await outcome(() => op(based))];
+        const [a, b, c] = [await outcome(() => op(plain)), await outcome(() => op(based)), await outcome(() => op(folding))];
         assert.deepEqual(b, a, `seed ${seed}, step ${n}`);
+        assert.deepEqual(c, a, `seed ${seed}, step ${n} (folding)`);
       };
 
       for (let phase = 0; phase < 6; phase++) {
@@ -173,7 +177,9 @@ describe('the memory read model over a loaded snapshot', () => {
         }
         based = await reloaded(based);
         const args = [ids, [...usernames], [...emails], hashes] as const;
-        assert.deepEqual(await answers(based, ...args), await answers(plain, ...args), `seed ${seed}, after phase ${phase}`);
+        const expected = await answers(plain, ...args);
+        assert.deepEqual(await answers(based, ...args), expected, `seed ${seed}, after phase ${phase}`);
+        assert.deepEqual(await answers(folding, ...args), expected, `seed ${seed}, after phase ${phase} (folding)`);
       }
       // The base and the maps at once: half the accounts written since the last load.
       for (const a of accounts.slice(0, accounts.length / 2)) {
@@ -182,6 +188,9 @@ describe('the memory read model over a loaded snapshot', () => {
       }
       const args = [ids, [...usernames], [...emails], hashes] as const;
       assert.deepEqual(await answers(based, ...args), await answers(plain, ...args));
+      assert.deepEqual(await answers(folding, ...args), await answers(plain, ...args));
+      assert.ok(folding.capture().users.length < 5 + seed * 4, 'the folding model keeps few slots in its maps');
+      assert.deepEqual(memoryContents(await reloaded(folding)), memoryContents(plain), 'a snapshot of a folded model');
       assert.deepEqual(memoryContents(await reloaded(based)), memoryContents(plain), 'a snapshot of base and maps together');
     });
   }
