@@ -144,9 +144,9 @@ export interface MemoryReadModelOptions {
  * Once the maps hold this many user and token slots, they are folded into the base: ~400 bytes of heap a slot
  * become ~150 off it, so a model of millions of accounts (a full replay of a big log) is mostly bases, not objects,
  * and the heap stays small enough that V8's slack over it stays small too (at 100k a 10M-event cold start peaked at
- * 1,036 MiB, at 50k at 800). A fold encodes just the maps' slots (tens of ms) and copies the base's tables; when
- * the rows pass a power of two the tables are rebuilt, and once dead rows are half the base its live rows are
- * written again: those folds stop the event loop for ~1 s a million accounts (in a running service: rarely).
+ * 1,036 MiB, at 50k at 800). A fold encodes just the maps' slots and copies the base's tables (11–247 ms at 1M
+ * accounts); when the rows pass a power of two the tables are rebuilt (538 ms there), and once dead rows are half
+ * the base its live rows are written again: pauses of the event loop, one per 50k slots written.
  */
 export const FOLD_SLOTS = 50_000;
 
