@@ -1,10 +1,12 @@
 // The snapshot a start loaded, read where it lies: the in-memory model (memory.ts) answers from it for every account
 // it has not written since, so loading a snapshot is reading its file and hashing its keys, whatever its size.
-// Immutable: a write of the model goes to its maps, which shadow this base from then on.
+// Immutable: a write of the model goes to its maps, which shadow this base from then on; when the maps fill up, the
+// model folds them into a new base (extendedWith), which shares this one's chunks and leaves it as it was.
 //
 // Rows are numbered across chunks (row = chunk × CHUNK_ROWS + place in it). The indexes are open-addressing tables
 // of row + 1 (0: empty), built at load from the rows themselves (an index is a function of the documents: the file
-// holds none, so none can disagree with them). A lookup hashes the key, probes, and compares the bytes in place.
+// holds none, so none can disagree with them). A lookup hashes the key, probes, and compares the bytes in place. A
+// row a fold superseded is dead: in no answer, though the tables may still point at it.
 import {
   ACTIVE,
   CHUNK_ROWS,

@@ -41,7 +41,7 @@ const liveTokenOf = (slot: TokenSlot | undefined): StoredToken | null => (slot =
 export interface MemoryState {
   /** The loaded snapshot the maps shadow, or null. */
   readonly base: MemoryBase | null;
-  /** The slots of the maps: every account written since the base was loaded (all of them, without a base). */
+  /** The slots of the maps: every account written since the base was loaded or last folded into (all, without one). */
   readonly users: readonly UserSlot[];
   readonly tokens: readonly TokenSlot[];
   readonly checkpoints: readonly (readonly [string, Position])[];
