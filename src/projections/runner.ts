@@ -106,6 +106,8 @@ export class SubscriptionRunner {
   private stopped = false;
   private subscription: { close(): Promise<void> } | null = null;
   private loop: Promise<void> | null = null;
+  /** Reading the log up to its end as it was at start (then `loop` follows it). */
+  private catchingUp: Promise<void> | null = null;
   /** The event being handled: since when (ms; a Date per event would cost a replay), failures so far. */
   private handling: { event: RecordedEvent; since: number; failures: number; error: string | null } | null = null;
   private unreadable: StoppedAt | null = null;
@@ -119,9 +121,28 @@ export class SubscriptionRunner {
 
   /** Resolves once the runner has caught up with the log as it was at start; then follows it live. */
   async start(): Promise<void> {
-    const { store, checkpoints, name } = this.options;
-    this.applied = await checkpoints.load(name);
+    await this.loadCheckpoint();
+    this.catchingUp = this.catchUp();
+    await this.catchingUp;
+  }
+
+  /**
+   * As start(), but resolves once the checkpoint is read (a checkpoint that cannot be read still fails here): the
+   * catch-up runs on, and a failure of it goes to `failed`. For a runner nothing has to wait for, on a log it may
+   * have to read from the start (no checkpoint of its own yet).
+   */
+  async startInBackground(failed: (error: unknown) => void): Promise<void> {
+    await this.loadCheckpoint();
+    this.catchingUp = this.catchUp().catch(failed);
+  }
+
+  private async loadCheckpoint(): Promise<void> {
+    this.applied = await this.options.checkpoints.load(this.options.name);
     this.stored = this.applied;
+  }
+
+  private async catchUp(): Promise<void> {
+    const { store } = this.options;
     for await (const event of store.readAll(this.applied ? { fromPosition: this.applied } : {})) {
       if (this.applied && comparePositions(event.position, this.applied) <= 0) continue; // readAll is inclusive
       if (!(await this.apply(event))) return; // stopped at an event it cannot read: no following either
@@ -198,6 +219,8 @@ export class SubscriptionRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.subscription?.close();
+    // A catch-up stops after the event it is handling: none is handled once this resolves.
+    await this.catchingUp?.catch(() => undefined);
     await this.loop;
     // The last batch: what was handled is stored (unless storing fails: then it is handled again next time).
     await this.storing;

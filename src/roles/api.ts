@@ -96,7 +96,13 @@ export async function startApi(
     skip: new Set(config.EMAIL_REQUEST_SKIP_EVENTS),
     skipSetting: 'EMAIL_REQUEST_SKIP_EVENTS',
   });
-  await emailRequestRunner.start();
+  // Not waited for: with no checkpoint of its own (a log imported, or written by another tool) it reads the whole log,
+  // ~2 minutes at 10M events, and nothing has to wait for it (a request is answered before its email is sent anyway).
+  await emailRequestRunner.startInBackground((error) =>
+    log.error('email-requests: catching up with the log failed; email requests are not handled until a restart', {
+      error: String(error),
+    }),
+  );
   // Throttle counters live in the read-model database when it is shared, so every instance counts together.
   const throttleStore = config.MONGODB_URI
     ? await new (await import('mongodb')).MongoClient(config.MONGODB_URI, { serverSelectionTimeoutMS: 3_000 }).connect()

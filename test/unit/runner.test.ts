@@ -52,6 +52,12 @@ function flaky(store: EventStore, every: number): EventStore {
 
 const event = (i: number) => ({ id: randomUUID(), type: 'Counted', data: { i } });
 
+async function collect(store: EventStore): Promise<RecordedEvent[]> {
+  const all: RecordedEvent[] = [];
+  for await (const e of store.readAll()) all.push(e);
+  return all;
+}
+
 describe('SubscriptionRunner', () => {
   let dir: string;
   let store: EventStore;
@@ -113,6 +119,48 @@ describe('SubscriptionRunner', () => {
     await two.waitFor(position, 5_000);
     await two.stop();
     assert.deepEqual(second, [99]);
+  });
+
+  it('started in the background: resolves before the catch-up, a stop waits for the event in hand and nothing after', async () => {
+    const events = (await collect(store)).length;
+    const checkpoints = memoryCheckpoints();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const seen: number[] = [];
+    const runner = new SubscriptionRunner({
+      name: 'background',
+      store,
+      checkpoints,
+      // The first event is held: start-up must not wait for it.
+      handle: async (e) => {
+        if (seen.length === 0) await held;
+        seen.push(e.data.i as number);
+      },
+      log: silentLogger,
+    });
+    const failures: unknown[] = [];
+    await runner.startInBackground((error) => failures.push(error));
+    assert.deepEqual(seen, [], 'resolved while the first event is still being handled');
+    const stopping = runner.stop();
+    release();
+    await stopping;
+    assert.equal(seen.length, 1, 'the event in hand is finished, then no other');
+    assert.ok(seen.length < events);
+    assert.deepEqual(checkpoints.saved.get('background'), (await collect(store))[0]!.position, 'its checkpoint is stored');
+    assert.deepEqual(failures, []);
+
+    // A checkpoint that cannot be read fails the start itself, not the background.
+    const broken = new SubscriptionRunner({
+      name: 'broken',
+      store,
+      checkpoints: { load: async () => Promise.reject(new Error('damaged checkpoint')), save: async () => undefined },
+      handle: async () => undefined,
+      log: silentLogger,
+    });
+    await assert.rejects(
+      broken.startInBackground(() => undefined),
+      /damaged checkpoint/,
+    );
   });
 
   it('bounds the wait for a position it never reaches, and the HTTP layer answers 503', async () => {
