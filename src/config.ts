@@ -312,7 +312,10 @@ const schema = z.object({
   FULL_REPLAY: bool(false),
   /** A new read-model snapshot after this many events (embedded log; 0: not by count) … */
   READ_MODEL_SNAPSHOT_EVENTS: int(50_000, 0),
-  /** … or this many seconds after the last one, if events came meanwhile (0: not by time); and always at close. */
+  /**
+   * … or this many seconds after the last one, if events came meanwhile (0: not by time); and always at close. Never
+   * sooner than nine times the last one's writing time after it: at most a tenth of the time goes to snapshots.
+   */
   READ_MODEL_SNAPSHOT_SECONDS: int(300, 0),
 
   // Logs and metrics (src/log.ts, src/observability/).
