@@ -130,20 +130,37 @@ interface Parts {
   readonly tokens: number;
   readonly deadUsers: Uint8Array | null;
   readonly deadTokens: Uint8Array | null;
-  readonly deadCount: number;
+  /** How many rows each marks. */
+  readonly deadUserRows: number;
+  readonly deadTokenRows: number;
   readonly liveUsers: number;
   readonly tables: readonly [RowTable, RowTable, RowTable, RowTable, RowTable];
 }
 
 const liveAt = (c: { readonly flags: Uint8Array }, i: number) => (c.flags[i]! & TOMBSTONE) === 0;
 
-/** The rows a snapshot marked DEAD, or null when it marked none. */
-function deadRowsOf(chunks: readonly { readonly rows: number; readonly flags: Uint8Array }[], total: number): Uint8Array | null {
+/** The rows a snapshot marked DEAD (null when it marked none), and how many. */
+function deadRowsOf(
+  chunks: readonly { readonly rows: number; readonly flags: Uint8Array }[],
+  total: number,
+): { dead: Uint8Array | null; count: number } {
   let dead: Uint8Array | null = null;
+  let count = 0;
   chunks.forEach((c, ci) => {
-    for (let i = 0; i < c.rows; i++) if (c.flags[i]! & DEAD) (dead ??= new Uint8Array(total))[(ci << SHIFT) | i] = 1;
+    for (let i = 0; i < c.rows; i++) {
+      if (!(c.flags[i]! & DEAD)) continue;
+      (dead ??= new Uint8Array(total))[(ci << SHIFT) | i] = 1;
+      count++;
+    }
   });
-  return dead;
+  return { dead, count };
+}
+
+/** The slots of the rows [0, count) that `dead` does not mark. */
+function keptRows<S>(count: number, dead: Uint8Array, at: (row: number) => S): S[] {
+  const out: S[] = [];
+  for (let row = 0; row < count; row++) if (dead[row] !== 1) out.push(at(row));
+  return out;
 }
 
 /** A base's rows and what is dead in them, before its tables are built; `compacted`: written again without the dead. */
@@ -168,7 +185,8 @@ export class MemoryBase {
    */
   private readonly deadUsers: Uint8Array | null;
   private readonly deadTokens: Uint8Array | null;
-  private readonly deadCount: number;
+  private readonly deadUserRows: number;
+  private readonly deadTokenRows: number;
   private readonly byId: RowTable;
   private readonly byUsername: RowTable;
   private readonly byEmail: RowTable;
@@ -183,7 +201,8 @@ export class MemoryBase {
       tokens: this.tokens,
       deadUsers: this.deadUsers,
       deadTokens: this.deadTokens,
-      deadCount: this.deadCount,
+      deadUserRows: this.deadUserRows,
+      deadTokenRows: this.deadTokenRows,
       liveUsers: this.liveUsers,
     } = parts);
     [this.byId, this.byUsername, this.byEmail, this.tokenByUser, this.byHash] = parts.tables;
@@ -193,8 +212,8 @@ export class MemoryBase {
   static fromChunks(userChunks: readonly UserChunk[], tokenChunks: readonly TokenChunk[]): MemoryBase {
     const users = checkedChunks(userChunks);
     const tokens = checkedChunks(tokenChunks);
-    const deadUsers = deadRowsOf(userChunks, users);
-    const deadTokens = deadRowsOf(tokenChunks, tokens);
+    const userMarks = deadRowsOf(userChunks, users);
+    const tokenMarks = deadRowsOf(tokenChunks, tokens);
     let live = 0;
     for (const c of userChunks) {
       for (let i = 0; i < c.rows; i++) {
@@ -204,8 +223,17 @@ export class MemoryBase {
         if (!isEmptyAt(c.strings[U.extras]!, i)) parseExtras(stringAt(c.strings[U.extras]!, i));
       }
     }
-    const deadCount = [deadUsers, deadTokens].reduce((n, d) => n + (d ? d.reduce((m, x) => m + x, 0) : 0), 0);
-    const parts = { userChunks, tokenChunks, users, tokens, deadUsers, deadTokens, deadCount, liveUsers: live };
+    const parts = {
+      userChunks,
+      tokenChunks,
+      users,
+      tokens,
+      deadUsers: userMarks.dead,
+      deadTokens: tokenMarks.dead,
+      deadUserRows: userMarks.count,
+      deadTokenRows: tokenMarks.count,
+      liveUsers: live,
+    };
     return new MemoryBase({ ...parts, tables: MemoryBase.buildTables(parts, 0, 0, null) });
   }
 
@@ -234,14 +262,15 @@ export class MemoryBase {
     const deadTokens = new Uint8Array(tokenCount);
     if (this.deadUsers) deadUsers.set(this.deadUsers);
     if (this.deadTokens) deadTokens.set(this.deadTokens);
-    let deadCount = this.deadCount;
+    let deadUserRows = this.deadUserRows;
+    let deadTokenRows = this.deadTokenRows;
     let liveUsers = this.liveUsers;
     for (const slot of users) {
       const row = this.userRow(slot.id);
       if (row >= 0) {
         if (this.isLiveUserAt(row)) liveUsers--;
         deadUsers[row] = 1;
-        deadCount++;
+        deadUserRows++;
       }
       if (!isTombstone(slot)) liveUsers++;
     }
@@ -249,22 +278,20 @@ export class MemoryBase {
       const row = this.tokenRowOfUser(slot.userId);
       if (row >= 0) {
         deadTokens[row] = 1;
-        deadCount++;
+        deadTokenRows++;
       }
     }
-    if (deadCount * 2 > userCount + tokenCount) {
-      const userChunks = chunksOf(this.liveRowsAnd(users, deadUsers), userChunkOf);
-      const tokenChunks = chunksOf(this.liveTokenRowsAnd(tokens, deadTokens), tokenChunkOf);
-      const rows = (chunks: readonly { rows: number }[]) => chunks.reduce((n, c) => n + c.rows, 0);
+    if ((deadUserRows + deadTokenRows) * 2 > userCount + tokenCount) {
       return {
         compacted: true,
-        userChunks,
-        tokenChunks,
-        users: rows(userChunks),
-        tokens: rows(tokenChunks),
+        userChunks: chunksOf([...keptRows(this.users, deadUsers, (r) => this.userAt(r)), ...users], userChunkOf),
+        tokenChunks: chunksOf([...keptRows(this.tokens, deadTokens, (r) => this.tokenAt(r)), ...tokens], tokenChunkOf),
+        users: userCount - deadUserRows,
+        tokens: tokenCount - deadTokenRows,
         deadUsers: null,
         deadTokens: null,
-        deadCount: 0,
+        deadUserRows: 0,
+        deadTokenRows: 0,
         liveUsers,
       };
     }
@@ -280,7 +307,8 @@ export class MemoryBase {
       ...this.tokenChunks.slice(0, this.tokens >>> SHIFT),
       ...chunksOf([...carried(this.tokens, (r) => this.tokenAt(r)), ...tokens], tokenChunkOf),
     ];
-    return { compacted: false, userChunks, tokenChunks, users: userCount, tokens: tokenCount, deadUsers, deadTokens, deadCount, liveUsers };
+    const counts = { users: userCount, tokens: tokenCount, deadUserRows, deadTokenRows, liveUsers };
+    return { compacted: false, userChunks, tokenChunks, deadUsers, deadTokens, ...counts };
   }
 
   /**
@@ -316,18 +344,6 @@ export class MemoryBase {
     return [byId, byUsername, byEmail, tokenByUser, byHash];
   }
 
-  /** The live rows of this base (not `dead`) as slots, then `slots`. */
-  private liveRowsAnd(slots: readonly UserSlot[], dead: Uint8Array): UserSlot[] {
-    const out: UserSlot[] = [];
-    for (let row = 0; row < this.users; row++) if (dead[row] !== 1) out.push(this.userAt(row));
-    return [...out, ...slots];
-  }
-  private liveTokenRowsAnd(slots: readonly TokenSlot[], dead: Uint8Array): TokenSlot[] {
-    const out: TokenSlot[] = [];
-    for (let row = 0; row < this.tokens; row++) if (dead[row] !== 1) out.push(this.tokenAt(row));
-    return [...out, ...slots];
-  }
-
   private userChunk(row: number): UserChunk {
     return this.userChunks[row >>> SHIFT]!;
   }
@@ -344,10 +360,10 @@ export class MemoryBase {
   }
   /** Rows that are slots (not dead). */
   get userSlots(): number {
-    return this.users - (this.deadUsers ? this.deadUsers.reduce((n, d) => n + d, 0) : 0);
+    return this.users - this.deadUserRows;
   }
   get tokenSlots(): number {
-    return this.tokens - (this.deadTokens ? this.deadTokens.reduce((n, d) => n + d, 0) : 0);
+    return this.tokens - this.deadTokenRows;
   }
 
   /** The row of the user (or tombstone) with this id, or -1. */

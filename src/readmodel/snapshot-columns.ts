@@ -198,9 +198,6 @@ export function encodeTokenChunk(c: TokenChunk, dead: Uint8Array | null = null, 
   return w.done();
 }
 
-export const encodeUsers = (slots: readonly UserSlot[]): Buffer => encodeUserChunk(userChunkOf(slots));
-export const encodeTokens = (slots: readonly TokenSlot[]): Buffer => encodeTokenChunk(tokenChunkOf(slots));
-
 // ---------------------------------------------------------------------------------------------------------------
 // Reading: views into the file's buffer (the numbers and the offsets are copied: they need aligned memory)
 

@@ -110,8 +110,7 @@ export async function writeReadModelSnapshot(
   // The base's chunks as they are, the maps' slots after them, the rows these supersede marked DEAD: no row of the
   // base is made into an object on the way out.
   const layout = layoutOf(state.base, state.users, state.tokens);
-  const deadIn = (d: Uint8Array | null) => (d ? d.reduce((n, x) => n + x, 0) : 0);
-  const counts = { users: layout.users - deadIn(layout.deadUsers), tokens: layout.tokens - deadIn(layout.deadTokens) };
+  const counts = { users: layout.users - layout.deadUserRows, tokens: layout.tokens - layout.deadTokenRows };
   const meta: SnapshotMeta = {
     format: FORMAT,
     fingerprint: about.fingerprint,

@@ -8,7 +8,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryReadModel, type MemoryReadModel } from '../../src/readmodel/memory.js';
 import type { UserDoc } from '../../src/readmodel/port.js';
-import { encodeTokens, hashAt, hashString, KEY_TAIL, readTokenChunk, WHOLE } from '../../src/readmodel/snapshot-columns.js';
+import {
+  encodeTokenChunk,
+  hashAt,
+  hashString,
+  KEY_TAIL,
+  readTokenChunk,
+  tokenChunkOf,
+  WHOLE,
+} from '../../src/readmodel/snapshot-columns.js';
 import { memoryContents, reloaded } from '../support/memory-contents.js';
 
 /** A small seeded generator (mulberry32): a failure names its seed and replays exactly. */
@@ -77,7 +85,7 @@ describe('the memory read model over a loaded snapshot', () => {
     for (const wide of [false, true]) {
       // A column is UTF-16 when any of its values needs it: the same values, with one that does or without.
       const keys = wide ? values : values.filter((v) => ![...v].some((c) => c.charCodeAt(0) > 0xff));
-      const body = encodeTokens(keys.map((k, i) => ({ userId: k, revision: i, deleted: true as const })));
+      const body = encodeTokenChunk(tokenChunkOf(keys.map((k, i) => ({ userId: k, revision: i, deleted: true as const }))));
       const chunk = readTokenChunk(body, 0, body.length);
       assert.equal(chunk.userId.wide, wide);
       keys.forEach((key, i) => {
