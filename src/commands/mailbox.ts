@@ -94,8 +94,12 @@ export function emailRequestProcessor(deps: {
   /** For the dj-rest-auth surface's resend-email. */
   emailConfirmationKeys?: EmailConfirmationKeys;
 }) {
-  return async (recorded: RecordedEvent): Promise<void> => {
-    if (!isMailboxStream(recorded.streamId) || recorded.type !== 'EmailRequested') return;
+  // Every other event is passed over without a promise (undefined: nothing to wait for), as the runner allows: a
+  // processor with no checkpoint yet reads the whole log, and requests are a sliver of it.
+  return (recorded: RecordedEvent): Promise<void> | undefined =>
+    isMailboxStream(recorded.streamId) && recorded.type === 'EmailRequested' ? processRequest(recorded) : undefined;
+
+  async function processRequest(recorded: RecordedEvent): Promise<void> {
     let event: MailboxEvent;
     try {
       event = parseMailboxEvent(recorded.type, recorded.data);
@@ -111,5 +115,5 @@ export function emailRequestProcessor(deps: {
         if (!isDomainError(error, 'not_found')) throw error; // not eligible (inactive, unusable password …)
       }
     }
-  };
+  }
 }

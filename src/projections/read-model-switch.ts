@@ -9,7 +9,7 @@ import { READ_MODEL_CHECKPOINT, type ReadModel } from '../readmodel/port.js';
 import type { VersionedReadModel } from '../readmodel/mongo.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../store/port.js';
 import { readModelProjection } from './read-model.projection.js';
-import { positionText } from './runner.js';
+import { positionText, type Handled } from './runner.js';
 
 /** A read model with versions (MongoDB's), told apart without loading its driver. */
 export const isVersionedReadModel = (model: ReadModel): model is VersionedReadModel =>
@@ -17,7 +17,7 @@ export const isVersionedReadModel = (model: ReadModel): model is VersionedReadMo
 
 export interface ReadModelSwitch {
   /** The projection's handler, held while a switch moves over. */
-  guard(handle: (event: RecordedEvent) => Promise<unknown>): (event: RecordedEvent) => Promise<void>;
+  guard(handle: (event: RecordedEvent) => Handled): (event: RecordedEvent) => Promise<void>;
   /** Starts polling the pointer; `position` is the projection's applied position (runner.position). */
   follow(position: () => Position | null): void;
   /** Looks at the pointer once and switches if it moved; resolves with the version now read. */
@@ -106,7 +106,7 @@ export function readModelSwitch(options: SwitchOptions): ReadModelSwitch {
   return {
     guard: (handle) => async (event) => {
       while (held) await held;
-      const done = handle(event).then(() => void (handled = event.position));
+      const done = Promise.resolve(handle(event)).then(() => void (handled = event.position));
       inFlight = done;
       try {
         await done;

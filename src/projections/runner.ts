@@ -13,7 +13,7 @@ export interface RunnerOptions {
   readonly store: EventStore;
   readonly checkpoints: CheckpointStore;
   /** Must be idempotent: after a crash, events since the last stored checkpoint are handled again. */
-  readonly handle: (event: RecordedEvent) => Promise<unknown>;
+  readonly handle: (event: RecordedEvent) => Handled;
   readonly log: Logger;
   /**
    * Positions (positionText) of events to pass over without handling them: the operator's way past an event the
@@ -29,6 +29,12 @@ export interface RunnerOptions {
    */
   readonly checkpointEvery?: { readonly events?: number; readonly ms?: number };
 }
+
+/**
+ * What a handler returns: the promise of its work, or undefined when it had nothing to do with the event (the
+ * runner then goes on without waiting a turn: in a replay, that is most events for most handlers).
+ */
+export type Handled = Promise<unknown> | undefined;
 
 export const CHECKPOINT_EVERY_EVENTS = 500;
 export const CHECKPOINT_EVERY_MS = 1_000;
@@ -145,7 +151,8 @@ export class SubscriptionRunner {
     const { store } = this.options;
     for await (const event of store.readAll(this.applied ? { fromPosition: this.applied } : {})) {
       if (this.applied && comparePositions(event.position, this.applied) <= 0) continue; // readAll is inclusive
-      if (!(await this.apply(event))) return; // stopped at an event it cannot read: no following either
+      const done = this.apply(event);
+      if (!(typeof done === 'boolean' ? done : await done)) return; // stopped at an event it cannot read: no following either
       if (this.stopped) return;
     }
     if (this.stopped) return;
@@ -302,65 +309,94 @@ export class SubscriptionRunner {
     }
   }
 
-  /** Handles one event (retrying failures that may pass); false when it stopped at an event it cannot read. */
-  private async apply(event: RecordedEvent): Promise<boolean> {
+  /**
+   * Handles one event (retrying failures that may pass); false when it stopped at an event it cannot read. Not an
+   * async function: an event the handler has nothing to do with (it returns undefined) is done here and then, which
+   * is most of a replay, without a promise or a turn of the microtask queue.
+   */
+  private apply(event: RecordedEvent): boolean | Promise<boolean> {
     if (this.unreadable) return false;
     const { name, log, skip, skipSetting } = this.options;
-    // The text only when it is needed (a skip list to look in, a log line): a replay handles ~200k events a second.
-    let position = skip?.size ? positionText(event.position) : '';
-    const skipped = position !== '' && skip!.has(position);
-    if (skipped) {
-      log.warn(`${name}: skipping the event at position ${position} without handling it, as ${skipSetting ?? 'configured'} says`, {
-        position,
-        streamId: event.streamId,
-        eventType: event.type,
-        eventId: event.id,
-      });
-    }
-    // A failing handler (the read model is down) is retried until it succeeds: skipping would lose the effect.
-    const handling = { event, since: Date.now(), failures: 0, error: null as string | null };
-    this.handling = handling;
-    for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 5_000)) {
-      try {
-        if (!skipped) await this.options.handle(event);
-        break;
-      } catch (error) {
-        if (this.stopped) {
-          this.handling = null;
-          throw error;
-        }
-        if (error instanceof UnreadableEventError) {
-          // Retrying cannot help: stop here, say so once, and let the operator decide (upgrade, or skip it).
-          position ||= positionText(event.position);
-          this.handling = null;
-          this.unreadable = {
-            position,
-            streamId: event.streamId,
-            eventType: event.type,
-            eventId: event.id,
-            reason: error.message,
-            since: new Date(),
-          };
-          const hint = skipSetting ? `; upgrade authstream to a version that reads it, or skip it with ${skipSetting}=${position}` : '';
-          log.error(
-            `${name}: stopped at an event it cannot read (position ${position}, stream ${event.streamId}, type ${event.type})${hint}`,
-            {
-              position,
-              streamId: event.streamId,
-              eventType: event.type,
-              eventId: event.id,
-              reason: error.message,
-            },
-          );
-          void this.storeCheckpoint(); // what was handled before it, now: the runner goes no further
-          return false;
-        }
-        handling.failures++;
-        handling.error = String(error);
-        this.options.log.error(`${this.options.name}: handling ${event.type} ${event.id} failed, retrying`, { error: String(error) });
-        await new Promise((r) => setTimeout(r, delayMs));
+    // The text only when there is a skip list to look in: a replay handles ~200k events a second.
+    if (skip?.size) {
+      const position = positionText(event.position);
+      if (skip.has(position)) {
+        log.warn(`${name}: skipping the event at position ${position} without handling it, as ${skipSetting ?? 'configured'} says`, {
+          position,
+          streamId: event.streamId,
+          eventType: event.type,
+          eventId: event.id,
+        });
+        return this.handled(event);
       }
     }
+    let pending: Promise<unknown> | undefined;
+    try {
+      pending = this.options.handle(event);
+    } catch (error) {
+      return this.retry(event, error);
+    }
+    if (pending === undefined) return this.handled(event);
+    this.handling = { event, since: Date.now(), failures: 0, error: null };
+    return pending.then(
+      () => this.handled(event),
+      (error: unknown) => this.retry(event, error),
+    );
+  }
+
+  /** After the handler failed on `event`: retries what may pass (the read model is down), stops at what cannot. */
+  private async retry(event: RecordedEvent, failure: unknown): Promise<boolean> {
+    const handling = this.handling ?? { event, since: Date.now(), failures: 0, error: null };
+    this.handling = handling;
+    // A failing handler is retried until it succeeds: skipping would lose the effect.
+    for (let error = failure, delayMs = 100; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+      if (this.stopped) {
+        this.handling = null;
+        throw error;
+      }
+      if (error instanceof UnreadableEventError) {
+        this.stopAt(event, error);
+        return false;
+      }
+      handling.failures++;
+      handling.error = String(error);
+      this.options.log.error(`${this.options.name}: handling ${event.type} ${event.id} failed, retrying`, { error: String(error) });
+      await new Promise((r) => setTimeout(r, delayMs));
+      try {
+        await this.options.handle(event);
+        return this.handled(event);
+      } catch (next) {
+        error = next;
+      }
+    }
+  }
+
+  /** Retrying cannot help: stops here, says so once, and lets the operator decide (upgrade, or skip the event). */
+  private stopAt(event: RecordedEvent, error: UnreadableEventError): void {
+    const { name, log, skipSetting } = this.options;
+    const position = positionText(event.position);
+    this.handling = null;
+    this.unreadable = {
+      position,
+      streamId: event.streamId,
+      eventType: event.type,
+      eventId: event.id,
+      reason: error.message,
+      since: new Date(),
+    };
+    const hint = skipSetting ? `; upgrade authstream to a version that reads it, or skip it with ${skipSetting}=${position}` : '';
+    log.error(`${name}: stopped at an event it cannot read (position ${position}, stream ${event.streamId}, type ${event.type})${hint}`, {
+      position,
+      streamId: event.streamId,
+      eventType: event.type,
+      eventId: event.id,
+      reason: error.message,
+    });
+    void this.storeCheckpoint(); // what was handled before it, now: the runner goes no further
+  }
+
+  /** `event` is handled: it is the position now, and whoever waited for it is told. */
+  private handled(event: RecordedEvent): true {
     this.handling = null;
     this.applied = event.position;
     this.batchCheckpoint();

@@ -94,6 +94,45 @@ describe('SubscriptionRunner', () => {
     assert.deepEqual(checkpoints.saved.get('counter'), last);
   });
 
+  it('takes undefined from a handler as done at once, in order with the promised ones; a throw is retried like a rejection', async () => {
+    const tag = randomUUID().slice(0, 8);
+    for (let i = 0; i < 6; i++) await store.append(`sync-${tag}-${i}`, [event(i)], 'no_stream');
+    const order: string[] = [];
+    let thrown = false;
+    const checkpoints = memoryCheckpoints();
+    const lines: { level: string; msg: string }[] = [];
+    const runner = new SubscriptionRunner({
+      name: 'mixed',
+      store,
+      checkpoints,
+      handle: (e) => {
+        if (!e.streamId.startsWith(`sync-${tag}-`)) return undefined;
+        const i = e.data.i as number;
+        if (i === 3 && !thrown) {
+          thrown = true;
+          throw new Error('the read model is down'); // thrown, not rejected: retried all the same
+        }
+        if (i % 2 === 0) {
+          order.push(`now ${i}`);
+          return undefined;
+        }
+        return new Promise<void>((resolve) => setTimeout(() => resolve(void order.push(`later ${i}`)), 5));
+      },
+      log: { ...silentLogger, error: (msg: string) => void lines.push({ level: 'error', msg }) } as Logger,
+    });
+    await runner.start();
+    assert.deepEqual(order, ['now 0', 'later 1', 'now 2', 'later 3', 'now 4', 'later 5']);
+    assert.ok(
+      lines.some((l) => l.msg.includes('failed, retrying')),
+      'the failure was logged and retried',
+    );
+    const last = await store.append(`sync-${tag}-6`, [event(6)], 'no_stream');
+    await runner.waitFor(last.position, 5_000); // a waiter is told by an event handled at once, too
+    await runner.stop();
+    assert.deepEqual(order.at(-1), 'now 6');
+    assert.deepEqual(checkpoints.saved.get('mixed'), last.position);
+  });
+
   it('resumes from its stored checkpoint after a restart', async () => {
     const checkpoints = memoryCheckpoints();
     const first: number[] = [];
@@ -285,7 +324,7 @@ describe('SubscriptionRunner', () => {
         ['UserActivated', { v: 7, userId, at: new Date().toISOString() }, /schema mismatch: v: /],
         ['UserActivated', { v: 1, userId: 'not an id', at: 'never' }, /schema mismatch: userId: .*at: /],
       ] as const) {
-        const error = await project(recorded(type, data)).then(
+        const error = await Promise.resolve(project(recorded(type, data))).then(
           () => null,
           (e: unknown) => e,
         );

@@ -51,10 +51,14 @@ export default defineCommand('rebuild', (program, { run, context }) => {
             name: 'read-model',
             store,
             checkpoints: readModelCheckpoints(model),
-            handle: async (event) => {
-              await project(event);
-              events++;
-              progress.update(Number(event.position.commit));
+            // As the projection's own handler, no promise for an event it has nothing to do with (most of a log).
+            handle: (event) => {
+              const counted = (): undefined => {
+                events++;
+                progress.update(Number(event.position.commit));
+              };
+              const pending = project(event);
+              return pending ? pending.then(counted) : counted();
             },
             log,
             skip: new Set(config.READ_MODEL_SKIP_EVENTS),
