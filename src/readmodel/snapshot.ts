@@ -196,7 +196,11 @@ class Refused extends Error {}
  * cut short, another format). The whole file is read at once and its checksum checked before anything in it is
  * believed; its rows are then read in place, their keys hashed into the indexes (tens of ms per 100k accounts).
  */
-export async function readReadModelSnapshot(file: string): Promise<LoadedSnapshot | RefusedSnapshot | undefined> {
+export async function readReadModelSnapshot(
+  file: string,
+  /** The file is read in pieces of this size (a test makes them small). */
+  { pieceBytes = 16 * 2 ** 20 }: { readonly pieceBytes?: number } = {},
+): Promise<LoadedSnapshot | RefusedSnapshot | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -205,30 +209,38 @@ export async function readReadModelSnapshot(file: string): Promise<LoadedSnapsho
     throw error;
   }
   let buf: Buffer;
+  let crc = 0;
   try {
     const size = (await handle.stat()).size;
     if (size < 16) return { refused: 'it is not a read-model snapshot' };
     buf = Buffer.allocUnsafe(size);
+    // The checksum of each piece is taken while the next one is read (at 10M events, ~130 ms of a warm start).
+    const summed = size - 4;
+    let checked = 0;
     for (let done = 0; done < size;) {
-      const { bytesRead } = await handle.read(buf, done, Math.min(size - done, 64 * 2 ** 20), done);
+      const reading = handle.read(buf, done, Math.min(size - done, pieceBytes), done);
+      if (checked < Math.min(done, summed)) crc = crc32(buf.subarray(checked, (checked = Math.min(done, summed))), crc);
+      const { bytesRead } = await reading;
       if (bytesRead === 0) return { refused: 'it is cut short' };
       done += bytesRead;
     }
+    if (checked < summed) crc = crc32(buf.subarray(checked, summed), crc);
   } finally {
     await handle.close();
   }
   try {
-    return parseSnapshot(buf);
+    return parseSnapshot(buf, crc >>> 0);
   } catch (error) {
     if (error instanceof Refused) return { refused: error.message };
     throw error;
   }
 }
 
-function parseSnapshot(buf: Buffer): LoadedSnapshot {
+/** `crc`: the CRC-32 of every byte but the last four, which must hold it. */
+function parseSnapshot(buf: Buffer, crc: number): LoadedSnapshot {
   const size = buf.length;
   if (!buf.subarray(0, 8).equals(MAGIC)) throw new Refused('it is not a read-model snapshot');
-  if (crc32(buf.subarray(0, size - 4)) >>> 0 !== buf.readUInt32BE(size - 4)) throw new Refused('its checksum does not match');
+  if (crc !== buf.readUInt32BE(size - 4)) throw new Refused('its checksum does not match');
   const metaLength = buf.readUInt32BE(8);
   if (metaLength > 1 << 26 || 12 + metaLength + 4 > size) throw new Refused('its header is damaged');
   let meta: SnapshotMeta;

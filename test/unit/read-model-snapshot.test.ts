@@ -171,6 +171,20 @@ describe('read-model snapshots', () => {
       );
       assert.equal(userSlotCount(model), 0, `${what}: nothing of it loaded`);
     }
+    // Read in pieces (checksummed while the next is read), every byte still counts, the last piece's included.
+    await writeFile(file(), good);
+    const whole = await readReadModelSnapshot(file());
+    const inPieces = await readReadModelSnapshot(file(), { pieceBytes: 7 });
+    assert.ok(whole && 'state' in whole && inPieces && 'state' in inPieces);
+    assert.equal(inPieces.meta.users, whole.meta.users);
+    assert.ok(whole.meta.users > 0);
+    for (const at of [0, 6, 7, 8, Math.floor(good.length / 2), good.length - 6, good.length - 5]) {
+      const bad = Buffer.from(good);
+      flip(bad, at, 0x01);
+      await writeFile(file(), bad);
+      const read = await readReadModelSnapshot(file(), { pieceBytes: 7 });
+      assert.ok(read && 'refused' in read, `a flipped byte at ${at} of ${good.length}, read in pieces`);
+    }
     await writeFile(file(), good.subarray(0, good.length - 100));
     assert.match(((await readReadModelSnapshot(file())) as { refused: string }).refused, /checksum does not match|cut short/);
     await writeFile(file(), 'not a snapshot at all');
