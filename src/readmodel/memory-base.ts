@@ -1,12 +1,13 @@
 // The snapshot a start loaded, read where it lies: the in-memory model (memory.ts) answers from it for every account
-// it has not written since, so loading a snapshot is reading its file and hashing its keys, whatever its size.
+// it has not written since, so loading a snapshot is reading its file (and its index tables, or hashing its keys).
 // Immutable: a write of the model goes to its maps, which shadow this base from then on; when the maps fill up, the
 // model folds them into a new base (extendedWith), which shares this one's chunks and leaves it as it was.
 //
 // Rows are numbered across chunks (row = chunk × CHUNK_ROWS + place in it). The indexes are open-addressing tables
-// of row + 1 (0: empty), built at load from the rows themselves (an index is a function of the documents: the file
-// holds none, so none can disagree with them). A lookup hashes the key, probes, and compares the bytes in place. A
-// row a fold superseded is dead: in no answer, though the tables may still point at it.
+// of row + 1 (0: empty), built from the rows themselves, or taken from a snapshot that saved them with the seed of
+// their hash (checked at load against its rows: usableTables; else built again). A lookup hashes the key, probes,
+// and compares the bytes in place, so a table can only fail to find a row, never answer a wrong one. A row a fold
+// superseded is dead: in no answer, though the tables may still point at it.
 import {
   ACTIVE,
   CHUNK_ROWS,
@@ -14,6 +15,7 @@ import {
   equalsAt,
   hashAt,
   hashString,
+  newHashSeed,
   HAS_LAST_LOGIN,
   isEmptyAt,
   KEY_TAIL,
@@ -43,21 +45,28 @@ const NO_SESSIONS: readonly string[] = Object.freeze([]);
 
 /** An open-addressing table of row + 1, at most half full. */
 class RowTable {
-  private readonly slots: Int32Array;
   private readonly mask: number;
 
-  constructor(rows: number, from?: RowTable) {
+  /** `slots`: a power of two of them. */
+  private constructor(readonly slots: Int32Array) {
+    this.mask = slots.length - 1;
+  }
+  /** An empty table for `rows` rows. */
+  static sized(rows: number): RowTable {
     let capacity = 16;
     while (capacity < rows * 2) capacity *= 2;
-    this.slots = from ? from.slots.slice() : new Int32Array(capacity);
-    this.mask = this.slots.length - 1;
+    return new RowTable(new Int32Array(capacity));
+  }
+  /** A table as saved, or null when its size is not a power of two. */
+  static ofSlots(slots: Int32Array): RowTable | null {
+    return slots.length >= 16 && (slots.length & (slots.length - 1)) === 0 ? new RowTable(slots) : null;
   }
   /** Whether it can take `rows` rows in all and stay at most half full. */
   fits(rows: number): boolean {
     return rows * 2 <= this.slots.length;
   }
   copy(): RowTable {
-    return new RowTable(0, this);
+    return new RowTable(this.slots.slice());
   }
   add(hash: number, row: number): void {
     let i = hash & this.mask;
@@ -91,6 +100,7 @@ function indexRows<C extends { readonly rows: number }>(
   from: number,
   total: number,
   window: number,
+  seed: number,
   column: (c: C, i: number, row: number) => StringColumn | null,
 ): void {
   const rows = new Int32Array(total - from);
@@ -103,7 +113,7 @@ function indexRows<C extends { readonly rows: number }>(
       const keys = column(c, i, row);
       if (keys === null || isEmptyAt(keys, i)) continue;
       rows[keyed] = row;
-      hashes[keyed++] = hashAt(keys, i, window);
+      hashes[keyed++] = hashAt(keys, i, window, seed);
     }
   }
   for (let k = 0; k < keyed; k++) table.add(hashes[k]!, rows[k]!);
@@ -134,7 +144,24 @@ interface Parts {
   readonly deadUserRows: number;
   readonly deadTokenRows: number;
   readonly liveUsers: number;
-  readonly tables: readonly [RowTable, RowTable, RowTable, RowTable, RowTable];
+  /** Of the tables' hash (hashAt). */
+  readonly seed: number;
+  readonly tables: Tables;
+  /** The tables came from a snapshot (SavedTables), not from hashing every row. */
+  readonly tablesSaved?: boolean;
+}
+
+type Tables = readonly [RowTable, RowTable, RowTable, RowTable, RowTable];
+
+/**
+ * A base's five tables as a snapshot saves them (by id, username, email; token by user, by hash): their slots, the
+ * seed of their hash, and how many user and token rows they cover (the rows after those are indexed at load).
+ */
+export interface SavedTables {
+  readonly seed: number;
+  readonly users: number;
+  readonly tokens: number;
+  readonly slots: readonly Int32Array[];
 }
 
 const liveAt = (c: { readonly flags: Uint8Array }, i: number) => (c.flags[i]! & TOMBSTONE) === 0;
@@ -164,7 +191,7 @@ function keptRows<S>(count: number, dead: Uint8Array, at: (row: number) => S): S
 }
 
 /** A base's rows and what is dead in them, before its tables are built; `compacted`: written again without the dead. */
-export type Layout = Omit<Parts, 'tables'> & { readonly compacted: boolean };
+export type Layout = Omit<Parts, 'tables' | 'seed'> & { readonly compacted: boolean };
 
 /** What a snapshot of a model holds: its base's rows with the maps' slots after them (superseded rows dead). */
 export function layoutOf(base: MemoryBase | null, users: readonly UserSlot[], tokens: readonly TokenSlot[]): Layout {
@@ -192,6 +219,9 @@ export class MemoryBase {
   private readonly byEmail: RowTable;
   private readonly tokenByUser: RowTable;
   private readonly byHash: RowTable;
+  private readonly seed: number;
+  /** Loaded with the tables a snapshot saved (they agreed with its rows; those too small for its rows built anew). */
+  readonly tablesSaved: boolean;
 
   private constructor(parts: Parts) {
     ({
@@ -204,12 +234,17 @@ export class MemoryBase {
       deadUserRows: this.deadUserRows,
       deadTokenRows: this.deadTokenRows,
       liveUsers: this.liveUsers,
+      seed: this.seed,
     } = parts);
+    this.tablesSaved = parts.tablesSaved === true;
     [this.byId, this.byUsername, this.byEmail, this.tokenByUser, this.byHash] = parts.tables;
   }
 
-  /** The base of a snapshot's chunks, as read from its file: every row checked, every index built. */
-  static fromChunks(userChunks: readonly UserChunk[], tokenChunks: readonly TokenChunk[]): MemoryBase {
+  /**
+   * The base of a snapshot's chunks, as read from its file: every row checked, every index built (or the tables it
+   * saved taken, when usableTables() finds them to agree with the rows).
+   */
+  static fromChunks(userChunks: readonly UserChunk[], tokenChunks: readonly TokenChunk[], saved?: SavedTables | null): MemoryBase {
     const users = checkedChunks(userChunks);
     const tokens = checkedChunks(tokenChunks);
     const userMarks = deadRowsOf(userChunks, users);
@@ -234,7 +269,23 @@ export class MemoryBase {
       deadTokenRows: tokenMarks.count,
       liveUsers: live,
     };
-    return new MemoryBase({ ...parts, tables: MemoryBase.buildTables(parts, 0, 0, null) });
+    const tables = saved ? usableTables(saved, parts) : null;
+    if (tables) {
+      const withSeed = { ...parts, seed: saved!.seed };
+      const built = MemoryBase.buildTables(withSeed, saved!.users, saved!.tokens, tables, false);
+      return new MemoryBase({ ...withSeed, tables: built, tablesSaved: true });
+    }
+    const withSeed = { ...parts, seed: newHashSeed() };
+    return new MemoryBase({ ...withSeed, tables: MemoryBase.buildTables(withSeed, 0, 0, null, false) });
+  }
+
+  /** The tables as a snapshot of this base saves them (they cover its rows). */
+  savedTables(): SavedTables {
+    return { seed: this.seed, users: this.users, tokens: this.tokens, slots: this.tables().map((t) => t.slots) };
+  }
+
+  private tables(): Tables {
+    return [this.byId, this.byUsername, this.byEmail, this.tokenByUser, this.byHash];
   }
 
   /** A base of these slots alone (the maps of a model that had none, folded). */
@@ -251,7 +302,8 @@ export class MemoryBase {
   extendedWith(users: readonly UserSlot[], tokens: readonly TokenSlot[]): MemoryBase {
     const layout = this.layoutWith(users, tokens);
     if (layout.compacted) return MemoryBase.fromChunks(layout.userChunks, layout.tokenChunks);
-    return new MemoryBase({ ...layout, tables: MemoryBase.buildTables(layout, this.users, this.tokens, this) });
+    const parts = { ...layout, seed: this.seed };
+    return new MemoryBase({ ...parts, tables: MemoryBase.buildTables(parts, this.users, this.tokens, this.tables(), true) });
   }
 
   /** The rows of this base with `users` and `tokens` after them, as extendedWith() makes them (without the tables). */
@@ -312,35 +364,37 @@ export class MemoryBase {
   }
 
   /**
-   * The five tables of `parts`: `previous`'s copied with the rows from `fromUser` / `fromToken` on added, or, where
-   * a copy would be more than half full (or there is no previous base), built from every row that is not dead.
+   * The five tables of `parts`: `previous` (copied when `copy`: another base holds them) with the rows from
+   * `fromUser` / `fromToken` on added, or, where that would be more than half full (or there are none), built from
+   * every row that is not dead. Previous tables must be of `parts.seed`.
    */
   private static buildTables(
     parts: Omit<Parts, 'tables'>,
     fromUser: number,
     fromToken: number,
-    previous: MemoryBase | null,
-  ): Parts['tables'] {
-    const { userChunks, tokenChunks, users, tokens, deadUsers, deadTokens } = parts;
-    const keepUsers = previous !== null && previous.byId.fits(users);
-    const keepTokens = previous !== null && previous.tokenByUser.fits(tokens);
-    const table = (old: RowTable | undefined, rows: number, keep: boolean) => (keep ? old!.copy() : new RowTable(rows));
-    const byId = table(previous?.byId, users, keepUsers);
-    const byUsername = table(previous?.byUsername, users, keepUsers);
-    const byEmail = table(previous?.byEmail, users, keepUsers);
-    const tokenByUser = table(previous?.tokenByUser, tokens, keepTokens);
-    const byHash = table(previous?.byHash, tokens, keepTokens);
+    previous: Tables | null,
+    copy: boolean,
+  ): Tables {
+    const { userChunks, tokenChunks, users, tokens, deadUsers, deadTokens, seed } = parts;
+    const keepUsers = previous !== null && previous[0].fits(users);
+    const keepTokens = previous !== null && previous[3].fits(tokens);
+    const table = (k: number, rows: number, keep: boolean) => (!keep ? RowTable.sized(rows) : copy ? previous![k]!.copy() : previous![k]!);
+    const byId = table(0, users, keepUsers);
+    const byUsername = table(1, users, keepUsers);
+    const byEmail = table(2, users, keepUsers);
+    const tokenByUser = table(3, tokens, keepTokens);
+    const byHash = table(4, tokens, keepTokens);
     const u = keepUsers ? fromUser : 0;
     const t = keepTokens ? fromToken : 0;
-    const deadUser = (row: number) => deadUsers !== null && deadUsers[row] === 1;
-    const deadToken = (row: number) => deadTokens !== null && deadTokens[row] === 1;
+    const dead = (marks: Uint8Array | null) => (row: number) => marks !== null && marks[row] === 1;
+    const [deadUser, deadToken] = [dead(deadUsers), dead(deadTokens)];
     // One table at a time: its writes land anywhere in it, and one table is more likely to stay in the cache.
-    // '' (the email user model has no username) is never a key anyone holds; tombstones hold none either.
-    indexRows(byId, userChunks, u, users, KEY_TAIL, (c, _, row) => (deadUser(row) ? null : c.strings[U.id]!));
-    indexRows(byUsername, userChunks, u, users, WHOLE, (c, i, row) => (!deadUser(row) && liveAt(c, i) ? usernameKeyColumn(c, i) : null));
-    indexRows(byEmail, userChunks, u, users, WHOLE, (c, i, row) => (!deadUser(row) && liveAt(c, i) ? emailKeyColumn(c, i) : null));
-    indexRows(tokenByUser, tokenChunks, t, tokens, KEY_TAIL, (c, _, row) => (deadToken(row) ? null : c.userId));
-    indexRows(byHash, tokenChunks, t, tokens, KEY_TAIL, (c, i, row) => (!deadToken(row) && liveAt(c, i) ? c.keyHash : null));
+    USER_KEYS.forEach(([window, keyOf], k) =>
+      indexRows([byId, byUsername, byEmail][k]!, userChunks, u, users, window, seed, (c, i, row) => (deadUser(row) ? null : keyOf(c, i))),
+    );
+    TOKEN_KEYS.forEach(([window, keyOf], k) =>
+      indexRows([tokenByUser, byHash][k]!, tokenChunks, t, tokens, window, seed, (c, i, row) => (deadToken(row) ? null : keyOf(c, i))),
+    );
     return [byId, byUsername, byEmail, tokenByUser, byHash];
   }
 
@@ -369,35 +423,35 @@ export class MemoryBase {
   /** The row of the user (or tombstone) with this id, or -1. */
   userRow(id: string): number {
     return this.byId.find(
-      hashString(id, KEY_TAIL),
+      hashString(id, KEY_TAIL, this.seed),
       (row) => !this.isDeadUserAt(row) && equalsAt(this.userChunk(row).strings[U.id]!, row & PLACE, id),
     );
   }
   /** The row of the live user holding this username key, or -1. */
   usernameRow(key: string): number {
     return this.byUsername.find(
-      hashString(key, WHOLE),
+      hashString(key, WHOLE, this.seed),
       (row) => !this.isDeadUserAt(row) && equalsAt(usernameKeyColumn(this.userChunk(row), row & PLACE), row & PLACE, key),
     );
   }
   /** The rows of the live users with this email key. */
   emailRows(key: string): number[] {
     return this.byEmail.findAll(
-      hashString(key, WHOLE),
+      hashString(key, WHOLE, this.seed),
       (row) => !this.isDeadUserAt(row) && equalsAt(emailKeyColumn(this.userChunk(row), row & PLACE), row & PLACE, key),
     );
   }
   /** The row of the user's token (or tombstone), or -1. */
   tokenRowOfUser(userId: string): number {
     return this.tokenByUser.find(
-      hashString(userId, KEY_TAIL),
+      hashString(userId, KEY_TAIL, this.seed),
       (row) => !this.isDeadTokenAt(row) && equalsAt(this.tokenChunk(row).userId, row & PLACE, userId),
     );
   }
   /** The row of the live token of this hash, or -1. */
   tokenRowOfHash(keyHash: string): number {
     return this.byHash.find(
-      hashString(keyHash, KEY_TAIL),
+      hashString(keyHash, KEY_TAIL, this.seed),
       (row) => !this.isDeadTokenAt(row) && equalsAt(this.tokenChunk(row).keyHash, row & PLACE, keyHash),
     );
   }
@@ -453,10 +507,55 @@ export class MemoryBase {
   }
 }
 
+/**
+ * The tables a snapshot saved, when they agree with its rows: the sizes and values a table can have, and a sample of
+ * the rows they cover (every row, at most 256 a table, that was live when they were saved) found where they hash to.
+ * A seed or hash that is not the one they were built with finds none of those. Null: build them again.
+ */
+function usableTables(saved: SavedTables, parts: Omit<Parts, 'tables' | 'seed'>): Tables | null {
+  if (saved.slots.length !== 5 || saved.users > parts.users || saved.tokens > parts.tokens) return null;
+  const tables = saved.slots.map((slots) => RowTable.ofSlots(slots));
+  if (tables.some((t) => t === null)) return null;
+  const kept = tables as RowTable[];
+  const agree = <C extends { readonly rows: number }>(
+    table: RowTable,
+    chunks: readonly C[],
+    covered: number,
+    dead: Uint8Array | null,
+    [window, keyOf]: readonly [number, (c: C, i: number) => StringColumn | null],
+  ): boolean => {
+    for (const v of table.slots) if (v < 0 || v > covered) return false;
+    const step = Math.max(1, Math.floor(covered / 256));
+    for (let row = 0; row < covered; row += step) {
+      if (dead !== null && dead[row] === 1) continue; // written again since: it need not be there
+      const c = chunks[row >>> SHIFT]!;
+      const keys = keyOf(c, row & PLACE);
+      if (keys === null || isEmptyAt(keys, row & PLACE)) continue;
+      if (table.find(hashAt(keys, row & PLACE, window, saved.seed), (r) => r === row) !== row) return false;
+    }
+    return true;
+  };
+  const usersAgree = USER_KEYS.every((spec, k) => agree(kept[k]!, parts.userChunks, saved.users, parts.deadUsers, spec));
+  const tokensAgree = TOKEN_KEYS.every((spec, k) => agree(kept[3 + k]!, parts.tokenChunks, saved.tokens, parts.deadTokens, spec));
+  return usersAgree && tokensAgree ? (kept as unknown as Tables) : null;
+}
+
 const usernameKeyColumn = (c: UserChunk, i: number): StringColumn =>
   c.flags[i]! & OWN_USERNAME_KEY ? c.strings[U.usernameKey]! : c.strings[U.username]!;
 const emailKeyColumn = (c: UserChunk, i: number): StringColumn =>
   c.flags[i]! & OWN_EMAIL_KEY ? c.strings[U.emailKey]! : c.strings[U.email]!;
+
+// What each table indexes, in the order of Tables: the hash's window and a row's key (null: none). '' (the email
+// user model has no username) is never a key anyone holds; tombstones hold none but their id.
+const USER_KEYS: readonly (readonly [number, (c: UserChunk, i: number) => StringColumn | null])[] = [
+  [KEY_TAIL, (c) => c.strings[U.id]!],
+  [WHOLE, (c, i) => (liveAt(c, i) ? usernameKeyColumn(c, i) : null)],
+  [WHOLE, (c, i) => (liveAt(c, i) ? emailKeyColumn(c, i) : null)],
+];
+const TOKEN_KEYS: readonly (readonly [number, (c: TokenChunk, i: number) => StringColumn | null])[] = [
+  [KEY_TAIL, (c) => c.userId],
+  [KEY_TAIL, (c, i) => (liveAt(c, i) ? c.keyHash : null)],
+];
 
 function parseExtras(json: string): [Record<string, string>, string[]] {
   let extras: unknown;

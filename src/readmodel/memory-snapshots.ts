@@ -143,7 +143,13 @@ export async function openReadModelSnapshots(settings: SnapshotSettings): Promis
     log.info(
       `read model: loaded ${rebuilt ? 'the rebuilt model (authstream rebuild)' : 'its snapshot'} in ${milliseconds.toFixed(0)} ms ` +
         `(${found.meta.users} users, ${found.meta.tokens} tokens, up to position ${found.meta.position[0]}); replaying the log after it`,
-      { file, bytes: found.bytes, writtenAt: found.meta.writtenAt, source: found.meta.source },
+      {
+        file,
+        bytes: found.bytes,
+        writtenAt: found.meta.writtenAt,
+        source: found.meta.source,
+        indexTables: found.state.base?.tablesSaved ? 'saved with it' : 'built from its rows',
+      },
     );
     return { loaded: true, meta: found.meta, milliseconds };
   }

@@ -293,9 +293,9 @@ export function stringAt(c: StringColumn, i: number): string {
 }
 
 // Usernames and emails are chosen by users: a hash they could predict would let them register names that all land
-// in one place of an index, and make its lookups and its build at load slow. The offset is drawn per process, as V8
-// seeds its own string hash.
-const OFFSET = (0x811c9dc5 ^ randomBytes(4).readUInt32LE(0)) >>> 0;
+// in one place of an index, and make its lookups and its build at load slow. The offset (the seed) is drawn for each
+// set of tables built from scratch, as V8 seeds its own string hash; a snapshot that saves the tables saves it too.
+export const newHashSeed = (): number => (0x811c9dc5 ^ randomBytes(4).readUInt32LE(0)) >>> 0;
 
 /**
  * Keys the service makes itself (user ids, token hashes: random, or Django's integers) are hashed on their last
@@ -318,30 +318,30 @@ const finish = (h: number): number => {
 };
 
 /** The hash of the code units of `s` (its last `window` of them): the same as hashAt's of the same value in a column. */
-export function hashString(s: string, window: number): number {
+export function hashString(s: string, window: number, seed: number): number {
   const n = s.length;
   let i = n > window ? n - window : 0;
-  let h = OFFSET ^ n;
+  let h = seed ^ n;
   for (; i + 1 < n; i += 2) h = step(h, s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
   if (i < n) h = step(h, s.charCodeAt(i));
   return finish(h);
 }
 
-export function hashAt(c: StringColumn, i: number, window: number): number {
+export function hashAt(c: StringColumn, i: number, window: number, seed: number): number {
   const { bytes } = c;
   const start = c.starts[i]!;
   const end = c.starts[i + 1]!;
   if (c.wide) {
     const n = (end - start) >> 1;
     let j = n > window ? end - window * 2 : start;
-    let h = OFFSET ^ n;
+    let h = seed ^ n;
     for (; j + 3 < end; j += 4) h = step(h, bytes[j]! | (bytes[j + 1]! << 8) | ((bytes[j + 2]! | (bytes[j + 3]! << 8)) << 16));
     if (j < end) h = step(h, bytes[j]! | (bytes[j + 1]! << 8));
     return finish(h);
   }
   const n = end - start;
   let j = n > window ? end - window : start;
-  let h = OFFSET ^ n;
+  let h = seed ^ n;
   for (; j + 1 < end; j += 2) h = step(h, bytes[j]! | (bytes[j + 1]! << 16));
   if (j < end) h = step(h, bytes[j]!);
   return finish(h);

@@ -10,7 +10,8 @@ import { describeUnless } from '../support/skip.js';
 
 const suffix = (): string => randomBytes(6).toString('hex');
 
-function newUser(overrides: Partial<UserDoc> = {}): UserDoc {
+/** A user document of its own (random suffix), with `overrides`. */
+export function newUser(overrides: Partial<UserDoc> = {}): UserDoc {
   const s = suffix();
   return {
     id: `user-${s}`,

@@ -18,6 +18,12 @@ import {
   WHOLE,
 } from '../../src/readmodel/snapshot-columns.js';
 import { memoryContents, reloaded } from '../support/memory-contents.js';
+import { newUser } from '../contract/read-model.contract.js';
+import { readReadModelSnapshot, writeReadModelSnapshot, type LoadedSnapshot } from '../../src/readmodel/snapshot.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
 
 /** A small seeded generator (mulberry32): a failure names its seed and replays exactly. */
 function random(seed: number): () => number {
@@ -89,8 +95,11 @@ describe('the memory read model over a loaded snapshot', () => {
       const chunk = readTokenChunk(body, 0, body.length);
       assert.equal(chunk.userId.wide, wide);
       keys.forEach((key, i) => {
-        for (const window of [1, 3, KEY_TAIL, WHOLE])
-          assert.equal(hashAt(chunk.userId, i, window), hashString(key, window), `${JSON.stringify(key)} over ${window}`);
+        for (const window of [1, 3, KEY_TAIL, WHOLE]) {
+          for (const seed of [0x811c9dc5, 7]) {
+            assert.equal(hashAt(chunk.userId, i, window, seed), hashString(key, window, seed), `${JSON.stringify(key)} over ${window}`);
+          }
+        }
       });
     }
   });
@@ -202,4 +211,88 @@ describe('the memory read model over a loaded snapshot', () => {
       assert.deepEqual(memoryContents(await reloaded(based)), memoryContents(plain), 'a snapshot of base and maps together');
     });
   }
+
+  it('takes the index tables a snapshot saved when they agree with its rows, and builds them again when not', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'authstream-tables-'));
+    const file = path.join(dir, 'model.snapshot');
+    const about = { fingerprint: 'test', logId: null, eventId: 'test', source: 'service' as const, position: { commit: 1n, prepare: 1n } };
+    const load = async (bytes?: Buffer): Promise<LoadedSnapshot> => {
+      if (bytes) await writeFile(file, bytes);
+      const loaded = await readReadModelSnapshot(file);
+      assert.ok(loaded && 'state' in loaded, JSON.stringify(loaded));
+      return loaded;
+    };
+    const modelOf = (loaded: LoadedSnapshot) => {
+      const model = createMemoryReadModel();
+      model.restore(loaded.state);
+      return model;
+    };
+    try {
+      // Folding every few writes: a base with rows written again (dead), tombstones, and slots in the maps after it.
+      const source = createMemoryReadModel({ foldSlots: 7 });
+      const ids: string[] = [];
+      const hashes: string[] = [];
+      for (let n = 0; n < 60; n++) {
+        const id = n % 2 ? String(5000 + n) : `user-${n}`;
+        ids.push(id);
+        const username = `${NAMES[n % NAMES.length]}${n}`;
+        const email = `${n % 3}@example.com`;
+        await source.insertUser(newUser({ id, username, usernameKey: username.toLowerCase(), email, emailKey: email }));
+        hashes.push(`${n}`.padEnd(64, 'a'));
+        await source.setToken(id, 1, { keyHash: hashes[n]!, created: new Date(Date.UTC(2024, 0, 2)) });
+        if (n % 5 === 0) await source.updateUser(ids[n >> 1]!, 2, { username: `renamed${n}`, usernameKey: `renamed${n}` });
+        if (n % 7 === 0) await source.deleteUser(ids[n >> 2]!, 3);
+      }
+      assert.ok(source.capture().base && source.capture().users.length > 0, 'a base and maps after it');
+      const usernames = [...NAMES.map((name, k) => `${name}${k}`.toLowerCase()), 'renamed10', 'renamed55'];
+      const emails = ['0@example.com', '1@example.com', '2@example.com'];
+      const args = [ids, usernames, emails, hashes] as const;
+      const expected = await answers(source, ...args);
+
+      await writeReadModelSnapshot(file, source.capture(), about);
+      const good = await readFile(file);
+      const loaded = await load();
+      assert.equal(loaded.state.base?.tablesSaved, true, 'the saved tables are taken');
+      assert.deepEqual(await answers(modelOf(loaded), ...args), expected);
+      // Saved again from a loaded base (its tables in the file it came from) and loaded once more.
+      const again = modelOf(loaded);
+      await again.updateUser(ids[1]!, 9, { username: 'late', usernameKey: 'late' });
+      await source.updateUser(ids[1]!, 9, { username: 'late', usernameKey: 'late' });
+      await writeReadModelSnapshot(file, again.capture(), about);
+      const reloadedAgain = await load();
+      assert.equal(reloadedAgain.state.base?.tablesSaved, true);
+      const withLate = [ids, [...usernames, 'late'], emails, hashes] as const;
+      assert.deepEqual(await answers(modelOf(reloadedAgain), ...withLate), await answers(source, ...withLate));
+
+      // Another seed in the header (a file written with another hash) or table slots pointing past the rows: the
+      // checksum holds (written so), the tables do not agree with the rows, and they are built from them.
+      const metaLength = good.readUInt32BE(8);
+      const meta = JSON.parse(good.toString('utf8', 12, 12 + metaLength)) as { tables: { seed: number } };
+      meta.tables.seed = (meta.tables.seed + 1) >>> 0;
+      const metaBytes = Buffer.from(JSON.stringify(meta));
+      const head = Buffer.alloc(12);
+      good.copy(head, 0, 0, 8);
+      head.writeUInt32BE(metaBytes.length, 8);
+      const reseeded = Buffer.concat([head, metaBytes, good.subarray(12 + metaLength)]);
+      const slotsPast = Buffer.from(good);
+      const tables: { start: number; end: number }[] = [];
+      for (let at = 12 + metaLength; at < good.length - 4; at += 5 + good.readUInt32BE(at + 1)) {
+        if (good[at] === 3) tables.push({ start: at + 7 + good[at + 6]!, end: at + 5 + good.readUInt32BE(at + 1) });
+      }
+      assert.equal(tables.length, 5, 'five tables saved');
+      for (let at = tables[4]!.start; at < tables[4]!.end; at += 4)
+        if (slotsPast.readInt32LE(at) !== 0) slotsPast.writeInt32LE(100_000, at);
+      for (const [what, bytes] of [
+        ['another seed', reseeded],
+        ['slots past the rows', slotsPast],
+      ] as const) {
+        bytes.writeUInt32BE(crc32(bytes.subarray(0, bytes.length - 4)) >>> 0, bytes.length - 4);
+        const rebuilt = await load(bytes);
+        assert.equal(rebuilt.state.base?.tablesSaved, false, what);
+        assert.deepEqual(await answers(modelOf(rebuilt), ...args), expected, what);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
