@@ -127,6 +127,7 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
     const max = options.maxCount ?? Infinity;
     if (from > this.index.events || max <= 0) return;
     let yielded = 0;
+    const start = BigInt(from); // compared with every event's position: bigint with bigint
     let pending: Promise<{ events: RecordedEvent[]; next: number }> | undefined = this.records.span(this.index.recordOf(from), lastRecord);
     try {
       while (pending) {
@@ -134,7 +135,7 @@ export class EmbeddedEventStore implements EventStore, LogAccess {
         // Read the next span while this one is handed out.
         pending = next < lastRecord ? this.records.span(next, lastRecord) : undefined;
         for (const e of events) {
-          if (e.position.commit < from || isSystem(e)) continue;
+          if (e.position.commit < start || isSystem(e)) continue;
           yield e;
           if (++yielded >= max) return;
         }
