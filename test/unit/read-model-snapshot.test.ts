@@ -185,6 +185,16 @@ describe('read-model snapshots', () => {
       const read = await readReadModelSnapshot(file(), { pieceBytes: 7 });
       assert.ok(read && 'refused' in read, `a flipped byte at ${at} of ${good.length}, read in pieces`);
     }
+    // A snapshot of an older format (3: no index tables), whole and checksummed: refused by its format, not misread.
+    const metaLength = good.readUInt32BE(8);
+    const meta = { ...JSON.parse(good.toString('utf8', 12, 12 + metaLength)), format: 3 };
+    const metaBytes = Buffer.from(JSON.stringify(meta));
+    const head = Buffer.from(good.subarray(0, 12));
+    head.writeUInt32BE(metaBytes.length, 8);
+    const older = Buffer.concat([head, metaBytes, good.subarray(12 + metaLength)]);
+    older.writeUInt32BE(crc32(older.subarray(0, older.length - 4)) >>> 0, older.length - 4);
+    await writeFile(file(), older);
+    assert.deepEqual(await readReadModelSnapshot(file()), { refused: 'it is in format 3, this version reads 4' });
     await writeFile(file(), good.subarray(0, good.length - 100));
     assert.match(((await readReadModelSnapshot(file())) as { refused: string }).refused, /checksum does not match|cut short/);
     await writeFile(file(), 'not a snapshot at all');
