@@ -165,6 +165,8 @@ export interface SavedTables {
 }
 
 const liveAt = (c: { readonly flags: Uint8Array }, i: number) => (c.flags[i]! & TOMBSTONE) === 0;
+/** Whether `marks` (a base's dead rows, null: none) marks `row`. */
+const marked = (marks: Uint8Array | null, row: number) => marks !== null && marks[row] === 1;
 
 /** The rows a snapshot marked DEAD (null when it marked none), and how many. */
 function deadRowsOf(
@@ -270,13 +272,9 @@ export class MemoryBase {
       liveUsers: live,
     };
     const tables = saved ? usableTables(saved, parts) : null;
-    if (tables) {
-      const withSeed = { ...parts, seed: saved!.seed };
-      const built = MemoryBase.buildTables(withSeed, saved!.users, saved!.tokens, tables, false);
-      return new MemoryBase({ ...withSeed, tables: built, tablesSaved: true });
-    }
-    const withSeed = { ...parts, seed: newHashSeed() };
-    return new MemoryBase({ ...withSeed, tables: MemoryBase.buildTables(withSeed, 0, 0, null, false) });
+    const withSeed = { ...parts, seed: tables ? saved!.seed : newHashSeed() };
+    const built = MemoryBase.buildTables(withSeed, saved?.users ?? 0, saved?.tokens ?? 0, tables, false);
+    return new MemoryBase({ ...withSeed, tables: built, tablesSaved: tables !== null });
   }
 
   /** The tables as a snapshot of this base saves them (they cover its rows). */
@@ -377,25 +375,20 @@ export class MemoryBase {
   ): Tables {
     const { userChunks, tokenChunks, users, tokens, deadUsers, deadTokens, seed } = parts;
     const keepUsers = previous !== null && previous[0].fits(users);
-    const keepTokens = previous !== null && previous[3].fits(tokens);
+    const keepTokens = previous !== null && previous[USER_KEYS.length]!.fits(tokens);
     const table = (k: number, rows: number, keep: boolean) => (!keep ? RowTable.sized(rows) : copy ? previous![k]!.copy() : previous![k]!);
-    const byId = table(0, users, keepUsers);
-    const byUsername = table(1, users, keepUsers);
-    const byEmail = table(2, users, keepUsers);
-    const tokenByUser = table(3, tokens, keepTokens);
-    const byHash = table(4, tokens, keepTokens);
+    const userTables = USER_KEYS.map((_, k) => table(k, users, keepUsers));
+    const tokenTables = TOKEN_KEYS.map((_, k) => table(USER_KEYS.length + k, tokens, keepTokens));
     const u = keepUsers ? fromUser : 0;
     const t = keepTokens ? fromToken : 0;
-    const dead = (marks: Uint8Array | null) => (row: number) => marks !== null && marks[row] === 1;
-    const [deadUser, deadToken] = [dead(deadUsers), dead(deadTokens)];
     // One table at a time: its writes land anywhere in it, and one table is more likely to stay in the cache.
     USER_KEYS.forEach(([window, keyOf], k) =>
-      indexRows([byId, byUsername, byEmail][k]!, userChunks, u, users, window, seed, (c, i, row) => (deadUser(row) ? null : keyOf(c, i))),
+      indexRows(userTables[k]!, userChunks, u, users, window, seed, (c, i, row) => (marked(deadUsers, row) ? null : keyOf(c, i))),
     );
     TOKEN_KEYS.forEach(([window, keyOf], k) =>
-      indexRows([tokenByUser, byHash][k]!, tokenChunks, t, tokens, window, seed, (c, i, row) => (deadToken(row) ? null : keyOf(c, i))),
+      indexRows(tokenTables[k]!, tokenChunks, t, tokens, window, seed, (c, i, row) => (marked(deadTokens, row) ? null : keyOf(c, i))),
     );
-    return [byId, byUsername, byEmail, tokenByUser, byHash];
+    return [...userTables, ...tokenTables] as unknown as Tables;
   }
 
   private userChunk(row: number): UserChunk {
@@ -407,10 +400,10 @@ export class MemoryBase {
 
   /** Whether a row was superseded by a later one (see deadUsers): it is then no slot of the base. */
   isDeadUserAt(row: number): boolean {
-    return this.deadUsers !== null && this.deadUsers[row] === 1;
+    return marked(this.deadUsers, row);
   }
   isDeadTokenAt(row: number): boolean {
-    return this.deadTokens !== null && this.deadTokens[row] === 1;
+    return marked(this.deadTokens, row);
   }
   /** Rows that are slots (not dead). */
   get userSlots(): number {
@@ -513,7 +506,7 @@ export class MemoryBase {
  * A seed or hash that is not the one they were built with finds none of those. Null: build them again.
  */
 function usableTables(saved: SavedTables, parts: Omit<Parts, 'tables' | 'seed'>): Tables | null {
-  if (saved.slots.length !== 5 || saved.users > parts.users || saved.tokens > parts.tokens) return null;
+  if (saved.slots.length !== TABLE_COUNT || saved.users > parts.users || saved.tokens > parts.tokens) return null;
   const tables = saved.slots.map((slots) => RowTable.ofSlots(slots));
   if (tables.some((t) => t === null)) return null;
   const kept = tables as RowTable[];
@@ -527,7 +520,7 @@ function usableTables(saved: SavedTables, parts: Omit<Parts, 'tables' | 'seed'>)
     for (const v of table.slots) if (v < 0 || v > covered) return false;
     const step = Math.max(1, Math.floor(covered / 256));
     for (let row = 0; row < covered; row += step) {
-      if (dead !== null && dead[row] === 1) continue; // written again since: it need not be there
+      if (marked(dead, row)) continue; // written again since: it need not be there
       const c = chunks[row >>> SHIFT]!;
       const keys = keyOf(c, row & PLACE);
       if (keys === null || isEmptyAt(keys, row & PLACE)) continue;
@@ -536,7 +529,9 @@ function usableTables(saved: SavedTables, parts: Omit<Parts, 'tables' | 'seed'>)
     return true;
   };
   const usersAgree = USER_KEYS.every((spec, k) => agree(kept[k]!, parts.userChunks, saved.users, parts.deadUsers, spec));
-  const tokensAgree = TOKEN_KEYS.every((spec, k) => agree(kept[3 + k]!, parts.tokenChunks, saved.tokens, parts.deadTokens, spec));
+  const tokensAgree = TOKEN_KEYS.every((spec, k) =>
+    agree(kept[USER_KEYS.length + k]!, parts.tokenChunks, saved.tokens, parts.deadTokens, spec),
+  );
   return usersAgree && tokensAgree ? (kept as unknown as Tables) : null;
 }
 
@@ -556,6 +551,8 @@ const TOKEN_KEYS: readonly (readonly [number, (c: TokenChunk, i: number) => Stri
   [KEY_TAIL, (c) => c.userId],
   [KEY_TAIL, (c, i) => (liveAt(c, i) ? c.keyHash : null)],
 ];
+/** How many tables a base has (and a snapshot saves). */
+export const TABLE_COUNT = USER_KEYS.length + TOKEN_KEYS.length;
 
 function parseExtras(json: string): [Record<string, string>, string[]] {
   let extras: unknown;

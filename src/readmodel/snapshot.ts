@@ -30,7 +30,7 @@ import { crc32 } from 'node:zlib';
 import { PRIVATE_FILE_MODE } from '../data-dir.js';
 import type { Position } from '../store/port.js';
 import type { MemoryState } from './memory.js';
-import { layoutOf, MemoryBase, type SavedTables } from './memory-base.js';
+import { layoutOf, MemoryBase, TABLE_COUNT, type SavedTables } from './memory-base.js';
 import {
   CHUNK_ROWS,
   ColumnsDamaged,
@@ -52,7 +52,6 @@ const FORMAT = 4;
 const USERS = 1;
 const TOKENS = 2;
 const TABLE = 3;
-const TABLES = 5;
 
 export interface SnapshotMeta {
   readonly format: typeof FORMAT;
@@ -224,7 +223,7 @@ class Refused extends Error {}
 /**
  * The snapshot in `file`; undefined when there is none; `{ refused }` when it cannot be used as it stands (damaged,
  * cut short, another format). The whole file is read at once and its checksum checked before anything in it is
- * believed; its rows are then read in place, their keys hashed into the indexes (tens of ms per 100k accounts).
+ * believed; its rows are then read in place, and its index tables taken or, failing that, built from the rows.
  */
 export async function readReadModelSnapshot(
   file: string,
@@ -310,7 +309,7 @@ function parseSnapshot(buf: Buffer, crc: number): LoadedSnapshot {
   }
   let base: MemoryBase;
   try {
-    const saved: SavedTables | null = meta.tables && tableSlots.length === TABLES ? { ...meta.tables, slots: tableSlots } : null;
+    const saved: SavedTables | null = meta.tables && tableSlots.length === TABLE_COUNT ? { ...meta.tables, slots: tableSlots } : null;
     base = MemoryBase.fromChunks(users, tokens, saved);
   } catch (error) {
     if (error instanceof ColumnsDamaged) throw new Refused(`it is damaged (${error.message})`);
@@ -330,7 +329,7 @@ function parseSnapshot(buf: Buffer, crc: number): LoadedSnapshot {
 
 /** The slots of the table section at buf[start, start + length), the `expected`-th; null when it is not one. */
 function tableAt(buf: Buffer, start: number, length: number, expected: number): Int32Array | null {
-  if (length < 2 || buf.readUInt8(start) !== expected || expected >= TABLES) return null;
+  if (length < 2 || buf.readUInt8(start) !== expected || expected >= TABLE_COUNT) return null;
   const from = start + 2 + buf.readUInt8(start + 1);
   const bytes = length - (from - start);
   if (bytes < 0 || bytes % 4 !== 0) return null;
