@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import {
   createMemoryReadModel,
   isTombstone,
@@ -49,4 +50,21 @@ export async function reloaded(model: MemoryReadModel): Promise<MemoryReadModel>
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** `snapshot` with its trailing checksum made to match it again (as a writer of what was changed would have). */
+export function resealed(snapshot: Buffer): Buffer {
+  snapshot.writeUInt32BE(crc32(snapshot.subarray(0, snapshot.length - 4)) >>> 0, snapshot.length - 4);
+  return snapshot;
+}
+
+/** A copy of `snapshot` with its header's meta JSON changed by `edit` (its length field too), resealed. */
+export function withMeta(snapshot: Buffer, edit: (meta: Record<string, unknown>) => void): Buffer {
+  const metaLength = snapshot.readUInt32BE(8);
+  const meta = JSON.parse(snapshot.toString('utf8', 12, 12 + metaLength)) as Record<string, unknown>;
+  edit(meta);
+  const metaBytes = Buffer.from(JSON.stringify(meta));
+  const head = Buffer.from(snapshot.subarray(0, 12));
+  head.writeUInt32BE(metaBytes.length, 8);
+  return resealed(Buffer.concat([head, metaBytes, snapshot.subarray(12 + metaLength)]));
 }

@@ -4,7 +4,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +21,7 @@ import {
 import { readModelProjection } from '../../src/projections/read-model.projection.js';
 import { userEvent, userStream } from '../../src/events/user.events.js';
 import type { Position } from '../../src/store/port.js';
-import { memoryContents, userSlotCount } from '../support/memory-contents.js';
+import { memoryContents, resealed, userSlotCount, withMeta } from '../support/memory-contents.js';
 
 const flip = (b: Buffer, at: number, bits: number) => void (b[at] = b[at]! ^ bits);
 
@@ -124,22 +123,21 @@ describe('read-model snapshots', () => {
     const rows = good.readUInt32LE(chunk + 5);
     // The first string column (the ids): its encoding byte, then its byte length.
     const encodingAt = chunk + 5 + 4 + rows + 4 * 8 * rows;
-    const resealed = (change: (b: Buffer) => void) => {
+    const changed = (change: (b: Buffer) => void) => {
       const b = Buffer.from(good);
       change(b);
-      b.writeUInt32BE(crc32(b.subarray(0, b.length - 4)) >>> 0, b.length - 4);
-      return b;
+      return resealed(b);
     };
     for (const [what, bad, reason] of [
-      ['an unknown encoding', resealed((b) => void (b[encodingAt] = 7)), /damaged at byte \d+ \(a string column of an unknown encoding\)/],
+      ['an unknown encoding', changed((b) => void (b[encodingAt] = 7)), /damaged at byte \d+ \(a string column of an unknown encoding\)/],
       [
         'a column longer than its chunk',
-        resealed((b) => b.writeUInt32LE(2 ** 30, encodingAt + 1)),
+        changed((b) => b.writeUInt32LE(2 ** 30, encodingAt + 1)),
         /damaged at byte \d+ \(a column runs past/,
       ],
       [
         'lengths that do not add up',
-        resealed((b) => b.writeUInt32LE(b.readUInt32LE(encodingAt + 1) - 1, encodingAt + 1)),
+        changed((b) => b.writeUInt32LE(b.readUInt32LE(encodingAt + 1) - 1, encodingAt + 1)),
         /damaged at byte/,
       ],
     ] as const) {
@@ -186,14 +184,10 @@ describe('read-model snapshots', () => {
       assert.ok(read && 'refused' in read, `a flipped byte at ${at} of ${good.length}, read in pieces`);
     }
     // A snapshot of an older format (3: no index tables), whole and checksummed: refused by its format, not misread.
-    const metaLength = good.readUInt32BE(8);
-    const meta = { ...JSON.parse(good.toString('utf8', 12, 12 + metaLength)), format: 3 };
-    const metaBytes = Buffer.from(JSON.stringify(meta));
-    const head = Buffer.from(good.subarray(0, 12));
-    head.writeUInt32BE(metaBytes.length, 8);
-    const older = Buffer.concat([head, metaBytes, good.subarray(12 + metaLength)]);
-    older.writeUInt32BE(crc32(older.subarray(0, older.length - 4)) >>> 0, older.length - 4);
-    await writeFile(file(), older);
+    await writeFile(
+      file(),
+      withMeta(good, (meta) => void (meta.format = 3)),
+    );
     assert.deepEqual(await readReadModelSnapshot(file()), { refused: 'it is in format 3, this version reads 4' });
     await writeFile(file(), good.subarray(0, good.length - 100));
     assert.match(((await readReadModelSnapshot(file())) as { refused: string }).refused, /checksum does not match|cut short/);
