@@ -337,7 +337,7 @@ export class SubscriptionRunner {
       return this.retry(event, error);
     }
     if (pending === undefined) return this.handled(event);
-    this.handling = { event, since: Date.now(), failures: 0, error: null };
+    this.handlingOf(event);
     return pending.then(
       () => this.handled(event),
       (error: unknown) => this.retry(event, error),
@@ -346,8 +346,7 @@ export class SubscriptionRunner {
 
   /** After the handler failed on `event`: retries what may pass (the read model is down), stops at what cannot. */
   private async retry(event: RecordedEvent, failure: unknown): Promise<boolean> {
-    const handling = this.handling ?? { event, since: Date.now(), failures: 0, error: null };
-    this.handling = handling;
+    const handling = this.handlingOf(event);
     // A failing handler is retried until it succeeds: skipping would lose the effect.
     for (let error = failure, delayMs = 100; ; delayMs = Math.min(delayMs * 2, 5_000)) {
       if (this.stopped) {
@@ -369,6 +368,11 @@ export class SubscriptionRunner {
         error = next;
       }
     }
+  }
+
+  /** The event in hand, since when, how it failed (for `blocked`): set once an event is not done at once. */
+  private handlingOf(event: RecordedEvent): NonNullable<SubscriptionRunner['handling']> {
+    return (this.handling ??= { event, since: Date.now(), failures: 0, error: null });
   }
 
   /** Retrying cannot help: stops here, says so once, and lets the operator decide (upgrade, or skip the event). */
