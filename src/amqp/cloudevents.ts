@@ -43,7 +43,9 @@ export const cloudEventEnvelope = z.object({
   datacontenttype: z.literal('application/json'),
 });
 
-export const cloudEventType = (type: UserEventType): string => `${CLOUDEVENT_TYPE_PREFIX}${routingKey(type)}`;
+const CLOUDEVENT_TYPES: ReadonlyMap<string, string> = new Map(userEventTypes.map((t) => [t, `${CLOUDEVENT_TYPE_PREFIX}${routingKey(t)}`]));
+
+export const cloudEventType = (type: UserEventType): string => CLOUDEVENT_TYPES.get(type)!;
 
 const byCloudEventType = new Map(userEventTypes.map((t) => [cloudEventType(t), t] as const));
 

@@ -69,7 +69,12 @@ export function userEvent<T extends UserEventType>(type: T, data: Omit<UserEvent
 /** The event without its secret fields: what may leave the event store. */
 export function publicData(event: UserEvent): Record<string, unknown> {
   const hidden = typeOf(event.type).secret;
-  return Object.fromEntries(Object.entries(event.data).filter(([k]) => !hidden.includes(k)));
+  const data = event.data as Record<string, unknown>;
+  if (hidden.length === 0) return data;
+  // A loop rather than entries/filter/fromEntries: the relay does this for every event it publishes.
+  const shown: Record<string, unknown> = {};
+  for (const key in data) if (!hidden.includes(key)) shown[key] = data[key];
+  return shown;
 }
 
 /** zod schemas of the public forms, e.g. for the AsyncAPI document. */
@@ -81,9 +86,16 @@ export function publicSchema(type: UserEventType): z.ZodObject {
 
 /** AMQP routing key and CloudEvents type suffix: UserRegistered → user.registered, AuthTokenCreated → user.auth_token_created. */
 export function routingKey(type: UserEventType): string {
-  const snake = type.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
-  return snake.startsWith('user_') ? `user.${snake.slice(5)}` : `user.${snake}`;
+  return ROUTING_KEYS.get(type)!;
 }
+
+// Made once per type: the relay asks for every event it publishes, where the regex cost ~3% of its CPU.
+const ROUTING_KEYS: ReadonlyMap<string, string> = new Map(
+  userEventTypes.map((type) => {
+    const snake = type.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+    return [type, snake.startsWith('user_') ? `user.${snake.slice(5)}` : `user.${snake}`];
+  }),
+);
 
 /** How the command handler stores and reads account events. */
 export const userEventCodec = {
