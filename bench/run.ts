@@ -150,9 +150,10 @@ const TARGETS: Record<Suite, (r: Json) => Target[]> = {
         suite: 'startup' as const,
         // RabbitMQ rows carry the broker's own ceiling on the box (the same messages straight from amqplib).
         what: `relay catch-up, events/s (${bus}${(c as Json).brokerAlonePublishedPerSecond === undefined ? '' : `; the broker alone: ${n((c as Json).brokerAlonePublishedPerSecond)} published/s`})`,
-        target: '>= 20,000',
+        // The target is for what the service runs; the other rows show what its settings change.
+        target: (c as Json).target === 1 ? '>= 20,000' : '-',
         measured: n((c as Json).eventsPerSecond),
-        pass: (c as Json).eventsPerSecond >= 20_000,
+        pass: (c as Json).target === 1 ? (c as Json).eventsPerSecond >= 20_000 : null,
       })),
   ],
   audit: (r) =>

@@ -11,9 +11,10 @@
 //     full replay (FULL_REPLAY=true: the log's index snapshot used, the read model replayed) and warm (the snapshots
 //     written by the last stop); the best of two warm starts;
 //   - catch-up of the relay from an empty checkpoint over the 100k log: in-process bus with checkpoints stored per
-//     event (as before batching) and in batches, and RabbitMQ (BENCH_AMQP_URL, default the local broker) with 1, 64
-//     and 256 publishes awaiting confirms (BENCH_RELAY_IN_FLIGHT=1,64,256), each beside the broker's ceiling ("the
-//     broker alone"): the same messages published straight from amqplib with as many awaiting confirms.
+//     event (as before batching) and in batches, and RabbitMQ (BENCH_AMQP_URL, default the local broker) into a
+//     quorum queue with 1, 64 and RELAY_IN_FLIGHT publishes awaiting confirms (BENCH_RELAY_IN_FLIGHT=1,64,…), and
+//     into a classic queue with RELAY_IN_FLIGHT, each beside the broker's ceiling ("the broker alone"): the same
+//     messages published straight from amqplib with as many awaiting confirms into the same queue.
 // Then a table and one `BENCH_STARTUP {json}` line. Data goes under os.tmpdir() and is deleted afterwards.
 // Environment: BENCH_STARTUP_SIZES=10000,100000 (instead of the defaults), BENCH_10M=1, BENCH_KEEP=1 (keep the
 // data directories), BENCH_CATCHUP=0 (skip the catch-up runs), BENCH_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672;
@@ -28,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { userEvent, userStream, type UserEventType } from '../src/events/user.events.js';
 import { silentLogger } from '../src/log.js';
 import { openEmbeddedEventStore, type EmbeddedEventStore } from '../src/store/embedded.js';
+import type { QueueType } from '../src/amqp/bus.js';
 import type { EventToAppend, Position } from '../src/store/port.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -206,7 +208,7 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
       import('../src/amqp/amqp-bus.js'),
       import('../src/projections/checkpoints.js'),
     ]);
-    const [bus, inFlight, every] = [arg!, Number(arg2!.split(':')[0]), arg2!.split(':')[1]];
+    const [bus, [inFlight, every, queueType]] = [arg!, arg2!.split(':')];
     const store = await openEmbeddedEventStore(logDir, { readOnly: true, warn: () => undefined });
     const end: Position = { commit: BigInt(store.index.events), prepare: BigInt(store.index.events) };
     const tag = randomBytes(4).toString('hex');
@@ -219,6 +221,7 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
             exchange,
             log: silentLogger,
             declareQueues: [{ queue, bindings: ['#'], concurrency: 1 }],
+            queueType: queueType as QueueType,
           })
         : createInProcessBus({ log: silentLogger });
     const checkpointDir = path.join(dir, `relay-${tag}`);
@@ -230,7 +233,7 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
       lease: `${exchange}.relay-lock`,
       source: '/bench',
       log: silentLogger,
-      inFlight,
+      inFlight: Number(inFlight),
       ...(every === 'each' ? { checkpointEvery: { events: 1 } } : {}),
     });
     const t0 = performance.now();
@@ -260,7 +263,7 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
       import('../src/amqp/amqp-bus.js'),
       import('amqplib'),
     ]);
-    const inFlight = Number(arg);
+    const [inFlight, queueType] = [Number(arg!.split(':')[0]), arg!.split(':')[1] as QueueType];
     const store = await openEmbeddedEventStore(logDir, { readOnly: true, warn: () => undefined });
     const messages: NonNullable<ReturnType<typeof toMessage>>[] = [];
     for await (const recorded of store.readAll()) {
@@ -273,7 +276,7 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
     const queue = `${exchange}.all`;
     const connection = await amqp.connect(process.env.BENCH_AMQP_URL!);
     const ch = await connection.createConfirmChannel();
-    await assertQueueTopology(ch, exchange, { queue, bindings: ['#'], concurrency: 1 });
+    await assertQueueTopology(ch, exchange, { queue, bindings: ['#'], concurrency: 1 }, queueType);
     const t0 = performance.now();
     let next = 0;
     await Promise.all(
@@ -452,17 +455,26 @@ async function main(): Promise<void> {
     const catchupDir = rows.length === 0 ? undefined : at100k >= 0 ? dirs[1 + at100k] : dirs.at(-1);
     if (process.env.BENCH_CATCHUP !== '0' && catchupDir) {
       process.stderr.write('relay catch-up\n');
+      // `target: 1` marks what the service runs (checkpoints in batches; RabbitMQ: RELAY_IN_FLIGHT publishes awaiting
+      // confirms, quorum queues): the rows the ≥ 20k target is for. The others show what the settings change.
+      const { RELAY_IN_FLIGHT } = await import('../src/roles/relay.js');
       catchup['in-process, checkpoint per event'] = await runChild('relay', catchupDir, ['in-process', '1:each']);
-      catchup['in-process, checkpoints in batches'] = await runChild('relay', catchupDir, ['in-process', '1:batch']);
+      catchup['in-process, checkpoints in batches'] = { ...(await runChild('relay', catchupDir, ['in-process', '1:batch'])), target: 1 };
       if (process.env.BENCH_AMQP_URL !== 'none') {
-        for (const inFlight of (process.env.BENCH_RELAY_IN_FLIGHT ?? '1,64,256').split(',').map(Number)) {
+        const inFlights = (process.env.BENCH_RELAY_IN_FLIGHT ?? `1,64,${RELAY_IN_FLIGHT}`).split(',').map(Number);
+        const runs = [
+          ...inFlights.map((inFlight) => ({ inFlight, queueType: 'quorum' as const })),
+          { inFlight: RELAY_IN_FLIGHT, queueType: 'classic' as const },
+        ];
+        for (const { inFlight, queueType } of runs) {
           const failed = (error: unknown) => `failed: ${String(error).slice(0, 200)}`;
-          const relayed = await runChild('relay', catchupDir, ['amqp', `${inFlight}:batch`]).catch(failed);
-          const ceiling = await runChild('amqp-ceiling', catchupDir, [String(inFlight)]).catch(failed);
+          const relayed = await runChild('relay', catchupDir, ['amqp', `${inFlight}:batch:${queueType}`]).catch(failed);
+          const ceiling = await runChild('amqp-ceiling', catchupDir, [`${inFlight}:${queueType}`]).catch(failed);
           // The broker's own figure travels in the relay's row: the box's ceiling, not a measure of authstream.
           const brokerAlone = typeof ceiling === 'string' ? NaN : ceiling.publishedPerSecond!;
-          catchup[`RabbitMQ, ${inFlight} awaiting confirms`] =
-            typeof relayed === 'string' ? relayed : { ...relayed, brokerAlonePublishedPerSecond: brokerAlone };
+          const target = inFlight === RELAY_IN_FLIGHT && queueType === 'quorum' ? 1 : 0;
+          catchup[`RabbitMQ ${queueType} queue, ${inFlight} awaiting confirms`] =
+            typeof relayed === 'string' ? relayed : { ...relayed, brokerAlonePublishedPerSecond: brokerAlone, target };
         }
       }
     }

@@ -2,6 +2,7 @@
 // Names follow djoser's (and simplejwt's) settings where those exist, with their defaults.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { QUEUE_TYPES } from './amqp/bus.js';
 
 const bool = (fallback: boolean) =>
   z
@@ -83,6 +84,11 @@ const schema = z.object({
   MONGODB_DB: z.string().min(1).default('authstream'),
   AMQP_URL: url(['amqp', 'amqps']),
   AMQP_EXCHANGE: z.string().min(1).default('authstream.events'),
+  /**
+   * The type of the durable queues authstream declares (the email consumer's, its retry and dead-letter queues):
+   * quorum (RabbitMQ 3.10 or later) or classic, for an older broker or queues an earlier release declared classic.
+   */
+  AMQP_QUEUE_TYPE: z.enum(QUEUE_TYPES).default('quorum'),
   /** CloudEvents `source` of every published event. */
   CLOUDEVENTS_SOURCE: z.string().min(1).default('/authstream'),
   /** The email consumer's durable queue (with `<queue>.dlq` and `<queue>.retry.<ms>`); default `<AMQP_EXCHANGE>.email`. */

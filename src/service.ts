@@ -208,6 +208,7 @@ async function openBus(config: Config, log: Logger, roles: readonly Role[]): Pro
     log,
     name: `authstream ${roles.join('+')} ${process.pid}`,
     declareQueues: [emailQueueSpec({ config })],
+    queueType: config.AMQP_QUEUE_TYPE,
   });
 }
 

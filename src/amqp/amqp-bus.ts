@@ -7,7 +7,7 @@
 // exclusive queue and deletes it when that connection ends, so at most one relay publishes at a time and a standby
 // takes over within LEASE_POLL_MS of the holder's connection dying.
 //
-// Consuming (the email consumer), for a queue Q:
+// Consuming (the email consumer), for a queue Q (of AMQP_QUEUE_TYPE, quorum by default, and so are the others):
 //   Q            durable, bound to the exchange per routing key, dead-letters to Q.dlx; manual acks, prefetch N
 //   Q.retry.<ms> durable, x-message-ttl <ms>, dead-letters back to Q via the default exchange: a retry is a copy
 //                published there (attempt+1 in a header, confirmed) before the original is acked. One queue per
@@ -25,6 +25,7 @@ import {
   type Lease,
   type OutgoingMessage,
   type QueueSpec,
+  type QueueType,
   type Verdict,
 } from './bus.js';
 
@@ -44,6 +45,33 @@ export interface AmqpBusOptions {
    * first.
    */
   readonly declareQueues?: readonly QueueSpec[];
+  /** The type of every durable queue it declares (AMQP_QUEUE_TYPE); default quorum. */
+  readonly queueType?: QueueType;
+}
+
+/**
+ * The arguments that make a durable queue of `type`. Classic queues get none: that is how every release before
+ * AMQP_QUEUE_TYPE declared them, and a declaration must repeat an existing queue's arguments exactly.
+ */
+function typeArguments(type: QueueType, deadLetters?: 'at-least-once'): Record<string, unknown> {
+  if (type === 'classic') return {};
+  // A quorum queue dead-letters at most once unless told otherwise, which needs reject-publish on overflow.
+  return { 'x-queue-type': 'quorum', ...(deadLetters ? { 'x-dead-letter-strategy': deadLetters, 'x-overflow': 'reject-publish' } : {}) };
+}
+
+/** A 406 on declaring a queue: it exists with other arguments. Rethrown with what to do about it. */
+async function declaring<T>(queue: string, type: QueueType, declare: () => Promise<T>): Promise<T> {
+  try {
+    return await declare();
+  } catch (error) {
+    if (errorCode(error) !== 406) throw error;
+    throw new Error(
+      `${String(error)}: the queue ${queue} exists with other arguments than authstream declares for AMQP_QUEUE_TYPE=${type} ` +
+        '(a queue declared by a release before AMQP_QUEUE_TYPE is classic): set AMQP_QUEUE_TYPE to its type, or let it drain, ' +
+        'delete it and start again (docs/operations.md)',
+      { cause: error },
+    );
+  }
 }
 
 export const HEADER_ATTEMPT = 'x-authstream-attempt';
@@ -107,14 +135,37 @@ function copyProperties(msg: ConsumeMessage): Options.Publish {
 }
 
 /** A consumer's queue, its dead-letter exchange and queue, and its bindings to the events exchange. */
-export async function assertQueueTopology(ch: ConfirmChannel, exchange: string, spec: QueueSpec): Promise<void> {
+export async function assertQueueTopology(
+  ch: ConfirmChannel,
+  exchange: string,
+  spec: QueueSpec,
+  type: QueueType = 'quorum',
+): Promise<void> {
   const dlx = deadLetterExchangeName(spec.queue);
+  const dlq = deadLetterQueueName(spec.queue);
   await assertEventsExchange(ch, exchange);
   await ch.assertExchange(dlx, 'fanout', { durable: true, autoDelete: false });
-  await ch.assertQueue(deadLetterQueueName(spec.queue), { durable: true });
-  await ch.bindQueue(deadLetterQueueName(spec.queue), dlx, '');
-  await ch.assertQueue(spec.queue, { durable: true, deadLetterExchange: dlx });
+  await declaring(dlq, type, () => ch.assertQueue(dlq, { durable: true, arguments: typeArguments(type) }));
+  await ch.bindQueue(dlq, dlx, '');
+  await declaring(spec.queue, type, () =>
+    ch.assertQueue(spec.queue, { durable: true, deadLetterExchange: dlx, arguments: typeArguments(type) }),
+  );
   for (const pattern of spec.bindings) await ch.bindQueue(spec.queue, exchange, pattern);
+}
+
+/** A retry queue: its messages wait `delayMs`, then the broker moves them back to `queue` (never dropping one). */
+async function assertRetryQueue(ch: ConfirmChannel, retryQueue: string, queue: string, delayMs: number, type: QueueType): Promise<void> {
+  await declaring(retryQueue, type, () =>
+    ch.assertQueue(retryQueue, {
+      durable: true,
+      arguments: {
+        'x-message-ttl': delayMs,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': queue,
+        ...typeArguments(type, 'at-least-once'),
+      },
+    }),
+  );
 }
 
 const errorCode = (error: unknown): number | undefined => (error as { code?: number } | null)?.code;
@@ -125,6 +176,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
   connection.start();
   const leasePollMs = options.leasePollMs ?? 2_000;
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  const queueType = options.queueType ?? 'quorum';
   let leaseHeld = false;
   let standbyLogged = false;
 
@@ -137,7 +189,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
     try {
       await assertEventsExchange(ch, exchange);
       await ch.assertQueue(name, { exclusive: true, durable: false, autoDelete: false });
-      for (const spec of options.declareQueues ?? []) await assertQueueTopology(ch, exchange, spec);
+      for (const spec of options.declareQueues ?? []) await assertQueueTopology(ch, exchange, spec, queueType);
     } catch (error) {
       await ch.close().catch(() => {});
       throw error;
@@ -205,10 +257,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
           } else if (verdict.action === 'retry') {
             const queue = retryQueueName(spec.queue, verdict.delayMs);
             if (!retryQueues.has(queue)) {
-              await ch.assertQueue(queue, {
-                durable: true,
-                arguments: { 'x-message-ttl': verdict.delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': spec.queue },
-              });
+              await assertRetryQueue(ch, queue, spec.queue, verdict.delayMs, queueType);
               retryQueues.add(queue);
             }
             await publishConfirmed(ch, '', queue, msg.content, {
@@ -259,7 +308,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
         let isClosed = false;
         const closed = new Promise<void>((resolve) => ch.once('close', () => ((isClosed = true), resolve())));
         try {
-          await assertQueueTopology(ch, exchange, spec);
+          await assertQueueTopology(ch, exchange, spec, queueType);
           await ch.prefetch(spec.concurrency);
           const retryQueues = new Set<string>();
           const { consumerTag } = await ch.consume(spec.queue, (msg) => {

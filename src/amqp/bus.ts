@@ -41,6 +41,15 @@ export interface QueueSpec {
   readonly concurrency: number;
 }
 
+/**
+ * The type of the durable queues declared on RabbitMQ (AMQP_QUEUE_TYPE). Quorum: RabbitMQ's replicated durable queue,
+ * and on a single node the faster one for persistent, confirmed messages (about twice a classic queue's rate here,
+ * bench/README.md). Classic: for brokers before 3.10 (no message TTL on quorum queues) and for queues an earlier
+ * release declared classic, since a queue's type cannot change.
+ */
+export const QUEUE_TYPES = ['quorum', 'classic'] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
+
 export interface Subscription {
   /** Stops taking deliveries and waits for those in hand to settle. */
   close(): Promise<void>;

@@ -6,8 +6,11 @@ import { subscriptionCheck } from '../observability/health.js';
 import { metrics } from '../observability/metrics.js';
 import type { RunningRole, ServiceContext } from './context.js';
 
-/** Publishes awaiting their broker confirms at once, on RabbitMQ. */
-export const RELAY_IN_FLIGHT = 256;
+/**
+ * Publishes awaiting their broker confirms at once, on RabbitMQ. 1024 rather than 256: ~10% more catch-up on the
+ * bench box (22k events/s into a quorum queue), for at most that many messages held and republished after a crash.
+ */
+export const RELAY_IN_FLIGHT = 1024;
 
 export interface RelayRole extends RunningRole {
   readonly relay: Relay;

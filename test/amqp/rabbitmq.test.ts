@@ -3,7 +3,7 @@
 // checkpoint, and the single-relay lease. Every test uses its own exchange and queues and deletes them.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { isUserStream } from '../../src/events/user.events.js';
 import { createAmqpBus } from '../../src/amqp/amqp-bus.js';
 import type { RecordedEvent } from '../../src/store/port.js';
@@ -15,6 +15,7 @@ import {
   declareCollector,
   drain,
   messageCount,
+  queueTypes,
   uniqueName,
   withChannel,
   type Collected,
@@ -149,6 +150,14 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
       assert.equal(service.smtp.mails.filter((m) => m.to[0] === 'grace@example.com').length, 0);
       assert.equal(service.smtp.mails.filter((m) => m.to[0] === 'frank@example.com').length, 1);
       assert.equal(await messageCount(queue), 0);
+      // Quorum queues by default (AMQP_QUEUE_TYPE), the retry queues too: a retry moved back by the broker's
+      // dead-lettering, at least once, arrived above.
+      const types = await queueTypes(queue);
+      assert.deepEqual(Object.keys(types).sort(), [queue, `${queue}.dlq`, `${queue}.retry.100`, `${queue}.retry.200`].sort());
+      assert.ok(
+        Object.values(types).every((type) => type === 'quorum'),
+        JSON.stringify(types),
+      );
     } finally {
       service.smtp.refusing = false;
       await service.dispose();
@@ -194,6 +203,45 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
       assert.equal(service.smtp.mails.length, 4);
     } finally {
       await service.dispose();
+    }
+  });
+
+  it('declares classic queues with AMQP_QUEUE_TYPE=classic, and names the setting when a queue of another type is in the way', async () => {
+    const { exchange, queue } = names();
+    const service = await startTestService({
+      AMQP_URL,
+      AMQP_EXCHANGE: exchange,
+      AMQP_QUEUE_TYPE: 'classic',
+      SEND_ACTIVATION_EMAIL: 'true',
+    });
+    try {
+      assert.equal((await register(service, 'hana')).status, 201);
+      await service.smtp.waitFor(1, (m) => m.to[0] === 'hana@example.com');
+      assert.deepEqual(await queueTypes(queue), { [queue]: 'classic', [`${queue}.dlq`]: 'classic' });
+    } finally {
+      await service.dispose();
+    }
+    // The same queues asked for as quorum queues: the broker refuses (a queue's type cannot change), and the relay
+    // says which setting to change instead of a bare PRECONDITION_FAILED, and keeps trying.
+    const lines: string[] = [];
+    const bus = createAmqpBus({
+      url: AMQP_URL,
+      exchange,
+      log: createLogger('warn', (line) => lines.push(line)),
+      leasePollMs: 100,
+      declareQueues: [{ queue, bindings: ['user.#'], concurrency: 1 }],
+    });
+    const stop = new AbortController();
+    const leased = bus.lease(`${exchange}.relay-lock`, stop.signal).catch((error: unknown) => error);
+    try {
+      await until('the warning', async () => lines.some((l) => l.includes('AMQP_QUEUE_TYPE=quorum')));
+      const warning = lines.find((l) => l.includes('AMQP_QUEUE_TYPE=quorum'))!;
+      assert.match(warning, /PRECONDITION_FAILED/);
+      assert.match(warning, new RegExp(`the queue ${queue.replace(/\./g, '\\.')}(\\.dlq)? exists with other arguments`));
+    } finally {
+      stop.abort();
+      await leased;
+      await bus.close();
     }
   });
 

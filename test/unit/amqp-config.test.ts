@@ -14,6 +14,8 @@ describe('bus and email settings', () => {
     assert.equal(c.EMAIL_RETRY_DELAY_MS, 1_000);
     assert.equal(c.EMAIL_RETRY_MAX_DELAY_MS, 60_000);
     assert.equal(c.EMAIL_CONCURRENCY, 8);
+    assert.equal(c.AMQP_QUEUE_TYPE, 'quorum');
+    assert.equal(loadConfig({ AMQP_QUEUE_TYPE: 'classic' }).AMQP_QUEUE_TYPE, 'classic');
   });
 
   it('derives the email queue from the exchange unless set', () => {
@@ -32,6 +34,7 @@ describe('bus and email settings', () => {
       ['EMAIL_CONCURRENCY', '0'],
       ['AMQP_URL', 'http://x'],
       ['EMAIL_RETRY_DELAY_MS', '1'],
+      ['AMQP_QUEUE_TYPE', 'stream'],
     ]) {
       assert.throws(
         () => loadConfig({ [name!]: value }),
