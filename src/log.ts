@@ -125,10 +125,11 @@ export function createLogger(level: Level = 'info', optionsOrWrite: LoggerOption
   const options: LoggerOptions = typeof optionsOrWrite === 'function' ? { write: optionsOrWrite } : optionsOrWrite;
   const pretty = options.format === 'pretty';
   const destination: DestinationStream | undefined = options.write ? { write: options.write } : pretty ? prettyStream() : undefined;
+  const time = isoTimeOncePerMillisecond();
   const base = pino(
     {
       level,
-      timestamp: isoTimeOncePerMillisecond(),
+      timestamp: time,
       // Records are redacted before pino sees them; its `err` serializer would only rename what redact() made.
       serializers: { err: (v: unknown) => v },
       // Level names rather than numbers in JSON ("level":"warn"); pino-pretty wants the numbers.
@@ -136,7 +137,8 @@ export function createLogger(level: Level = 'info', optionsOrWrite: LoggerOption
     },
     destination ?? bufferedStdout(),
   );
-  return wrap(base);
+  // pino-pretty reads pino's own records (numeric levels): every line takes pino's path there.
+  return wrap(base, pretty ? null : time);
 }
 
 /**
@@ -161,17 +163,54 @@ function bufferedStdout(): DestinationStream {
   return stream;
 }
 
-function wrap(p: Pino): StructuredLogger {
+/** `,"name":` for each field name seen, the name's verdict of isSecretName included (bounded like secretNames). */
+const fieldPrefixes = new Map<string, string | null>();
+function fieldPrefix(name: string): string | null {
+  let prefix = fieldPrefixes.get(name);
+  if (prefix === undefined) {
+    prefix = isSecretName(name) ? null : `,${JSON.stringify(name)}:`;
+    if (fieldPrefixes.size < 10_000) fieldPrefixes.set(name, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * The JSON of a record whose values are all strings, numbers, booleans, null or undefined (the access line, nearly
+ * every line), redacted as redact() would and laid out as pino would; null for any other record. pino's generic path
+ * (redact's copy, then pino's serialisation) was a tenth of the CPU of a `GET users/me/`.
+ */
+function flatFields(fields: Record<string, unknown>): string | null {
+  let json = '';
+  for (const name in fields) {
+    if (!Object.hasOwn(fields, name)) continue;
+    const value = fields[name];
+    if (value === undefined) continue;
+    const kind = typeof value;
+    if (value !== null && kind !== 'string' && kind !== 'number' && kind !== 'boolean') return null;
+    const prefix = fieldPrefix(name);
+    if (prefix === null) json += `,${JSON.stringify(name)}:${value === null ? 'null' : `"${REDACTED}"`}`;
+    else json += prefix + JSON.stringify(kind === 'string' ? redactText(value as string) : value);
+  }
+  return json;
+}
+
+function wrap(p: Pino, time: (() => string) | null): StructuredLogger {
+  // What pino writes ahead of a record's fields: the level's name, the time, pid and hostname and the child's bindings.
+  const internals = p as unknown as Record<symbol, unknown>;
+  const stream = internals[pino.symbols.streamSym] as { write(line: string): void };
+  const chindings = internals[pino.symbols.chindingsSym] as string;
   const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (!p.isLevelEnabled(level)) return;
-    p[level](fields ? (redact(fields) as object) : {}, redactText(msg));
+    const flat = time && fields ? flatFields(fields) : null;
+    if (flat === null) return p[level](fields ? (redact(fields) as object) : {}, redactText(msg));
+    stream.write(`{"level":"${level}"${time!()}${chindings}${flat},"msg":${JSON.stringify(redactText(msg))}}\n`);
   };
   return {
     debug: at('debug'),
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-    child: (bindings) => wrap(p.child(redact(bindings) as Record<string, unknown>)),
+    child: (bindings) => wrap(p.child(redact(bindings) as Record<string, unknown>), time),
   };
 }
 

@@ -45,6 +45,36 @@ describe('log records', () => {
     assert.match(String(first!.time), /^\d{4}-\d\d-\d\dT/);
   });
 
+  it('of flat fields (written without pino) read as pino writes them, child bindings, masks and cuts included', () => {
+    const { log, lines, records } = capture();
+    const fields = {
+      method: 'GET',
+      status: 200,
+      ms: 1.5,
+      ok: true,
+      none: null,
+      gone: undefined,
+      password: PASSWORD,
+      note: `Bearer ${JWT}`,
+    };
+    const child = log.child({ role: 'api' });
+    child.info(`said ${JWT}`, fields); // flat: the fast path
+    child.info(`said ${JWT}`, { ...fields, nested: { n: 1 } }); // not flat: pino's path
+    const [flat, viaPino] = records();
+    assert.deepEqual(viaPino!.nested, { n: 1 });
+    delete viaPino!.nested;
+    delete flat!.time;
+    delete viaPino!.time;
+    assert.deepEqual(flat, viaPino);
+    assert.equal(flat!.role, 'api');
+    assert.equal(flat!.password, REDACTED);
+    assert.equal(flat!.note, `Bearer ${REDACTED}`);
+    assert.equal(flat!.msg, `said ${REDACTED}`);
+    assert.ok(!('gone' in flat!));
+    assert.deepEqual(Object.keys(JSON.parse(lines[0]!) as object).slice(0, 5), ['level', 'time', 'pid', 'hostname', 'role']);
+    assertNoSecret(lines.join(''));
+  });
+
   it('below LOG_LEVEL are not written', () => {
     const lines: string[] = [];
     const log = createLogger('warn', { write: (line) => void lines.push(line) });
