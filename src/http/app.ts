@@ -21,6 +21,7 @@ import { accessLog, requestId, withUserInLog } from './access-log.js';
 import { observabilityRouter } from '../observability/routes.js';
 import { withSurfaceLanes } from './surface-lanes.js';
 import type { Readiness } from '../observability/health.js';
+import { requestPath } from './request-path.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -75,7 +76,7 @@ const DOCS_PATHS = /^\/(?:schema\/|asyncapi\.json|docs)/;
 const onlyUnder =
   (paths: RegExp, router: RequestHandler): RequestHandler =>
   (req, res, next) =>
-    paths.test(req.path) ? router(req, res, next) : next();
+    paths.test(requestPath(req)) ? router(req, res, next) : next();
 
 /**
  * Middlewares run one after the other as one layer of the app: express matches every layer's path against every

@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { JwtService } from '../crypto/jwt.js';
+import { requestPath } from './request-path.js';
 
 /** django-cors-headers' CORS_ALLOW_METHODS and CORS_ALLOW_HEADERS defaults, and the request id this service reads. */
 const METHODS = ['DELETE', 'GET', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
@@ -89,7 +90,7 @@ export function securityHeaders(docsPrefix = '/auth/docs/'): RequestHandler {
   const api = headersOf(helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: API_CSP } }));
   const docs = headersOf(helmet({ ...common, contentSecurityPolicy: { useDefaults: false, directives: DOCS_CSP } }));
   return (req, res, next) => {
-    for (const [name, value] of req.path.startsWith(docsPrefix) ? docs : api) res.setHeader(name, value);
+    for (const [name, value] of requestPath(req).startsWith(docsPrefix) ? docs : api) res.setHeader(name, value);
     next();
   };
 }
@@ -101,7 +102,7 @@ export function securityHeaders(docsPrefix = '/auth/docs/'): RequestHandler {
  * The docs page's static files (under docs/) carry nothing of anyone's and keep their own caching.
  */
 export const noStore: RequestHandler = (req, res, next) => {
-  if (!req.path.startsWith('/docs/')) {
+  if (!requestPath(req).startsWith('/docs/')) {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
   }

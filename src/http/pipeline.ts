@@ -11,6 +11,7 @@ import { ApiError, detail, isFieldErrors, toApiError } from './errors.js';
 import { inFieldOrder, parseFields, type FieldErrors } from './fields.js';
 import type { Throttles } from '../throttle.js';
 import type { ThrottleScope } from '../config.js';
+import { requestPath } from './request-path.js';
 
 const BODY_LIMIT = '100kb';
 const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -47,7 +48,7 @@ export function surfaceRouter(endpoints: readonly Endpoint[], deps: PipelineDeps
   router.use((_req, res) => void res.status(404).json({ detail: 'Not found.' }));
   const templates = new Map<string, string>(); // baseUrl + path -> the access log's template
   return (req, res, next) => {
-    const endpoint = exact.get(req.path);
+    const endpoint = exact.get(requestPath(req));
     if (!endpoint) return void router(req, res, next);
     const key = `${req.baseUrl}${endpoint.path}`;
     let template = templates.get(key);
