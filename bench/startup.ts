@@ -258,7 +258,7 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
     // What the broker takes on this box, without the relay: the same messages (made by toMessage up front, not timed),
     // published straight from amqplib on a confirm channel, `inFlight` awaiting their confirms, into the relay's own
     // topology (a durable topic exchange, a durable queue bound to everything, its dead-letter exchange).
-    const [{ toMessage }, { assertQueueTopology, publishConfirmed, publishOptions }, amqp] = await Promise.all([
+    const [{ toMessage }, { assertQueueTopology, publishConfirmed, publishOptions, queueTypes }, amqp] = await Promise.all([
       import('../src/amqp/cloudevents.js'),
       import('../src/amqp/amqp-bus.js'),
       import('amqplib'),
@@ -276,7 +276,7 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
     const queue = `${exchange}.all`;
     const connection = await amqp.connect(process.env.BENCH_AMQP_URL!);
     const ch = await connection.createConfirmChannel();
-    await assertQueueTopology(ch, exchange, { queue, bindings: ['#'], concurrency: 1 }, queueType);
+    await assertQueueTopology(ch, exchange, { queue, bindings: ['#'], concurrency: 1 }, queueTypes(queueType));
     const t0 = performance.now();
     let next = 0;
     await Promise.all(

@@ -27,6 +27,7 @@ import {
   type QueueSpec,
   type QueueType,
   type Verdict,
+  QUEUE_TYPES,
 } from './bus.js';
 
 export interface AmqpBusOptions {
@@ -57,21 +58,6 @@ function typeArguments(type: QueueType, deadLetters?: 'at-least-once'): Record<s
   if (type === 'classic') return {};
   // A quorum queue dead-letters at most once unless told otherwise, which needs reject-publish on overflow.
   return { 'x-queue-type': 'quorum', ...(deadLetters ? { 'x-dead-letter-strategy': deadLetters, 'x-overflow': 'reject-publish' } : {}) };
-}
-
-/** A 406 on declaring a queue: it exists with other arguments. Rethrown with what to do about it. */
-async function declaring<T>(queue: string, type: QueueType, declare: () => Promise<T>): Promise<T> {
-  try {
-    return await declare();
-  } catch (error) {
-    if (errorCode(error) !== 406) throw error;
-    throw new Error(
-      `${String(error)}: the queue ${queue} exists with other arguments than authstream declares for AMQP_QUEUE_TYPE=${type} ` +
-        '(a queue declared by a release before AMQP_QUEUE_TYPE is classic): set AMQP_QUEUE_TYPE to its type, or let it drain, ' +
-        'delete it and start again (docs/operations.md)',
-      { cause: error },
-    );
-  }
 }
 
 export const HEADER_ATTEMPT = 'x-authstream-attempt';
@@ -134,28 +120,90 @@ function copyProperties(msg: ConsumeMessage): Options.Publish {
   };
 }
 
+/** The type a queue already has, from the 406 that refused declaring it as another type; null for other refusals. */
+export function existingQueueType(error: unknown): QueueType | null {
+  if (errorCode(error) !== 406) return null;
+  // '… but current is none' (declared without the argument: classic), '… but current is (the value) 'quorum''
+  const current = /inequivalent arg 'x-queue-type'.* but current is (?:none|(?:the value )?'(\w+)')/.exec(String(error));
+  if (!current) return null;
+  const type = current[1] ?? 'classic';
+  return (QUEUE_TYPES as readonly string[]).includes(type) ? (type as QueueType) : null;
+}
+
+/**
+ * The type each queue is declared as: AMQP_QUEUE_TYPE, except a queue that already exists as the other type (one an
+ * earlier release declared classic): RabbitMQ cannot change a queue's type, so that queue is used as it is — learned
+ * from the broker's refusal, said once — rather than leaving the relay and the consumer stuck after an upgrade.
+ */
+export interface QueueTypes {
+  of(queue: string): QueueType;
+  /** Learns the queue's type from a refusal; false for any other error. */
+  learn(queue: string, error: unknown): boolean;
+}
+
+export function queueTypes(configured: QueueType, log?: Logger): QueueTypes {
+  const existing = new Map<string, QueueType>();
+  return {
+    of: (queue) => existing.get(queue) ?? configured,
+    learn(queue, error) {
+      const type = existingQueueType(error);
+      // Refused although declared as that type already: something else differs, and learning cannot help.
+      if (type === null || existing.get(queue) === type) return false;
+      existing.set(queue, type);
+      log?.warn(
+        `the queue ${queue} exists as a ${type} queue: it is used as it is (AMQP_QUEUE_TYPE=${configured} applies to the ` +
+          'queues authstream creates; to change its type, let it drain, delete it and start again: docs/operations.md)',
+        { queue, type, configured },
+      );
+      return true;
+    },
+  };
+}
+
+/**
+ * Declares `queue` as `types` says. A refusal that names the queue's existing type is rethrown saying that the next
+ * attempt (the lease's next poll, the consumer's next session: a refusal closes the channel) takes the queue as it
+ * is; any other 406 with what to do about it.
+ */
+async function declaring<T>(queue: string, types: QueueTypes, declare: (type: QueueType) => Promise<T>): Promise<T> {
+  const type = types.of(queue);
+  try {
+    return await declare(type);
+  } catch (error) {
+    if (errorCode(error) !== 406) throw error;
+    const learned = types.learn(queue, error);
+    throw new Error(
+      `${String(error)}: the queue ${queue} exists with other arguments than authstream declares for a ${type} queue` +
+        (learned
+          ? `; the next attempt declares it as a ${types.of(queue)} queue`
+          : ': delete it (once drained) and start again, or set AMQP_QUEUE_TYPE to its type (docs/operations.md)'),
+      { cause: error },
+    );
+  }
+}
+
 /** A consumer's queue, its dead-letter exchange and queue, and its bindings to the events exchange. */
 export async function assertQueueTopology(
   ch: ConfirmChannel,
   exchange: string,
   spec: QueueSpec,
-  type: QueueType = 'quorum',
+  types: QueueTypes = queueTypes('quorum'),
 ): Promise<void> {
   const dlx = deadLetterExchangeName(spec.queue);
   const dlq = deadLetterQueueName(spec.queue);
   await assertEventsExchange(ch, exchange);
   await ch.assertExchange(dlx, 'fanout', { durable: true, autoDelete: false });
-  await declaring(dlq, type, () => ch.assertQueue(dlq, { durable: true, arguments: typeArguments(type) }));
+  await declaring(dlq, types, (type) => ch.assertQueue(dlq, { durable: true, arguments: typeArguments(type) }));
   await ch.bindQueue(dlq, dlx, '');
-  await declaring(spec.queue, type, () =>
+  await declaring(spec.queue, types, (type) =>
     ch.assertQueue(spec.queue, { durable: true, deadLetterExchange: dlx, arguments: typeArguments(type) }),
   );
   for (const pattern of spec.bindings) await ch.bindQueue(spec.queue, exchange, pattern);
 }
 
 /** A retry queue: its messages wait `delayMs`, then the broker moves them back to `queue` (never dropping one). */
-async function assertRetryQueue(ch: ConfirmChannel, retryQueue: string, queue: string, delayMs: number, type: QueueType): Promise<void> {
-  await declaring(retryQueue, type, () =>
+async function assertRetryQueue(ch: ConfirmChannel, retryQueue: string, queue: string, delayMs: number, types: QueueTypes): Promise<void> {
+  await declaring(retryQueue, types, (type) =>
     ch.assertQueue(retryQueue, {
       durable: true,
       arguments: {
@@ -176,7 +224,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
   connection.start();
   const leasePollMs = options.leasePollMs ?? 2_000;
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
-  const queueType = options.queueType ?? 'quorum';
+  const types = queueTypes(options.queueType ?? 'quorum', log);
   let leaseHeld = false;
   let standbyLogged = false;
 
@@ -189,7 +237,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
     try {
       await assertEventsExchange(ch, exchange);
       await ch.assertQueue(name, { exclusive: true, durable: false, autoDelete: false });
-      for (const spec of options.declareQueues ?? []) await assertQueueTopology(ch, exchange, spec, queueType);
+      for (const spec of options.declareQueues ?? []) await assertQueueTopology(ch, exchange, spec, types);
     } catch (error) {
       await ch.close().catch(() => {});
       throw error;
@@ -226,7 +274,10 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
             if (!standbyLogged) log.info('relay standby: another process holds the lease', { lease: name });
             standbyLogged = true;
           } else {
-            log.warn('relay lease: could not declare the lock queue', { lease: name, error: String(error) });
+            log.warn('relay lease: could not declare the lock queue or the queues it declares first', {
+              lease: name,
+              error: String(error),
+            });
           }
           await sleep(leasePollMs, signal);
         }
@@ -257,7 +308,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
           } else if (verdict.action === 'retry') {
             const queue = retryQueueName(spec.queue, verdict.delayMs);
             if (!retryQueues.has(queue)) {
-              await assertRetryQueue(ch, queue, spec.queue, verdict.delayMs, queueType);
+              await assertRetryQueue(ch, queue, spec.queue, verdict.delayMs, types);
               retryQueues.add(queue);
             }
             await publishConfirmed(ch, '', queue, msg.content, {
@@ -308,7 +359,7 @@ export function createAmqpBus(options: AmqpBusOptions): EventBus & { readonly co
         let isClosed = false;
         const closed = new Promise<void>((resolve) => ch.once('close', () => ((isClosed = true), resolve())));
         try {
-          await assertQueueTopology(ch, exchange, spec, queueType);
+          await assertQueueTopology(ch, exchange, spec, types);
           await ch.prefetch(spec.concurrency);
           const retryQueues = new Set<string>();
           const { consumerTag } = await ch.consume(spec.queue, (msg) => {

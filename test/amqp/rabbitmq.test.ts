@@ -206,7 +206,7 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
     }
   });
 
-  it('declares classic queues with AMQP_QUEUE_TYPE=classic, and names the setting when a queue of another type is in the way', async () => {
+  it('declares classic queues with AMQP_QUEUE_TYPE=classic; a queue of the other type in the way is used as it is, and said', async () => {
     const { exchange, queue } = names();
     const service = await startTestService({
       AMQP_URL,
@@ -221,8 +221,9 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
     } finally {
       await service.dispose();
     }
-    // The same queues asked for as quorum queues: the broker refuses (a queue's type cannot change), and the relay
-    // says which setting to change instead of a bare PRECONDITION_FAILED, and keeps trying.
+    // The same queues asked for as quorum queues (an upgrade from a release that declared them classic): the broker
+    // refuses, as a queue's type cannot change; the relay learns the type from the refusal, says so once, and takes
+    // the lease on its next attempt with the queues as they are, instead of staying stuck.
     const lines: string[] = [];
     const bus = createAmqpBus({
       url: AMQP_URL,
@@ -232,15 +233,27 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
       declareQueues: [{ queue, bindings: ['user.#'], concurrency: 1 }],
     });
     const stop = new AbortController();
-    const leased = bus.lease(`${exchange}.relay-lock`, stop.signal).catch((error: unknown) => error);
     try {
-      await until('the warning', async () => lines.some((l) => l.includes('AMQP_QUEUE_TYPE=quorum')));
-      const warning = lines.find((l) => l.includes('AMQP_QUEUE_TYPE=quorum'))!;
-      assert.match(warning, /PRECONDITION_FAILED/);
-      assert.match(warning, new RegExp(`the queue ${queue.replace(/\./g, '\\.')}(\\.dlq)? exists with other arguments`));
+      const lease = await bus.lease(`${exchange}.relay-lock`, stop.signal);
+      await lease.publish({
+        routingKey: 'user.registered',
+        messageId: 'after-upgrade',
+        type: 'authstream.user.registered',
+        timestamp: new Date(),
+        contentType: 'application/json',
+        body: Buffer.from('{}'),
+      });
+      await lease.release();
+      const said = lines.map((l) => JSON.parse(l) as { msg: string; queue?: string }).filter((l) => l.msg.includes('is used as it is'));
+      assert.deepEqual(said.map((l) => l.queue).sort(), [queue, `${queue}.dlq`].sort(), 'once per queue');
+      assert.match(said[0]!.msg, /exists as a classic queue: it is used as it is \(AMQP_QUEUE_TYPE=quorum/);
+      assert.deepEqual(await queueTypes(queue), { [queue]: 'classic', [`${queue}.dlq`]: 'classic' });
+      assert.deepEqual(
+        (await drain(queue)).map((m) => m.messageId),
+        ['after-upgrade'],
+      );
     } finally {
       stop.abort();
-      await leased;
       await bus.close();
     }
   });

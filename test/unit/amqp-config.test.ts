@@ -1,7 +1,10 @@
-// The bus and email-consumer settings: defaults, the derived queue name, and bad values named.
+// The bus and email-consumer settings: defaults, the derived queue name, bad values named, and AMQP_QUEUE_TYPE
+// against queues that already exist as the other type.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, emailQueue, loadConfig } from '../../src/config.js';
+import { existingQueueType, queueTypes } from '../../src/amqp/amqp-bus.js';
+import { silentLogger } from '../../src/log.js';
 
 describe('bus and email settings', () => {
   it('has defaults', () => {
@@ -42,5 +45,59 @@ describe('bus and email settings', () => {
         `${name}=${value}`,
       );
     }
+  });
+});
+
+describe('AMQP_QUEUE_TYPE against queues that exist', () => {
+  const refusal = (message: string) =>
+    Object.assign(new Error(`Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "${message}"`), { code: 406 });
+  const q = "for queue 'q' in vhost '/'";
+
+  it("reads a queue's existing type from the broker's refusal, in each of RabbitMQ's wordings", () => {
+    assert.equal(
+      existingQueueType(
+        refusal(
+          `PRECONDITION_FAILED - inequivalent arg 'x-queue-type' ${q}: received the value 'quorum' of type 'longstr' but current is none`,
+        ),
+      ),
+      'classic',
+    );
+    assert.equal(
+      existingQueueType(
+        refusal(
+          `PRECONDITION_FAILED - inequivalent arg 'x-queue-type' ${q}: received none but current is the value 'quorum' of type 'longstr'`,
+        ),
+      ),
+      'quorum',
+    );
+    assert.equal(
+      existingQueueType(refusal(`PRECONDITION_FAILED - inequivalent arg 'x-queue-type' ${q}: received 'classic' but current is 'quorum'`)),
+      'quorum',
+    );
+    // Not a type it declares, another argument, another error: nothing learned.
+    assert.equal(
+      existingQueueType(refusal(`PRECONDITION_FAILED - inequivalent arg 'x-queue-type' ${q}: received 'quorum' but current is 'stream'`)),
+      null,
+    );
+    assert.equal(
+      existingQueueType(refusal(`PRECONDITION_FAILED - inequivalent arg 'x-message-ttl' ${q}: received '100' but current is '200'`)),
+      null,
+    );
+    assert.equal(existingQueueType(Object.assign(new Error('NOT_FOUND'), { code: 404 })), null);
+  });
+
+  it('declares each queue as configured until the broker says it exists as the other type, and says so once', () => {
+    const warnings: string[] = [];
+    const types = queueTypes('quorum', { ...silentLogger, warn: (msg) => void warnings.push(msg) });
+    assert.equal(types.of('q'), 'quorum');
+    const refused = refusal(
+      `PRECONDITION_FAILED - inequivalent arg 'x-queue-type' ${q}: received the value 'quorum' of type 'longstr' but current is none`,
+    );
+    assert.equal(types.learn('q', refused), true);
+    assert.equal(types.of('q'), 'classic');
+    assert.equal(types.of('other'), 'quorum');
+    assert.equal(types.learn('q', refused), false, 'refused again as the type it learned: nothing more to learn');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /the queue q exists as a classic queue: it is used as it is \(AMQP_QUEUE_TYPE=quorum/);
   });
 });
