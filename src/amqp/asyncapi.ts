@@ -114,7 +114,8 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): Record<string, unk
         'key user.<event> (e.g. user.registered), as a CloudEvents 1.0 structured-mode JSON message. Delivery is at ' +
         'least once: deduplicate on the message id (= the CloudEvent id = the event id). Order holds per account ' +
         'within one relay run; after a restart, events since the last checkpoint may be published again. Data is the ' +
-        'public form of the event: no password hash, no token material. Bind your own durable queue, e.g. to user.#.',
+        'public form of the event: no password hash, no token material. Bind your own durable queue (a quorum queue, ' +
+        'as authstream declares its own), e.g. to user.#.',
     },
     defaultContentType: CLOUDEVENTS_CONTENT_TYPE,
     servers: {
