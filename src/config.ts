@@ -86,7 +86,8 @@ const schema = z.object({
   AMQP_EXCHANGE: z.string().min(1).default('authstream.events'),
   /**
    * The type of the durable queues authstream declares (the email consumer's, its retry and dead-letter queues):
-   * quorum (RabbitMQ 3.10 or later) or classic, for an older broker or queues an earlier release declared classic.
+   * quorum (RabbitMQ 3.10 or later) or classic, for an older broker. A queue that exists as the other type is used as
+   * it is, with a warning.
    */
   AMQP_QUEUE_TYPE: z.enum(QUEUE_TYPES).default('quorum'),
   /** CloudEvents `source` of every published event. */

@@ -152,7 +152,7 @@ export function queueTypes(configured: QueueType, log?: Logger): QueueTypes {
       existing.set(queue, type);
       log?.warn(
         `the queue ${queue} exists as a ${type} queue: it is used as it is (AMQP_QUEUE_TYPE=${configured} applies to the ` +
-          'queues authstream creates; to change its type, let it drain, delete it and start again: docs/operations.md)',
+          'queues authstream creates; docs/operations.md, "Queue type", says how to move it to another)',
         { queue, type, configured },
       );
       return true;
@@ -176,7 +176,7 @@ async function declaring<T>(queue: string, types: QueueTypes, declare: (type: Qu
       `${String(error)}: the queue ${queue} exists with other arguments than authstream declares for a ${type} queue` +
         (learned
           ? `; the next attempt declares it as a ${types.of(queue)} queue`
-          : ': delete it (once drained) and start again, or set AMQP_QUEUE_TYPE to its type (docs/operations.md)'),
+          : ': move its messages away, delete it and let authstream declare it again (docs/operations.md, "Queue type")'),
       { cause: error },
     );
   }

@@ -44,8 +44,8 @@ export interface QueueSpec {
 /**
  * The type of the durable queues declared on RabbitMQ (AMQP_QUEUE_TYPE). Quorum: RabbitMQ's replicated durable queue,
  * and on a single node the faster one for persistent, confirmed messages (about twice a classic queue's rate here,
- * bench/README.md). Classic: for brokers before 3.10 (no message TTL on quorum queues) and for queues an earlier
- * release declared classic, since a queue's type cannot change.
+ * bench/README.md). Classic: for brokers before 3.10 (no message TTL on quorum queues). A queue that already exists
+ * as the other type is used as it is (queueTypes in amqp-bus.ts): a queue's type cannot change.
  */
 export const QUEUE_TYPES = ['quorum', 'classic'] as const;
 export type QueueType = (typeof QUEUE_TYPES)[number];
