@@ -69,9 +69,14 @@ class ConfirmWindow {
     this.pending.push(entry);
   }
 
+  /** Whether another publish may go out now: fewer than `max` waiting, and none failed. */
+  hasRoom(max: number): boolean {
+    return this.pending.length < max && this.failure === null;
+  }
+
   /** Waits until fewer than `max` publishes are waiting; throws the window's failure. */
   async room(max: number): Promise<void> {
-    while (this.pending.length >= max && this.failure === null) await this.pending[0]!.done.catch(() => undefined);
+    while (!this.hasRoom(max) && this.failure === null) await this.pending[0]!.done.catch(() => undefined);
     if (this.failure !== null) throw this.failure;
   }
 
@@ -180,9 +185,7 @@ export class Relay {
           if (!message) return undefined;
           const publish = (): Promise<void> => lease.publish(message).then(() => void this.published++);
           if (inFlight === 1) return publish();
-          if (window.size >= inFlight || window.failure !== null) {
-            return window.room(inFlight).then(() => window.add(recorded.position, publish()));
-          }
+          if (!window.hasRoom(inFlight)) return window.room(inFlight).then(() => window.add(recorded.position, publish()));
           window.add(recorded.position, publish());
           return undefined;
         },
