@@ -15,7 +15,7 @@ import {
   declareCollector,
   drain,
   messageCount,
-  queueTypes,
+  typesOnBroker,
   uniqueName,
   withChannel,
   type Collected,
@@ -152,7 +152,7 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
       assert.equal(await messageCount(queue), 0);
       // Quorum queues by default (AMQP_QUEUE_TYPE), the retry queues too: a retry moved back by the broker's
       // dead-lettering, at least once, arrived above.
-      const types = await queueTypes(queue);
+      const types = await typesOnBroker(queue);
       assert.deepEqual(Object.keys(types).sort(), [queue, `${queue}.dlq`, `${queue}.retry.100`, `${queue}.retry.200`].sort());
       assert.ok(
         Object.values(types).every((type) => type === 'quorum'),
@@ -217,7 +217,7 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
     try {
       assert.equal((await register(service, 'hana')).status, 201);
       await service.smtp.waitFor(1, (m) => m.to[0] === 'hana@example.com');
-      assert.deepEqual(await queueTypes(queue), { [queue]: 'classic', [`${queue}.dlq`]: 'classic' });
+      assert.deepEqual(await typesOnBroker(queue), { [queue]: 'classic', [`${queue}.dlq`]: 'classic' });
     } finally {
       await service.dispose();
     }
@@ -247,7 +247,7 @@ describe('RabbitMQ relay and email consumer', { skip }, () => {
       const said = lines.map((l) => JSON.parse(l) as { msg: string; queue?: string }).filter((l) => l.msg.includes('is used as it is'));
       assert.deepEqual(said.map((l) => l.queue).sort(), [queue, `${queue}.dlq`].sort(), 'once per queue');
       assert.match(said[0]!.msg, /exists as a classic queue: it is used as it is \(AMQP_QUEUE_TYPE=quorum/);
-      assert.deepEqual(await queueTypes(queue), { [queue]: 'classic', [`${queue}.dlq`]: 'classic' });
+      assert.deepEqual(await typesOnBroker(queue), { [queue]: 'classic', [`${queue}.dlq`]: 'classic' });
       assert.deepEqual(
         (await drain(queue)).map((m) => m.messageId),
         ['after-upgrade'],

@@ -138,7 +138,7 @@ export async function queuesStartingWith(prefix: string): Promise<string[]> {
 }
 
 /** The type (quorum, classic …) of every queue whose name starts with `prefix`, by name (rabbitmqctl). */
-export async function queueTypes(prefix: string): Promise<Record<string, string>> {
+export async function typesOnBroker(prefix: string): Promise<Record<string, string>> {
   const out = await rabbitmqctl('list_queues', '-q', '--no-table-headers', 'name', 'type');
   const rows = out.split('\n').map((l) => l.trim().split(/\s+/));
   return Object.fromEntries(rows.filter(([name, type]) => name?.startsWith(prefix) && type).map(([name, type]) => [name, type]));
