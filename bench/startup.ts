@@ -3,9 +3,10 @@
 // ~4 GB of disk, ~15 minutes) of realistic accounts — 10 events each: a username reservation, registration,
 // activation, a token login (token, last_login, login), a JWT login (session, login), another token login — written
 // through the store's API with 64 appends in flight, it measures, each in a process of its own:
-//   - replay: the read-model projection (the service's runner and code) over the whole log into a new in-memory
-//     model, events/s; the model's bytes per account, on the heap and off it (after a GC), and the process's RSS;
-//     writing and loading its snapshot;
+//   - replay: the read-model projection over the whole log into a new in-memory model as the service replays it
+//     without a snapshot (its built code: on two threads from SHARED_REPLAY_EVENTS on, then the runner), events/s,
+//     and the runner alone on one thread beside it; the model's bytes per account, on the heap and off it (after a
+//     GC), and the process's RSS; writing and loading its snapshot;
 //   - the whole service (`node dist/src/main.js`, the build) from spawn to its "listening" line, as seen from here,
 //     with its RSS then (VmRSS) and its peak (VmHWM): cold (no snapshots at all: the log scanned and replayed),
 //     full replay (FULL_REPLAY=true: the log's index snapshot used, the read model replayed) and warm (the snapshots
@@ -25,7 +26,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { userEvent, userStream, type UserEventType } from '../src/events/user.events.js';
 import { silentLogger } from '../src/log.js';
 import { openEmbeddedEventStore, type EmbeddedEventStore } from '../src/store/embedded.js';
@@ -134,13 +135,18 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
     return report({ accounts, events, eventsPerSecond: events / seconds });
   }
   if (mode === 'replay') {
-    const [{ createMemoryReadModel }, { SubscriptionRunner }, { readModelCheckpoints }, { readModelProjection }, snap] = await Promise.all([
-      import('../src/readmodel/memory.js'),
-      import('../src/projections/runner.js'),
-      import('../src/projections/checkpoints.js'),
-      import('../src/projections/read-model.projection.js'),
-      import('../src/readmodel/snapshot.js'),
-    ]);
+    // The service's code as it runs, built (a worker thread started from source would compile it first).
+    const built = <T>(rel: string): Promise<T> => import(pathToFileURL(path.join(ROOT, 'dist/src', rel)).href) as Promise<T>;
+    const [{ createMemoryReadModel }, { SubscriptionRunner }, { readModelCheckpoints }, { readModelProjection }, snap, { replayInShares }] =
+      await Promise.all([
+        built<typeof import('../src/readmodel/memory.js')>('readmodel/memory.js'),
+        built<typeof import('../src/projections/runner.js')>('projections/runner.js'),
+        built<typeof import('../src/projections/checkpoints.js')>('projections/checkpoints.js'),
+        built<typeof import('../src/projections/read-model.projection.js')>('projections/read-model.projection.js'),
+        built<typeof import('../src/readmodel/snapshot.js')>('readmodel/snapshot.js'),
+        built<typeof import('../src/projections/partitioned-replay.js')>('projections/partitioned-replay.js'),
+      ]);
+    const oneThread = arg === 'one-thread';
     const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
     const store = await openEmbeddedEventStore(logDir, { readOnly: true, warn: () => undefined });
     gc();
@@ -157,10 +163,14 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
       checkpointEvery: { events: 1 },
     });
     const t0 = performance.now();
+    // As the service replays without a snapshot: on two threads when the log is big enough, then the runner for the
+    // rest (with one-thread: the runner alone, for comparison).
+    const threads = !oneThread && (await replayInShares({ model, store, keys: null, log: silentLogger })) ? 2 : 1;
     await runner.start();
     const replaySeconds = (performance.now() - t0) / 1000;
     await runner.stop();
     const events = store.index.events;
+    if (oneThread) return report({ events, threads, replaySeconds, replayEventsPerSecond: events / replaySeconds });
     gc();
     gc();
     const after = process.memoryUsage();
@@ -189,6 +199,7 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
     return report({
       events,
       accounts,
+      threads,
       replaySeconds,
       replayEventsPerSecond: events / replaySeconds,
       heapMb: heapBytes / 2 ** 20,
@@ -384,6 +395,7 @@ interface Row {
   logMb: number;
   generateEventsPerSecond: number;
   replay: Record<string, number>;
+  replayOneThread: Record<string, number>;
   cold: Start;
   fullReplay: Start;
   warm: Start;
@@ -398,6 +410,7 @@ async function measure(events: number): Promise<{ row: Row; dir: string }> {
   const logMb = (await stat(path.join(dir, 'events', 'events.log'))).size / 2 ** 20;
   log(`${logMb.toFixed(0)} MiB, ${generated.events} events; replay`);
   const replay = await runChild('replay', dir, [], ['--expose-gc']);
+  const replayOneThread = await runChild('replay', dir, ['one-thread']);
   log('service, cold (no snapshots)');
   await rm(path.join(dir, 'events', 'events.idx'), { force: true });
   const cold = await startService(dir);
@@ -414,6 +427,7 @@ async function measure(events: number): Promise<{ row: Row; dir: string }> {
       logMb,
       generateEventsPerSecond: generated.eventsPerSecond!,
       replay,
+      replayOneThread,
       cold,
       fullReplay,
       warm,
@@ -493,7 +507,8 @@ async function main(): Promise<void> {
         'events',
         'accounts',
         'log MiB',
-        'replay ev/s',
+        'replay ev/s (threads)',
+        'one thread ev/s',
         'model B/acct',
         'snapshot MiB',
         'snap load ms',
@@ -505,7 +520,8 @@ async function main(): Promise<void> {
         r.events.toLocaleString('en'),
         r.accounts.toLocaleString('en'),
         f(r.logMb),
-        f(r.replay.replayEventsPerSecond),
+        `${f(r.replay.replayEventsPerSecond)} (${r.replay.threads})`,
+        f(r.replayOneThread.replayEventsPerSecond),
         f(r.replay.bytesPerAccount),
         f(r.snapshotMb, 1),
         f(r.replay.snapshotLoadMs),

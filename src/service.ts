@@ -28,6 +28,8 @@ import { metrics } from './observability/metrics.js';
 import { metricsServer, observabilityRouter } from './observability/routes.js';
 import { timedEventStore } from './observability/timed-store.js';
 import { isMemoryReadModel } from './readmodel/memory.js';
+import { EmbeddedEventStore } from './store/embedded/store.js';
+import { replayInShares } from './projections/partitioned-replay.js';
 import { logIdOf, openReadModelSnapshots, readSnapshotFiles, type ReadModelSnapshots } from './readmodel/memory-snapshots.js';
 
 export interface RunningService {
@@ -59,6 +61,8 @@ export interface ServiceOverrides {
   readonly hasher?: PasswordHasher;
   /** Default: all three. Without AMQP_URL, relay and email must run together (the in-process bus). */
   readonly roles?: readonly Role[];
+  /** A full replay of a log of this many events or more runs on two threads (default SHARED_REPLAY_EVENTS; tests: 0). */
+  readonly sharedReplayEvents?: number;
 }
 
 export async function startService(config: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
@@ -111,6 +115,20 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       });
       const opening = snapshots;
       opened.push({ close: () => opening.close() });
+      // Without a usable snapshot the whole log is replayed: a big one on two threads (the runner then reads only what
+      // the replay did not reach). A skip list is the runner's to apply and log, event by event: one thread then.
+      if (!snapshots.startedFrom.loaded && rawStore instanceof EmbeddedEventStore && config.READ_MODEL_SKIP_EVENTS.length === 0) {
+        const { DATA_DIR, DATA_KEY, MONGODB_URI, MONGODB_DB } = config;
+        const source = { config: { DATA_DIR, DATA_KEY, MONGODB_URI, MONGODB_DB }, secretKey };
+        const minEvents = overrides.sharedReplayEvents;
+        await replayInShares({
+          model: readModel,
+          store: rawStore,
+          keys: { store: accountKeys, source },
+          log,
+          ...(minEvents === undefined ? {} : { minEvents }),
+        });
+      }
     }
     const hasher =
       overrides.hasher ??

@@ -10,7 +10,10 @@ import { dataKeys } from './data-key.js';
 import { keyringWrappedKeys } from './keyring.js';
 import { personalDataStore } from './personal-data-store.js';
 
-export async function openAccountKeys(config: Config, secretKey: string): Promise<AccountKeyStore> {
+/** What the key store is chosen by. */
+export type KeyConfig = Pick<Config, 'DATA_DIR' | 'DATA_KEY' | 'MONGODB_URI' | 'MONGODB_DB'>;
+
+export async function openAccountKeys(config: KeyConfig, secretKey: string): Promise<AccountKeyStore> {
   const { kek } = dataKeys(config.DATA_KEY ?? secretKey);
   const dir = path.join(config.DATA_DIR, 'keys');
   // Older releases' key files are read where they are, never copied on a read (a process that only reads, the audit

@@ -135,8 +135,11 @@ function maskEvent(event: RecordedEvent): RecordedEvent {
   return { ...event, data, metadata };
 }
 
-export function personalDataStore(inner: EventStore, keys: AccountKeyStore): EventStore {
-  const recent: RecentPlainTexts = new BoundedMap(RECENT_PLAIN_TEXTS);
+/**
+ * How a reader sees events read from the log: their personal data opened, or erased. Used by personalDataStore, and
+ * on its own by a reader that takes events from the file itself (a replay's worker thread).
+ */
+export function personalDataReader(keys: AccountKeyStore, recent: RecentPlainTexts = new BoundedMap(RECENT_PLAIN_TEXTS)) {
   const opened = (event: RecordedEvent, found: KeyLookup): RecordedEvent => {
     if (isSealedRecord(event.data[SEALED_FIELD])) {
       // Keys are stored before any event sealed with them: no key at all means this reader looks in the wrong place.
@@ -159,6 +162,12 @@ export function personalDataStore(inner: EventStore, keys: AccountKeyStore): Eve
     for await (const event of events) yield open(event);
   }
 
+  return { open, openAll };
+}
+
+export function personalDataStore(inner: EventStore, keys: AccountKeyStore): EventStore {
+  const recent: RecentPlainTexts = new BoundedMap(RECENT_PLAIN_TEXTS);
+  const { open, openAll } = personalDataReader(keys, recent);
   return {
     async append(streamId, events, expected) {
       const userId = accountOf(streamId);

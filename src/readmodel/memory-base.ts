@@ -200,6 +200,11 @@ export function layoutOf(base: MemoryBase | null, users: readonly UserSlot[], to
   return (base ?? EMPTY).layoutWith(users, tokens);
 }
 
+export interface ExtendOptions {
+  /** The caller knows that no slot added is of an account this base holds: no row becomes dead, none is looked up. */
+  readonly disjoint?: boolean;
+}
+
 export class MemoryBase {
   /** Rows, tombstones and dead rows included: rows are numbered 0 to this. */
   readonly users: number;
@@ -297,15 +302,15 @@ export class MemoryBase {
    * about what the new slots do — except when the tables must grow, or dead rows would be half the base (then the
    * live rows are written out again, once).
    */
-  extendedWith(users: readonly UserSlot[], tokens: readonly TokenSlot[]): MemoryBase {
-    const layout = this.layoutWith(users, tokens);
+  extendedWith(users: readonly UserSlot[], tokens: readonly TokenSlot[], options: ExtendOptions = {}): MemoryBase {
+    const layout = this.layoutWith(users, tokens, options);
     if (layout.compacted) return MemoryBase.fromChunks(layout.userChunks, layout.tokenChunks);
     const parts = { ...layout, seed: this.seed };
     return new MemoryBase({ ...parts, tables: MemoryBase.buildTables(parts, this.users, this.tokens, this.tables(), true) });
   }
 
   /** The rows of this base with `users` and `tokens` after them, as extendedWith() makes them (without the tables). */
-  layoutWith(users: readonly UserSlot[], tokens: readonly TokenSlot[]): Layout {
+  layoutWith(users: readonly UserSlot[], tokens: readonly TokenSlot[], { disjoint = false }: ExtendOptions = {}): Layout {
     const userCount = this.users + users.length;
     const tokenCount = this.tokens + tokens.length;
     const deadUsers = new Uint8Array(userCount);
@@ -316,7 +321,7 @@ export class MemoryBase {
     let deadTokenRows = this.deadTokenRows;
     let liveUsers = this.liveUsers;
     for (const slot of users) {
-      const row = this.userRow(slot.id);
+      const row = disjoint ? -1 : this.userRow(slot.id);
       if (row >= 0) {
         if (this.isLiveUserAt(row)) liveUsers--;
         deadUsers[row] = 1;
@@ -325,7 +330,7 @@ export class MemoryBase {
       if (!isTombstone(slot)) liveUsers++;
     }
     for (const slot of tokens) {
-      const row = this.tokenRowOfUser(slot.userId);
+      const row = disjoint ? -1 : this.tokenRowOfUser(slot.userId);
       if (row >= 0) {
         deadTokens[row] = 1;
         deadTokenRows++;

@@ -126,24 +126,28 @@ export class RecordReader {
   }
 }
 
-/** Events handed out are shared (cache, several readers), so they are frozen, as they were when all were in memory. */
-export function toRecordedEvents(d: DecodedRecord): readonly RecordedEvent[] {
+/**
+ * Events handed out are shared (cache, several readers), so they are frozen, as they were when all were in memory.
+ * A reader that hands each event to one consumer only (a replay's share) may leave them as they are (`frozen`: false).
+ */
+export function toRecordedEvents(d: DecodedRecord, { frozen = true }: { readonly frozen?: boolean } = {}): readonly RecordedEvent[] {
+  const freeze = frozen ? Object.freeze : <T>(value: T) => value;
   const out: RecordedEvent[] = new Array(d.events.length);
   for (let i = 0; i < d.events.length; i++) {
     const e = d.events[i]!;
     const n = BigInt(d.position + i);
-    out[i] = Object.freeze({
+    out[i] = freeze({
       id: e.i,
       type: e.y,
       streamId: d.streamId,
       revision: BigInt(d.revision + i),
-      position: Object.freeze({ commit: n, prepare: n }),
-      data: deepFreeze(e.d),
-      metadata: deepFreeze(e.m ?? {}),
+      position: freeze({ commit: n, prepare: n }),
+      data: frozen ? deepFreeze(e.d) : e.d,
+      metadata: frozen ? deepFreeze(e.m ?? {}) : (e.m ?? {}),
       created: new Date(d.created),
     });
   }
-  return Object.freeze(out);
+  return freeze(out);
 }
 
 function deepFreeze<T>(value: T): T {

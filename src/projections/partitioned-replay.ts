@@ -1,0 +1,266 @@
+// A full replay of the embedded log into the in-memory read model on two threads (#12: ≥ 200k events/s at 1M).
+// A replay is CPU-bound (decoding, opening personal data, projecting), and every account's projection reads and
+// writes only that account's documents: so the accounts are split in two shares by stream (partition.ts), a worker
+// thread projects one share into a model of its own while this thread projects the other, and the worker's model
+// comes back as encoded chunks (the columns of a snapshot) that become the base under this thread's accounts.
+// Each account sees its own events in log order, so each document is what a serial replay makes of it; the indexes
+// are functions of the documents; the checkpoint is the last account event (the runner reads what follows it, which
+// it passes over, as a serial replay does). Across shares nothing is shared but the unique keys: a username or
+// token hash held in both shares stops the merge. Anything that goes wrong (a damaged record, an unreadable event,
+// a clash, a worker that cannot start) leaves the model empty and returns false: the read-model runner then replays
+// the log on one thread and reports what it finds as it always has.
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { AccountKeyStore } from '../erasure/account-keys.js';
+import type { KeyConfig } from '../erasure/open.js';
+import { personalDataReader } from '../erasure/personal-data-store.js';
+import type { Logger } from '../log.js';
+import { layoutOf, MemoryBase } from '../readmodel/memory-base.js';
+import {
+  createMemoryReadModel,
+  isTombstone,
+  tokenSlotsOf,
+  userSlotsOf,
+  type MemoryReadModel,
+  type MemoryState,
+} from '../readmodel/memory.js';
+import { READ_MODEL_CHECKPOINT } from '../readmodel/port.js';
+import { CHUNK_ROWS, encodeTokenChunk, encodeUserChunk, readTokenChunk, readUserChunk } from '../readmodel/snapshot-columns.js';
+import { v2 } from '../store/embedded/format.js';
+import { shareRecords } from '../store/embedded/partition.js';
+import type { EmbeddedEventStore } from '../store/embedded/store.js';
+import { comparePositions, type Position } from '../store/port.js';
+import { isUserStream, USER_STREAM_PREFIX } from '../events/user.events.js';
+import { readModelProjection } from './read-model.projection.js';
+
+/** Below this many events a worker's start (~150 ms built: its modules; ~300 under tsx) is not worth it. */
+export const SHARED_REPLAY_EVENTS = 100_000;
+
+/** Where the worker finds the account keys: what openAccountKeys needs (with the memory model, never MongoDB). */
+export interface KeySource {
+  readonly config: KeyConfig;
+  readonly secretKey: string;
+}
+
+/** What the worker is given: the log's extent (version 2), its share, and where the keys are (null: none). */
+export interface ShareTask {
+  readonly path: string;
+  readonly end: number;
+  readonly shares: number;
+  readonly share: number;
+  readonly keys: KeySource | null;
+}
+
+/** A share's model as the worker sends it back: the encoded chunks of one base (dead rows flagged), and its facts. */
+export interface EncodedShare {
+  readonly users: readonly Uint8Array[];
+  readonly tokens: readonly Uint8Array[];
+  readonly maxIntegerId: number;
+  readonly last: Position | null;
+  readonly events: number;
+  /** How long its share took the worker, and the encoding after it. */
+  readonly shareMs: number;
+  readonly encodeMs: number;
+}
+
+export type ShareReply = ({ readonly ok: true } & EncodedShare) | { readonly ok: false; readonly error: string };
+
+const USER_STREAM_BYTES = Buffer.from(USER_STREAM_PREFIX);
+/** isUserStream on the id's bytes. */
+function isUserStreamId(id: Uint8Array): boolean {
+  if (id.length < USER_STREAM_BYTES.length) return false;
+  for (let i = 0; i < USER_STREAM_BYTES.length; i++) if (id[i] !== USER_STREAM_BYTES[i]) return false;
+  return true;
+}
+
+/**
+ * Projects one share of the log into `model`; returns the last event it projected (the events of other streams
+ * after it are read again by the runner, which passes over them) and how many it read.
+ */
+export async function projectShare(
+  model: MemoryReadModel,
+  task: ShareTask,
+  keys: AccountKeyStore | null,
+): Promise<{ last: Position | null; events: number }> {
+  const open = keys ? personalDataReader(keys).open : null;
+  const project = readModelProjection(model);
+  let last: Position | null = null;
+  let count = 0;
+  // Only account streams: the read model projects nothing else (readModelProjection passes over the others).
+  const streams = { ...task, streams: isUserStreamId };
+  for await (const events of shareRecords({ path: task.path, codec: v2, end: task.end }, streams)) {
+    for (const recorded of events) {
+      const opened = open ? open(recorded) : recorded;
+      const event = opened instanceof Promise ? await opened : opened;
+      // The shares are disjoint only if every account event is about its stream's account, as the deciders write them.
+      const about = event.data.userId;
+      if (typeof about === 'string' && isUserStream(event.streamId) && about !== event.streamId.slice(USER_STREAM_PREFIX.length)) {
+        throw new Error(`${event.streamId}@${event.revision} is about another account (${about})`);
+      }
+      last = event.position;
+      count++;
+      const handled = project(event);
+      if (handled !== undefined) await handled;
+    }
+  }
+  return { last, events: count };
+}
+
+/** A model's whole state as the chunks of one base. */
+export function encodeShare(state: MemoryState): Pick<EncodedShare, 'users' | 'tokens' | 'maxIntegerId'> {
+  const layout = layoutOf(state.base, state.users, state.tokens);
+  return {
+    users: layout.userChunks.map((c, i) => encodeUserChunk(c, layout.deadUsers, i * CHUNK_ROWS)),
+    tokens: layout.tokenChunks.map((c, i) => encodeTokenChunk(c, layout.deadTokens, i * CHUNK_ROWS)),
+    maxIntegerId: state.maxIntegerId,
+  };
+}
+
+/** The base of an encoded share (checked as a snapshot's chunks are), or null when it holds nothing. */
+export function baseOfShare(share: Pick<EncodedShare, 'users' | 'tokens'>): MemoryBase | null {
+  if (share.users.length === 0 && share.tokens.length === 0) return null;
+  // Structured cloning hands back plain Uint8Arrays: the readers want Buffers over the same bytes.
+  const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  return MemoryBase.fromChunks(
+    share.users.map((u) => readUserChunk(bytes(u), 0, u.byteLength)),
+    share.tokens.map((u) => readTokenChunk(bytes(u), 0, u.byteLength)),
+  );
+}
+
+/**
+ * Why two shares cannot be one model (a username or a token hash held in both), or null. That no account is in both
+ * is known already: every share's events are about its own streams' accounts (projectShare checks it).
+ */
+export function clashOf(theirs: MemoryBase, mine: MemoryState): string | null {
+  for (const u of userSlotsOf(mine)) {
+    if (!isTombstone(u) && u.usernameKey !== '' && theirs.usernameRow(u.usernameKey) >= 0) {
+      return `the usernameKey of user ${u.id} is held in the other share too`;
+    }
+  }
+  for (const t of tokenSlotsOf(mine)) {
+    if (!isTombstone(t) && theirs.tokenRowOfHash(t.keyHash) >= 0)
+      return `the token hash of user ${t.userId} is held in the other share too`;
+  }
+  return null;
+}
+
+/** This thread's model with the worker's share under it: one base of both, and the log's last event as checkpoint. */
+export function mergeShares(model: MemoryReadModel, theirs: EncodedShare, mine: { last: Position | null }): void {
+  const state = model.capture();
+  const base = baseOfShare(theirs);
+  const lasts = [mine.last, theirs.last].filter((p): p is Position => p !== null);
+  const last = lasts.sort(comparePositions).at(-1);
+  if (base) {
+    const clash = clashOf(base, state);
+    if (clash) throw new Error(clash);
+  }
+  const merged = base ? base.extendedWith([...userSlotsOf(state)], [...tokenSlotsOf(state)], { disjoint: true }) : state.base;
+  model.restore({
+    base: merged,
+    users: base ? [] : state.users,
+    tokens: base ? [] : state.tokens,
+    checkpoints: last ? [[READ_MODEL_CHECKPOINT, last]] : [],
+    maxIntegerId: Math.max(state.maxIntegerId, theirs.maxIntegerId),
+  });
+}
+
+export interface SharedReplayOptions {
+  readonly model: MemoryReadModel;
+  readonly store: EmbeddedEventStore;
+  /** The keys this thread opens personal data with, and where the worker finds them; null: the log holds none. */
+  readonly keys: { readonly store: AccountKeyStore; readonly source: KeySource } | null;
+  readonly log: Logger;
+  /** Tests lower it. */
+  readonly minEvents?: number;
+}
+
+/**
+ * Replays the whole log into the (empty) model on two threads when it is big enough and the machine has two cores.
+ * True: the model holds the log up to its checkpoint. False: not tried, or given up (the model is empty again).
+ */
+export async function replayInShares(options: SharedReplayOptions): Promise<boolean> {
+  const { model, store, keys, log } = options;
+  const events = store.index.events;
+  if (store.codec.version !== 2 || events < (options.minEvents ?? SHARED_REPLAY_EVENTS) || availableParallelism() < 2) return false;
+  const started = performance.now();
+  const task = (share: number): ShareTask => ({ path: store.path, end: store.index.end, shares: 2, share, keys: keys?.source ?? null });
+  const worker = runWorker(task(1));
+  try {
+    const mine = await projectShare(model, task(0), keys?.store ?? null);
+    const ownDone = performance.now();
+    const theirs = await worker.reply;
+    if (!theirs.ok) throw new Error(`the worker thread failed: ${theirs.error}`);
+    const workerDone = performance.now();
+    mergeShares(model, theirs, mine);
+    const ms = (from: number, to: number) => Math.round(to - from);
+    const seconds = (performance.now() - started) / 1000;
+    log.info(`read model: replayed ${events} events on two threads in ${seconds.toFixed(2)} s`, {
+      events,
+      eventsPerSecond: Math.round(events / seconds),
+      // Where the time went: this thread's share, the wait for the worker's, the merge.
+      ownShareMs: ms(started, ownDone),
+      workerShareMs: Math.round(theirs.shareMs),
+      workerEncodeMs: Math.round(theirs.encodeMs),
+      waitMs: ms(ownDone, workerDone),
+      mergeMs: ms(workerDone, performance.now()),
+    });
+    return true;
+  } catch (error) {
+    await worker.stop();
+    await model.clear();
+    log.warn('read model: the replay on two threads gave up; replaying on one', { error: String(error) });
+    return false;
+  }
+}
+
+// Built, the worker is its .js beside this file; run from source (tsx), it registers tsx first.
+const WORKER_FILE = `./partitioned-replay.worker${path.extname(fileURLToPath(import.meta.url))}`;
+
+function runWorker(task: ShareTask): { reply: Promise<ShareReply>; stop: () => Promise<void> } {
+  let worker: Worker;
+  const reply = new Promise<ShareReply>((resolve) => {
+    const url = new URL(WORKER_FILE, import.meta.url);
+    try {
+      worker = url.pathname.endsWith('.ts')
+        ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`, {
+            eval: true,
+            workerData: task,
+            execArgv: [],
+          })
+        : new Worker(url, { workerData: task });
+    } catch (error) {
+      resolve({ ok: false, error: String(error) });
+      return;
+    }
+    worker.once('message', (m: ShareReply) => resolve(m));
+    worker.once('error', (error) => resolve({ ok: false, error: String(error) }));
+    worker.once('exit', (code) => resolve({ ok: false, error: `it exited with code ${code}` }));
+  });
+  return { reply, stop: async () => void (await worker?.terminate()) };
+}
+
+/** The chunks' memory, moved to this thread rather than copied (a 10M-event log's share is ~100 MB of them). */
+export function transferablesOf(reply: ShareReply): ArrayBuffer[] {
+  if (!reply.ok) return [];
+  const whole = [...reply.users, ...reply.tokens].filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength);
+  return [...new Set(whole.map((b) => b.buffer as ArrayBuffer))];
+}
+
+/** The worker's side: its share projected into a model of its own, sent back encoded. */
+export async function workerShare(task: ShareTask, openKeys: (source: KeySource) => Promise<AccountKeyStore>): Promise<ShareReply> {
+  const keys = task.keys ? await openKeys(task.keys) : null;
+  try {
+    const model = createMemoryReadModel();
+    const started = performance.now();
+    const { last, events } = await projectShare(model, task, keys);
+    const projected = performance.now();
+    const encoded = encodeShare(model.capture());
+    return { ok: true, ...encoded, last, events, shareMs: projected - started, encodeMs: performance.now() - projected };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  } finally {
+    await keys?.close();
+  }
+}
