@@ -35,8 +35,12 @@ import { comparePositions, type Position } from '../store/port.js';
 import { isUserStream, USER_STREAM_PREFIX } from '../events/user.events.js';
 import { readModelProjection } from './read-model.projection.js';
 
-/** Below this many events a worker's start (~150 ms built: its modules; ~300 under tsx) is not worth it. */
-export const SHARED_REPLAY_EVENTS = 100_000;
+/**
+ * Below this many events the worker's start and the merge cost more than the share saves: measured on 2 cores, a
+ * replay on two threads took ~0.3 s more than half the serial one (100k events: 0.71 s, serial 0.47 s; 1M: 3.8 s,
+ * serial 5.1 s), so they break even near 200k.
+ */
+export const SHARED_REPLAY_EVENTS = 500_000;
 
 /** Where the worker finds the account keys: what openAccountKeys needs (with the memory model, never MongoDB). */
 export interface KeySource {
