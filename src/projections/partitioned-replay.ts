@@ -2,7 +2,7 @@
 // A replay is CPU-bound (decoding, opening personal data, projecting), and every account's projection reads and
 // writes only that account's documents: so the accounts are split in two shares by stream (partition.ts), a worker
 // thread projects one share into a model of its own while this thread projects the other, and the worker's model
-// comes back as encoded chunks (the columns of a snapshot) that become the base under this thread's accounts.
+// comes back as encoded chunks (the columns of a snapshot), joined with this thread's into one base.
 // Each account sees its own events in log order, so each document is what a serial replay makes of it; the indexes
 // are functions of the documents; the checkpoint is the last account event (the runner reads what follows it, which
 // it passes over, as a serial replay does). Across shares nothing is shared but the unique keys: a username or
@@ -18,14 +18,7 @@ import type { KeyConfig } from '../erasure/open.js';
 import { personalDataReader } from '../erasure/personal-data-store.js';
 import type { Logger } from '../log.js';
 import { layoutOf, MemoryBase } from '../readmodel/memory-base.js';
-import {
-  createMemoryReadModel,
-  isTombstone,
-  tokenSlotsOf,
-  userSlotsOf,
-  type MemoryReadModel,
-  type MemoryState,
-} from '../readmodel/memory.js';
+import { createMemoryReadModel, type MemoryReadModel, type MemoryState } from '../readmodel/memory.js';
 import { READ_MODEL_CHECKPOINT } from '../readmodel/port.js';
 import { CHUNK_ROWS, encodeTokenChunk, encodeUserChunk, readTokenChunk, readUserChunk } from '../readmodel/snapshot-columns.js';
 import { v2 } from '../store/embedded/format.js';
@@ -134,37 +127,28 @@ export function baseOfShare(share: Pick<EncodedShare, 'users' | 'tokens'>): Memo
 }
 
 /**
- * Why two shares cannot be one model (a username or a token hash held in both), or null. That no account is in both
- * is known already: every share's events are about its own streams' accounts (projectShare checks it).
+ * This thread's model with the worker's share beside it: both as one base, neither's rows made objects (joinedWith),
+ * and the last account event of the log as the checkpoint. Throws where they cannot be one model (a clash).
  */
-export function clashOf(theirs: MemoryBase, mine: MemoryState): string | null {
-  for (const u of userSlotsOf(mine)) {
-    if (!isTombstone(u) && u.usernameKey !== '' && theirs.usernameRow(u.usernameKey) >= 0) {
-      return `the usernameKey of user ${u.id} is held in the other share too`;
-    }
-  }
-  for (const t of tokenSlotsOf(mine)) {
-    if (!isTombstone(t) && theirs.tokenRowOfHash(t.keyHash) >= 0)
-      return `the token hash of user ${t.userId} is held in the other share too`;
-  }
-  return null;
-}
-
-/** This thread's model with the worker's share under it: one base of both, and the log's last event as checkpoint. */
 export function mergeShares(model: MemoryReadModel, theirs: EncodedShare, mine: { last: Position | null }): void {
   const state = model.capture();
-  const base = baseOfShare(theirs);
-  const lasts = [mine.last, theirs.last].filter((p): p is Position => p !== null);
-  const last = lasts.sort(comparePositions).at(-1);
-  if (base) {
-    const clash = clashOf(base, state);
-    if (clash) throw new Error(clash);
-  }
-  const merged = base ? base.extendedWith([...userSlotsOf(state)], [...tokenSlotsOf(state)], { disjoint: true }) : state.base;
+  const other = baseOfShare(theirs);
+  // This thread's maps folded into its base first (at most FOLD_SLOTS slots made columns).
+  const own = state.base
+    ? state.base.extendedWith(state.users, state.tokens)
+    : state.users.length + state.tokens.length > 0
+      ? MemoryBase.of(state.users, state.tokens)
+      : null;
+  const joined = other && own ? other.joinedWith(own) : (other ?? own);
+  if (joined && 'clash' in joined) throw new Error(joined.clash);
+  const last = [mine.last, theirs.last]
+    .filter((p): p is Position => p !== null)
+    .sort(comparePositions)
+    .at(-1);
   model.restore({
-    base: merged,
-    users: base ? [] : state.users,
-    tokens: base ? [] : state.tokens,
+    base: joined,
+    users: [],
+    tokens: [],
     checkpoints: last ? [[READ_MODEL_CHECKPOINT, last]] : [],
     maxIntegerId: Math.max(state.maxIntegerId, theirs.maxIntegerId),
   });

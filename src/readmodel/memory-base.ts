@@ -185,6 +185,36 @@ function deadRowsOf(
   return { dead, count };
 }
 
+/** The chunks with the rows `dead` marks flagged DEAD in them, as a snapshot's chunks carry them. */
+function flaggedDead<C extends { readonly rows: number; readonly flags: Uint8Array }>(chunks: readonly C[], dead: Uint8Array | null): C[] {
+  return chunks.map((c, ci) => {
+    let flags: Uint8Array | null = null;
+    if (dead) for (let i = 0; i < c.rows; i++) if (dead[(ci << SHIFT) | i] === 1) (flags ??= c.flags.slice())[i]! |= DEAD;
+    return flags ? { ...c, flags } : c;
+  });
+}
+
+/** Stands for no row: fills a chunk up (dead, so in no table and no answer). */
+const USER_FILLER: UserSlot = { id: '', revision: 0, deleted: true };
+const TOKEN_FILLER: TokenSlot = { userId: '', revision: 0, deleted: true };
+
+/** `chunks` with the last one, when short of CHUNK_ROWS, written again with dead fillers after its `count` rows. */
+function padded<S, C extends { readonly flags: Uint8Array }>(
+  chunks: readonly C[],
+  count: number,
+  dead: Uint8Array | null,
+  at: (row: number) => S,
+  filler: S,
+  chunkOf: (slots: readonly S[]) => C,
+): C[] {
+  const short = count & PLACE;
+  if (short === 0) return [...chunks];
+  const first = count - short;
+  const chunk = chunkOf(Array.from({ length: CHUNK_ROWS }, (_, k) => (k < short ? at(first + k) : filler)));
+  for (let k = 0; k < CHUNK_ROWS; k++) if (k >= short || marked(dead, first + k)) chunk.flags[k]! |= DEAD;
+  return [...chunks.slice(0, -1), chunk];
+}
+
 /** The slots of the rows [0, count) that `dead` does not mark. */
 function keptRows<S>(count: number, dead: Uint8Array, at: (row: number) => S): S[] {
   const out: S[] = [];
@@ -198,11 +228,6 @@ export type Layout = Omit<Parts, 'tables' | 'seed'> & { readonly compacted: bool
 /** What a snapshot of a model holds: its base's rows with the maps' slots after them (superseded rows dead). */
 export function layoutOf(base: MemoryBase | null, users: readonly UserSlot[], tokens: readonly TokenSlot[]): Layout {
   return (base ?? EMPTY).layoutWith(users, tokens);
-}
-
-export interface ExtendOptions {
-  /** The caller knows that no slot added is of an account this base holds: no row becomes dead, none is looked up. */
-  readonly disjoint?: boolean;
 }
 
 export class MemoryBase {
@@ -302,15 +327,68 @@ export class MemoryBase {
    * about what the new slots do — except when the tables must grow, or dead rows would be half the base (then the
    * live rows are written out again, once).
    */
-  extendedWith(users: readonly UserSlot[], tokens: readonly TokenSlot[], options: ExtendOptions = {}): MemoryBase {
-    const layout = this.layoutWith(users, tokens, options);
+  extendedWith(users: readonly UserSlot[], tokens: readonly TokenSlot[]): MemoryBase {
+    const layout = this.layoutWith(users, tokens);
     if (layout.compacted) return MemoryBase.fromChunks(layout.userChunks, layout.tokenChunks);
     const parts = { ...layout, seed: this.seed };
     return new MemoryBase({ ...parts, tables: MemoryBase.buildTables(parts, this.users, this.tokens, this.tables(), true) });
   }
 
+  /**
+   * This base and `next` as one, no row of either made an object (a replay's two shares, at a million accounts
+   * each): this base's chunks, its last one filled up with dead rows so that every chunk but the last stays whole,
+   * then `next`'s chunks; rows either had superseded flagged DEAD in their chunks, the tables built for all. For
+   * bases with no account in common; a username or token hash held in both comes back as a clash instead.
+   */
+  joinedWith(next: MemoryBase): MemoryBase | { readonly clash: string } {
+    const users = [
+      ...padded(flaggedDead(this.userChunks, this.deadUsers), this.users, this.deadUsers, (r) => this.userAt(r), USER_FILLER, userChunkOf),
+      ...flaggedDead(next.userChunks, next.deadUsers),
+    ];
+    const tokens = [
+      ...padded(
+        flaggedDead(this.tokenChunks, this.deadTokens),
+        this.tokens,
+        this.deadTokens,
+        (r) => this.tokenAt(r),
+        TOKEN_FILLER,
+        tokenChunkOf,
+      ),
+      ...flaggedDead(next.tokenChunks, next.deadTokens),
+    ];
+    const joined = MemoryBase.fromChunks(users, tokens);
+    const whole = (count: number) => Math.ceil(count / CHUNK_ROWS) * CHUNK_ROWS;
+    const clash = joined.heldBefore(whole(this.users), whole(this.tokens));
+    return clash === null ? joined : { clash };
+  }
+
+  /**
+   * Why a live row from `userFrom` (`tokenFrom`) on shares its username (token hash) with an earlier row, or null.
+   * The tables take rows in order, so a lookup of a key held twice finds the earlier row first.
+   */
+  private heldBefore(userFrom: number, tokenFrom: number): string | null {
+    for (let row = userFrom; row < this.users; row++) {
+      const c = this.userChunk(row);
+      const i = row & PLACE;
+      if (this.isDeadUserAt(row) || !liveAt(c, i)) continue;
+      const keys = usernameKeyColumn(c, i);
+      if (!isEmptyAt(keys, i) && this.usernameRow(stringAt(keys, i)) !== row) {
+        return `the username key of user ${this.userIdAt(row)} is held by another account too`;
+      }
+    }
+    for (let row = tokenFrom; row < this.tokens; row++) {
+      const c = this.tokenChunk(row);
+      const i = row & PLACE;
+      if (this.isDeadTokenAt(row) || !liveAt(c, i)) continue;
+      if (this.tokenRowOfHash(stringAt(c.keyHash, i)) !== row) {
+        return `the token hash of user ${this.tokenUserIdAt(row)} is held by another account too`;
+      }
+    }
+    return null;
+  }
+
   /** The rows of this base with `users` and `tokens` after them, as extendedWith() makes them (without the tables). */
-  layoutWith(users: readonly UserSlot[], tokens: readonly TokenSlot[], { disjoint = false }: ExtendOptions = {}): Layout {
+  layoutWith(users: readonly UserSlot[], tokens: readonly TokenSlot[]): Layout {
     const userCount = this.users + users.length;
     const tokenCount = this.tokens + tokens.length;
     const deadUsers = new Uint8Array(userCount);
@@ -321,7 +399,7 @@ export class MemoryBase {
     let deadTokenRows = this.deadTokenRows;
     let liveUsers = this.liveUsers;
     for (const slot of users) {
-      const row = disjoint ? -1 : this.userRow(slot.id);
+      const row = this.userRow(slot.id);
       if (row >= 0) {
         if (this.isLiveUserAt(row)) liveUsers--;
         deadUsers[row] = 1;
@@ -330,7 +408,7 @@ export class MemoryBase {
       if (!isTombstone(slot)) liveUsers++;
     }
     for (const slot of tokens) {
-      const row = disjoint ? -1 : this.tokenRowOfUser(slot.userId);
+      const row = this.tokenRowOfUser(slot.userId);
       if (row >= 0) {
         deadTokens[row] = 1;
         deadTokenRows++;

@@ -129,7 +129,7 @@ describe('replay on two threads: when its shares cannot be one model', () => {
     assert.equal(done, false);
     assert.equal(await model.countUsers(), 0);
     assert.equal(await model.loadCheckpoint('read-model'), null);
-    assert.match(warnings.join('\n'), /usernameKey of user .* is held in the other share too/);
+    assert.match(warnings.join('\n'), /the username key of user .* is held by another account too/);
   });
 
   it('gives up at an event about an account not its stream’s (the shares would not be disjoint)', async () => {
