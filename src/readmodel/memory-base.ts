@@ -222,6 +222,18 @@ function keptRows<S>(count: number, dead: Uint8Array, at: (row: number) => S): S
   return out;
 }
 
+/** Rows as chunks, dead ones flagged DEAD in them. */
+export interface Chunks {
+  readonly users: readonly UserChunk[];
+  readonly tokens: readonly TokenChunk[];
+}
+
+/** A layout's chunks with its dead rows flagged DEAD in them (what fromChunks reads them from). */
+export const flaggedChunksOf = (layout: Layout): Chunks => ({
+  users: flaggedDead(layout.userChunks, layout.deadUsers),
+  tokens: flaggedDead(layout.tokenChunks, layout.deadTokens),
+});
+
 /** A base's rows and what is dead in them, before its tables are built; `compacted`: written again without the dead. */
 export type Layout = Omit<Parts, 'tables' | 'seed'> & { readonly compacted: boolean };
 
@@ -335,30 +347,26 @@ export class MemoryBase {
   }
 
   /**
-   * This base and `next` as one, no row of either made an object (a replay's two shares, at a million accounts
-   * each): this base's chunks, its last one filled up with dead rows so that every chunk but the last stays whole,
-   * then `next`'s chunks; rows either had superseded flagged DEAD in their chunks, the tables built for all. For
-   * bases with no account in common; a username or token hash held in both comes back as a clash instead.
+   * This base's rows as chunks that others can follow: every chunk whole (the last filled up with dead rows), the
+   * rows it superseded flagged DEAD in them, as a snapshot's chunks carry them (a replay's worker sends these).
    */
-  joinedWith(next: MemoryBase): MemoryBase | { readonly clash: string } {
-    const users = [
-      ...padded(flaggedDead(this.userChunks, this.deadUsers), this.users, this.deadUsers, (r) => this.userAt(r), USER_FILLER, userChunkOf),
-      ...flaggedDead(next.userChunks, next.deadUsers),
-    ];
-    const tokens = [
-      ...padded(
-        flaggedDead(this.tokenChunks, this.deadTokens),
-        this.tokens,
-        this.deadTokens,
-        (r) => this.tokenAt(r),
-        TOKEN_FILLER,
-        tokenChunkOf,
-      ),
-      ...flaggedDead(next.tokenChunks, next.deadTokens),
-    ];
-    const joined = MemoryBase.fromChunks(users, tokens);
-    const whole = (count: number) => Math.ceil(count / CHUNK_ROWS) * CHUNK_ROWS;
-    const clash = joined.heldBefore(whole(this.users), whole(this.tokens));
+  wholeChunks(): Chunks {
+    const users = flaggedDead(this.userChunks, this.deadUsers);
+    const tokens = flaggedDead(this.tokenChunks, this.deadTokens);
+    return {
+      users: padded(users, this.users, this.deadUsers, (r) => this.userAt(r), USER_FILLER, userChunkOf),
+      tokens: padded(tokens, this.tokens, this.deadTokens, (r) => this.tokenAt(r), TOKEN_FILLER, tokenChunkOf),
+    };
+  }
+
+  /**
+   * `first` (whole chunks) and then `next` as one base, no row of either made an object and no table built but the
+   * joined base's (a replay's two shares, at a million accounts each). For rows of no account in common; a username
+   * or token hash held on both sides comes back as a clash instead.
+   */
+  static joined(first: Chunks, next: Chunks): MemoryBase | { readonly clash: string } {
+    const joined = MemoryBase.fromChunks([...first.users, ...next.users], [...first.tokens, ...next.tokens]);
+    const clash = joined.heldBefore(first.users.length * CHUNK_ROWS, first.tokens.length * CHUNK_ROWS);
     return clash === null ? joined : { clash };
   }
 

@@ -1,5 +1,5 @@
 // The merge of a replay on two threads: the worker's model, encoded and decoded, joined with this thread's into one
-// base (MemoryBase.joinedWith) answers as one model that took every write itself, and goes on taking writes; a
+// base (MemoryBase.joined) answers as one model that took every write itself, and goes on taking writes; a
 // username or token hash held on both sides is refused.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
