@@ -35,6 +35,13 @@ import { readModelProjection } from './read-model.projection.js';
  */
 export const SHARED_REPLAY_EVENTS = 500_000;
 
+/**
+ * Above this many, one thread: the second thread's heap and model cost ~150–200 MB more at the peak of a 10M-event
+ * replay (the service peaked at 971–1,038 MiB on two threads, 801–871 on one), past the 1 GB that size must stay
+ * under; at 1M the peak stays ~320 MiB.
+ */
+export const SHARED_REPLAY_MAX_EVENTS = 5_000_000;
+
 /** Where the worker finds the account keys: what openAccountKeys needs (with the memory model, never MongoDB). */
 export interface KeySource {
   readonly config: KeyConfig;
@@ -156,13 +163,15 @@ export interface SharedReplayOptions {
 }
 
 /**
- * Replays the whole log into the (empty) model on two threads when it is big enough and the machine has two cores.
+ * Replays the whole log into the (empty) model on two threads when its size is in the range where that pays (and
+ * fits) and the machine has two cores.
  * True: the model holds the log up to its checkpoint. False: not tried, or given up (the model is empty again).
  */
 export async function replayInShares(options: SharedReplayOptions): Promise<boolean> {
   const { model, store, keys, log } = options;
   const events = store.index.events;
-  if (store.codec.version !== 2 || events < (options.minEvents ?? SHARED_REPLAY_EVENTS) || availableParallelism() < 2) return false;
+  const worthIt = events >= (options.minEvents ?? SHARED_REPLAY_EVENTS) && events <= SHARED_REPLAY_MAX_EVENTS;
+  if (store.codec.version !== 2 || !worthIt || availableParallelism() < 2) return false;
   const started = performance.now();
   const task = (share: number): ShareTask => ({ path: store.path, end: store.index.end, shares: 2, share, keys: keys?.source ?? null });
   const worker = runWorker(task(1));
