@@ -57,7 +57,7 @@ export interface ShareTask {
   readonly keys: KeySource | null;
 }
 
-/** A share's model as the worker sends it back: the encoded chunks of one base (dead rows flagged), and its facts. */
+/** A share's model as the worker sends it back: its base's whole chunks, encoded (dead rows flagged), and its facts. */
 export interface EncodedShare {
   readonly users: readonly Uint8Array[];
   readonly tokens: readonly Uint8Array[];
@@ -130,7 +130,7 @@ export function chunksOfShare(share: Pick<EncodedShare, 'users' | 'tokens'>): Ch
 }
 
 /**
- * This thread's model with the worker's share beside it: both as one base, neither's rows made objects (joinedWith),
+ * This thread's model with the worker's share beside it: both as one base, neither's rows made objects (joined),
  * and the last account event of the log as the checkpoint. Throws where they cannot be one model (a clash).
  */
 export function mergeShares(model: MemoryReadModel, theirs: EncodedShare, mine: { last: Position | null }): void {
