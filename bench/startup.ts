@@ -4,7 +4,8 @@
 // activation, a token login (token, last_login, login), a JWT login (session, login), another token login — written
 // through the store's API with 64 appends in flight, it measures, each in a process of its own:
 //   - replay: the read-model projection over the whole log into a new in-memory model as the service replays it
-//     without a snapshot (its built code: on two threads from SHARED_REPLAY_EVENTS on, then the runner), events/s,
+//     without a snapshot (its built code: from the file, on two threads from SHARED_REPLAY_EVENTS to
+//     SHARED_REPLAY_MAX_EVENTS, on one outside them; then the runner), events/s,
 //     and the runner alone on one thread beside it; the model's bytes per account, on the heap and off it (after a
 //     GC), and the process's RSS; writing and loading its snapshot;
 //   - the whole service (`node dist/src/main.js`, the build) from spawn to its "listening" line, as seen from here,
@@ -163,9 +164,9 @@ async function child(mode: string, dir: string, arg: string | undefined, arg2: s
       checkpointEvery: { events: 1 },
     });
     const t0 = performance.now();
-    // As the service replays without a snapshot: on two threads when the log is big enough, then the runner for the
-    // rest (with one-thread: the runner alone, for comparison).
-    const threads = !oneThread && (await replayInShares({ model, store, keys: null, log: silentLogger })) ? 2 : 1;
+    // As the service replays without a snapshot: from the file, on two threads when the log is in their range, then
+    // the runner for the rest (with one-thread: the runner alone, as before either, for comparison).
+    const threads = (oneThread ? 0 : await replayInShares({ model, store, keys: null, log: silentLogger })) || 1;
     await runner.start();
     const replaySeconds = (performance.now() - t0) / 1000;
     await runner.stop();

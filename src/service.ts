@@ -115,8 +115,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
       });
       const opening = snapshots;
       opened.push({ close: () => opening.close() });
-      // Without a usable snapshot the whole log is replayed: a big one on two threads (the runner then reads only what
-      // the replay did not reach). A skip list is the runner's to apply and log, event by event: one thread then.
+      // Without a usable snapshot the whole log is replayed straight from the file (a big one on two threads); the
+      // runner then reads only what that did not reach. A skip list is the runner's to apply and log, event by event.
       if (!snapshots.startedFrom.loaded && rawStore instanceof EmbeddedEventStore && config.READ_MODEL_SKIP_EVENTS.length === 0) {
         const { DATA_DIR, DATA_KEY, MONGODB_URI, MONGODB_DB } = config;
         const source = { config: { DATA_DIR, DATA_KEY, MONGODB_URI, MONGODB_DB }, secretKey };
