@@ -1,14 +1,15 @@
-// A full replay of the embedded log into the in-memory read model on two threads (#12: ≥ 200k events/s at 1M).
-// A replay is CPU-bound (decoding, opening personal data, projecting), and every account's projection reads and
-// writes only that account's documents: so the accounts are split in two shares by stream (partition.ts), a worker
+// A full replay of the embedded log into the in-memory read model straight from the file (#12: ≥ 200k events/s),
+// on two threads for logs of SHARED_REPLAY_EVENTS to SHARED_REPLAY_MAX_EVENTS, else on this one. A replay is
+// CPU-bound (decoding, opening personal data, projecting), and every account's projection reads and writes only
+// that account's documents: so the accounts are split in two shares by stream (partition.ts), a worker
 // thread projects one share into a model of its own while this thread projects the other, and the worker's model
 // comes back as encoded chunks (the columns of a snapshot), joined with this thread's into one base.
 // Each account sees its own events in log order, so each document is what a serial replay makes of it; the indexes
 // are functions of the documents; the checkpoint is the last account event (the runner reads what follows it, which
 // it passes over, as a serial replay does). Across shares nothing is shared but the unique keys: a username or
 // token hash held in both shares stops the merge. Anything that goes wrong (a damaged record, an unreadable event,
-// a clash, a worker that cannot start) leaves the model empty and returns false: the read-model runner then replays
-// the log on one thread and reports what it finds as it always has.
+// a clash, a worker that cannot start) leaves the model empty and returns 0: the read-model runner then replays
+// the log through the store and reports what it finds as it always has.
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ import { v2 } from '../store/embedded/format.js';
 import { shareRecords } from '../store/embedded/partition.js';
 import type { EmbeddedEventStore } from '../store/embedded/store.js';
 import { comparePositions, type Position } from '../store/port.js';
-import { isUserStream, USER_STREAM_PREFIX } from '../events/user.events.js';
+import { USER_STREAM_PREFIX } from '../events/user.events.js';
 import { readModelProjection } from './read-model.projection.js';
 
 /**
@@ -98,9 +99,10 @@ export async function projectShare(
     for (const recorded of events) {
       const opened = open ? open(recorded) : recorded;
       const event = opened instanceof Promise ? await opened : opened;
-      // The shares are disjoint only if every account event is about its stream's account, as the deciders write them.
+      // The shares are disjoint only if every account event is about its stream's account, as the deciders write them
+      // (only account streams reach here: `streams` above).
       const about = event.data.userId;
-      if (typeof about === 'string' && isUserStream(event.streamId) && about !== event.streamId.slice(USER_STREAM_PREFIX.length)) {
+      if (typeof about === 'string' && about !== event.streamId.slice(USER_STREAM_PREFIX.length)) {
         throw new Error(`${event.streamId}@${event.revision} is about another account (${about})`);
       }
       last = event.position;

@@ -13,6 +13,7 @@ import {
   CHUNK_ROWS,
   ColumnsDamaged,
   equalsAt,
+  flagsWithDead,
   hashAt,
   hashString,
   newHashSeed,
@@ -187,11 +188,7 @@ function deadRowsOf(
 
 /** The chunks with the rows `dead` marks flagged DEAD in them, as a snapshot's chunks carry them. */
 function flaggedDead<C extends { readonly rows: number; readonly flags: Uint8Array }>(chunks: readonly C[], dead: Uint8Array | null): C[] {
-  return chunks.map((c, ci) => {
-    let flags: Uint8Array | null = null;
-    if (dead) for (let i = 0; i < c.rows; i++) if (dead[(ci << SHIFT) | i] === 1) (flags ??= c.flags.slice())[i]! |= DEAD;
-    return flags ? { ...c, flags } : c;
-  });
+  return dead ? chunks.map((c, ci) => ({ ...c, flags: flagsWithDead(c.flags, dead, ci << SHIFT) })) : [...chunks];
 }
 
 /** Stands for no row: fills a chunk up (dead, so in no table and no answer). */

@@ -170,7 +170,7 @@ class ColumnWriter {
 }
 
 /** The flags of a chunk whose rows from `firstRow` on are numbered in `dead`, with DEAD set on the rows it marks. */
-function flagsWithDead(flags: Uint8Array, dead: Uint8Array | null, firstRow: number): Uint8Array {
+export function flagsWithDead(flags: Uint8Array, dead: Uint8Array | null, firstRow: number): Uint8Array {
   if (dead === null) return flags;
   const out = Uint8Array.from(flags);
   for (let i = 0; i < out.length; i++) if (dead[firstRow + i] === 1) out[i]! |= DEAD;
