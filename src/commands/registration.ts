@@ -18,8 +18,11 @@ export interface Registration {
   readonly profile?: Readonly<Record<string, string>>;
 }
 
-/** Ids tried before giving up; each collision is another process taking the id first. */
-const MAX_IDS = 10;
+/**
+ * Ids tried before giving up. Each collision is another registration that succeeded, so this bounds a burst of
+ * registrations on other processes, not a retry budget against failures.
+ */
+const MAX_IDS = 32;
 
 export function registrationUseCases(deps: UseCaseDeps) {
   const { config, readModel, accounts, reservations, model } = deps;
@@ -41,8 +44,9 @@ export function registrationUseCases(deps: UseCaseDeps) {
     // Hashed before claiming, so a claim is backed by its account as soon as possible.
     const passwordHash = input.password === null ? null : await deps.hasher.hash(input.password);
     const claims = claimsOf(username, email);
+    let lost: string | undefined;
     for (let attempt = 1; attempt <= MAX_IDS; attempt++) {
-      const userId = await deps.ids.next({ afterCollision: attempt > 1 });
+      const userId = await deps.ids.next(lost === undefined ? {} : { lost });
       try {
         for (const [field, key] of claims) await reservations.claim(field, key, userId);
         // Before the account's event: a holder the registration then does not back is harmless (it is checked).
@@ -65,6 +69,7 @@ export function registrationUseCases(deps: UseCaseDeps) {
       } catch (error) {
         // The id was taken (another process registered it, or a claim of ours was fenced): start over with another.
         if (!isDomainError(error, 'stale_facts')) throw error;
+        lost = userId;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       } finally {
         // Safe after success too: release keeps a value the account holds.
