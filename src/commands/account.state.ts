@@ -41,6 +41,8 @@ export interface Session {
   /** The jti of the family's current refresh token (rotation replaces it; an older one is a reuse). */
   readonly refreshJti: string;
   readonly expires: string;
+  /** The latest exp of an access token the session issued (unknown for sessions older than its recording). */
+  readonly accessExpires?: string;
   readonly revoked: boolean;
   readonly ip?: string;
   readonly userAgent?: string;

@@ -12,6 +12,7 @@ import {
   type LinkToken,
 } from './shared.rules.js';
 import { onAccount, type Evolvers } from './evolvers.js';
+import { sessionRevoked } from './tokens.rules.js';
 
 export type PasswordCommand =
   | {
@@ -58,15 +59,7 @@ const logoutEvents = (account: Account, logout: boolean, at: string): UserEvent[
 const otherSessionsRevoked = (account: Account, keep: string | null, now: Date): UserEvent[] =>
   Object.entries(account.security.sessions)
     .filter(([id, session]) => id !== keep && isLiveSession(session, now.getTime()))
-    .map(([sessionId, session]) =>
-      userEvent('SessionRevoked', {
-        userId: account.id,
-        sessionId,
-        reason: 'password_set',
-        expires: session.expires,
-        at: now.toISOString(),
-      }),
-    );
+    .map(([sessionId, session]) => sessionRevoked(account, sessionId, session, 'password_set', now));
 
 export function setPassword(command: Extract<PasswordCommand, { type: 'SetPassword' }>, state: UserState): UserEvent[] {
   const account = requireAccount(state);

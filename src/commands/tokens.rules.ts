@@ -3,7 +3,7 @@
 // token per user; a JWT login starts a session (a refresh-token family) that refreshes, rotates and is revoked here.
 import { userEvent, type UserEvent } from '../events/user.events.js';
 import { DomainError } from './decider.js';
-import { isAccount, isLiveSession, type Account, type Security, type UserState } from './account.state.js';
+import { isAccount, isLiveSession, type Account, type Security, type Session, type UserState } from './account.state.js';
 import { requireAccount } from './shared.rules.js';
 import { onAccount, type Evolvers } from './evolvers.js';
 import { isEmailVerified } from './email-verification.rules.js';
@@ -20,6 +20,8 @@ export interface NewSession {
   readonly sessionId: string;
   readonly refreshJti: string;
   readonly expires: Date;
+  /** The exp of the access token the login hands out. */
+  readonly accessExpires: Date;
   readonly ip?: string;
   readonly userAgent?: string;
 }
@@ -59,6 +61,8 @@ export type TokenCommand =
       readonly epoch: number;
       /** ROTATE_REFRESH_TOKENS: the refresh token that replaces this one. */
       readonly rotateTo?: { readonly refreshJti: string; readonly expires: Date };
+      /** The exp of the access token the refresh hands out. */
+      readonly accessExpires: Date;
       /** BLACKLIST_AFTER_ROTATION: a refresh token replaced earlier is a reuse, and revokes its whole family. */
       readonly detectReuse: boolean;
       readonly now: Date;
@@ -108,7 +112,7 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
       : []),
     ...(command.recordLastLogin ? [userEvent('UserLoggedIn', { userId, at })] : []),
     userEvent('LoginSucceeded', { userId, method, ...(session ? { sessionId: session.sessionId } : {}), at }),
-    ...evicted.map(([sessionId, { expires }]) => userEvent('SessionRevoked', { userId, sessionId, reason: 'limit', expires, at })),
+    ...evicted.map(([sessionId, evictedSession]) => sessionRevoked(state, sessionId, evictedSession, 'limit', now)),
     ...(session
       ? [
           userEvent('SessionStarted', {
@@ -116,6 +120,7 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
             sessionId: session.sessionId,
             refreshJti: session.refreshJti,
             expires: session.expires.toISOString(),
+            accessExpires: session.accessExpires.toISOString(),
             ...(session.ip ? { ip: session.ip } : {}),
             ...(session.userAgent ? { userAgent: session.userAgent } : {}),
             at,
@@ -164,7 +169,7 @@ export function refreshSession(command: Extract<TokenCommand, { type: 'RefreshSe
   const userId = state.id;
   if (command.detectReuse && command.jti !== session.refreshJti) {
     // A refresh token already replaced, used again: someone holds a copy. The whole family goes.
-    return [userEvent('SessionRevoked', { userId, sessionId: command.sessionId, reason: 'reuse', expires: session.expires, at })];
+    return [sessionRevoked(state, command.sessionId, session, 'reuse', command.now)];
   }
   const next = command.rotateTo;
   return [
@@ -173,6 +178,7 @@ export function refreshSession(command: Extract<TokenCommand, { type: 'RefreshSe
       sessionId: command.sessionId,
       refreshJti: next?.refreshJti ?? session.refreshJti,
       expires: next?.expires.toISOString() ?? session.expires,
+      accessExpires: command.accessExpires.toISOString(),
       at,
     }),
   ];
@@ -185,15 +191,28 @@ export function revokeSession(command: Extract<TokenCommand, { type: 'RevokeSess
   const account = requireAccount(state);
   const session = account.security.sessions[command.sessionId];
   if (!session || session.revoked) throw blacklisted();
-  return [
-    userEvent('SessionRevoked', {
-      userId: account.id,
-      sessionId: command.sessionId,
-      reason: command.reason,
-      expires: session.expires,
-      at: command.now.toISOString(),
-    }),
-  ];
+  return [sessionRevoked(account, command.sessionId, session, command.reason, command.now)];
+}
+
+/**
+ * The end of one session, however it ends: it names the session's expiry and the latest exp of its access tokens,
+ * which bound how long every instance must go on refusing them (see tokens.projection.ts).
+ */
+export function sessionRevoked(
+  account: Account,
+  sessionId: string,
+  session: Session,
+  reason: Extract<UserEvent, { type: 'SessionRevoked' }>['data']['reason'],
+  now: Date,
+): UserEvent {
+  return userEvent('SessionRevoked', {
+    userId: account.id,
+    sessionId,
+    reason,
+    expires: session.expires,
+    ...(session.accessExpires ? { accessExpires: session.accessExpires } : {}),
+    at: now.toISOString(),
+  });
 }
 
 export function revokeAllSessions(command: Extract<TokenCommand, { type: 'RevokeAllSessions' }>, state: UserState): UserEvent[] {
@@ -251,6 +270,7 @@ export const tokenEvolvers: Evolvers = {
           refreshJti: data.refreshJti,
           expires: data.expires,
           revoked: false,
+          ...(data.accessExpires ? { accessExpires: data.accessExpires } : {}),
           ...(data.ip ? { ip: data.ip } : {}),
           ...(data.userAgent ? { userAgent: data.userAgent } : {}),
         },
@@ -260,7 +280,18 @@ export const tokenEvolvers: Evolvers = {
   SessionRefreshed: onAccount((account, { data }) => {
     const session = account.security.sessions[data.sessionId];
     if (!session) return account;
-    const refreshed = { ...session, lastUsed: data.at, refreshJti: data.refreshJti, expires: data.expires };
+    // The latest of the access tokens' exps (a shorter ACCESS_TOKEN_LIFETIME since leaves the older, longer one).
+    const accessExpires = [session.accessExpires, data.accessExpires].reduce<string | undefined>(
+      (latest, x) => (x === undefined || (latest !== undefined && Date.parse(latest) >= Date.parse(x)) ? latest : x),
+      undefined,
+    );
+    const refreshed = {
+      ...session,
+      lastUsed: data.at,
+      refreshJti: data.refreshJti,
+      expires: data.expires,
+      ...(accessExpires ? { accessExpires } : {}),
+    };
     return withSecurity(account, { sessions: { ...account.security.sessions, [data.sessionId]: refreshed } });
   }),
   SessionRevoked: onAccount((account, { data }) => {

@@ -45,6 +45,10 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
   const { config, readModel, accounts, hasher, jwt, model } = deps;
   const lockout = { threshold: config.LOCKOUT_THRESHOLD, seconds: config.LOCKOUT_DURATION, maxSeconds: config.LOCKOUT_MAX_DURATION };
   const refreshLifetimeMs = config.REFRESH_TOKEN_LIFETIME * 1000;
+  // The exp of an access token issued now, in whole seconds as JWTs carry it: decided with the command and recorded
+  // in its event, so the log knows how long every access token of a session can live.
+  const accessExpiry = (now: Date) => new Date((Math.floor(now.getTime() / 1000) + config.ACCESS_TOKEN_LIFETIME) * 1000);
+  const expSeconds = (iso: string | undefined) => (iso === undefined ? {} : { exp: Date.parse(iso) / 1000 });
 
   async function findUser(login: string, by: LoginBy): Promise<UserDoc | null> {
     if (by !== 'email') {
@@ -111,6 +115,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
       sessionId: newJti(),
       refreshJti: newJti(),
       expires: new Date(now.getTime() + refreshLifetimeMs),
+      accessExpires: accessExpiry(now),
       ...(typeof ip === 'string' ? { ip } : {}),
       ...(typeof userAgent === 'string' ? { userAgent } : {}),
     };
@@ -123,7 +128,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     const claims = { session: { sid, epoch: account.security.sessionEpoch } };
     return {
       refresh: await jwt.issue('refresh', account.id, { ...claims, jti: session.refreshJti }),
-      access: await jwt.issue('access', account.id, claims),
+      access: await jwt.issue('access', account.id, { ...claims, ...expSeconds(session.accessExpires) }),
     };
   }
 
@@ -189,7 +194,9 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
         return { access: await jwt.issue('access', state.id, { iat: claims.iat }) };
       }
       const rotate = config.ROTATE_REFRESH_TOKENS;
-      const rotateTo = rotate ? { refreshJti: newJti(), expires: new Date(deps.now().getTime() + refreshLifetimeMs) } : undefined;
+      const now = deps.now();
+      const rotateTo = rotate ? { refreshJti: newJti(), expires: new Date(now.getTime() + refreshLifetimeMs) } : undefined;
+      const accessExpires = accessExpiry(now);
       const command = {
         type: 'RefreshSession',
         sessionId: claims.sid,
@@ -197,12 +204,13 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
         epoch,
         ...(rotateTo ? { rotateTo } : {}),
         detectReuse: rotate && config.BLACKLIST_AFTER_ROTATION,
-        now: deps.now(),
+        accessExpires,
+        now,
       } as const;
       const result = await accounts.execute(state.id, command, metadata);
       if (refreshRefused(result.events)) throw new DomainError('token_not_valid', { message: 'Token is blacklisted' });
       const session = { sid: claims.sid, epoch };
-      const access = await jwt.issue('access', state.id, { iat: claims.iat, session });
+      const access = await jwt.issue('access', state.id, { iat: claims.iat, session, ...expSeconds(accessExpires.toISOString()) });
       if (!rotateTo) return { access };
       return { access, refresh: await jwt.issue('refresh', state.id, { session, jti: rotateTo.refreshJti }) };
     },

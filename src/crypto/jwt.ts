@@ -31,6 +31,8 @@ export interface IssueOptions {
   /** Default: a fresh one. */
   readonly jti?: string;
   readonly session?: { readonly sid: string; readonly epoch: number };
+  /** The exp (Unix seconds) the command recorded for it; default: now plus the type's lifetime. */
+  readonly exp?: number;
 }
 
 /** The claims of a valid token, or simplejwt's message for why it is not. */
@@ -128,7 +130,7 @@ export function jwtService(
       const at = seconds();
       const claims = {
         token_type: type,
-        exp: at + lifetimes[type],
+        exp: options.exp ?? at + lifetimes[type],
         iat: options.iat ?? at,
         jti: options.jti ?? newJti(),
         // simplejwt puts an integer pk as a number, anything else as a string.

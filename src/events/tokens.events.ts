@@ -4,6 +4,12 @@ import { at, eventType, userId } from './event-type.js';
 
 const method = z.enum(['token', 'jwt', 'cookie']);
 const sessionId = z.string().min(1).max(64);
+/**
+ * The exp of the access token issued with the event (a login, a refresh), or, on a revocation, the latest exp of any
+ * access token of the session: past it no access token of the session is alive. Absent from events written before
+ * it was recorded (then the session's own expiry bounds its access tokens).
+ */
+const accessExpires = z.iso.datetime().optional();
 
 export const tokenEvents = {
   /** djoser's login stamped last_login (token/login/ always; jwt/create with UPDATE_LAST_LOGIN). */
@@ -26,6 +32,7 @@ export const tokenEvents = {
       /** The jti of the family's current refresh token. */
       refreshJti: z.string(),
       expires: z.iso.datetime(),
+      accessExpires,
       ip: z.string().optional(),
       userAgent: z.string().optional(),
       at,
@@ -33,7 +40,10 @@ export const tokenEvents = {
     { secret: ['refreshJti'], personal: ['ip', 'userAgent'] },
   ),
   /** jwt/refresh: the session was used; with ROTATE_REFRESH_TOKENS its refresh token was replaced. */
-  SessionRefreshed: eventType({ userId, sessionId, refreshJti: z.string(), expires: z.iso.datetime(), at }, { secret: ['refreshJti'] }),
+  SessionRefreshed: eventType(
+    { userId, sessionId, refreshJti: z.string(), expires: z.iso.datetime(), accessExpires, at },
+    { secret: ['refreshJti'] },
+  ),
   /** One session ended: its refresh and access tokens stop working (a reused rotated refresh token revokes its family). */
   SessionRevoked: eventType({
     userId,
@@ -45,6 +55,7 @@ export const tokenEvents = {
     reason: z.enum(['logout', 'blacklist', 'reuse', 'user', 'password_set', 'limit']),
     /** When the session would have expired: until then its tokens must be refused. */
     expires: z.iso.datetime(),
+    accessExpires,
     at,
   }),
   /** Every JWT issued before now stops working (a password change with logout, a reset, a deactivation, the user). */

@@ -14,14 +14,20 @@ export const tokensProjection: Projection = {
   AuthTokenDestroyed: (model, { data }, revision) => model.setToken(data.userId, revision, null),
   AllSessionsRevoked: (model, { data }, revision) =>
     model.updateUser(data.userId, revision, { sessionEpoch: data.epoch, revokedSessions: [] }),
-  // Revocations of one session are few; the document keeps those that have not expired yet. Events of one stream
-  // are applied in order and the write is guarded by revision, so reading the document first is safe.
+  // The document keeps a revoked session only while one of its access tokens may still be alive: until the latest
+  // exp among them (its refresh tokens are checked against the log), else, for a session older than that record,
+  // until the session would have expired. So a session ended long after its last use (one pushed out by
+  // MAX_SESSIONS_PER_USER, most often) adds nothing, and the list stays as short as ACCESS_TOKEN_LIFETIME makes it.
+  // Events of one stream are applied in order and the write is guarded by revision, so reading the document first
+  // is safe.
   SessionRevoked: async (model, { data }, revision) => {
     const user = await model.findUserById(data.userId);
     if (!user || user.revision >= revision) return;
     const at = Date.parse(data.at);
-    const until = Math.ceil(Date.parse(data.expires) / 1000);
+    const bound = Math.min(Date.parse(data.expires), data.accessExpires === undefined ? Infinity : Date.parse(data.accessExpires));
+    const until = Math.ceil(bound / 1000);
     const kept = user.revokedSessions.filter((entry) => !expired(entry, at));
-    await model.updateUser(data.userId, revision, { revokedSessions: [...kept, `${data.sessionId}@${until}`] });
+    const entry = `${data.sessionId}@${until}`;
+    await model.updateUser(data.userId, revision, { revokedSessions: expired(entry, at) ? kept : [...kept, entry] });
   },
 };

@@ -44,12 +44,26 @@ describe('LogIn', () => {
       .then([userEvent('UserLoggedIn', { userId, at }), succeeded]);
   });
   it('a JWT login without UPDATE_LAST_LOGIN records the login and the session it starts', () => {
-    const session = { sessionId: 's1', refreshJti: 'r1', expires: new Date(later(86_400)), ip: '10.0.0.1' };
+    const session = {
+      sessionId: 's1',
+      refreshJti: 'r1',
+      expires: new Date(later(86_400)),
+      accessExpires: new Date(later(300)),
+      ip: '10.0.0.1',
+    };
     given([registered(true)])
       .when({ ...login, method: 'jwt', recordLastLogin: false, session })
       .then([
         userEvent('LoginSucceeded', { userId, method: 'jwt', sessionId: 's1', at }),
-        userEvent('SessionStarted', { userId, sessionId: 's1', refreshJti: 'r1', expires: later(86_400), ip: '10.0.0.1', at }),
+        userEvent('SessionStarted', {
+          userId,
+          sessionId: 's1',
+          refreshJti: 'r1',
+          expires: later(86_400),
+          accessExpires: later(300),
+          ip: '10.0.0.1',
+          at,
+        }),
       ]);
   });
 });
@@ -63,11 +77,11 @@ describe('LogIn: MAX_SESSIONS_PER_USER', () => {
       method: 'jwt',
       recordLastLogin: false,
       maxSessions: 2,
-      session: { sessionId, refreshJti: `r-${sessionId}`, expires: new Date(later(86_400)) },
+      session: { sessionId, refreshJti: `r-${sessionId}`, expires: new Date(later(86_400)), accessExpires: new Date(later(300)) },
     }) as const;
   const started = (sessionId: string) => [
     userEvent('LoginSucceeded', { userId, method: 'jwt', sessionId, at }),
-    userEvent('SessionStarted', { userId, sessionId, refreshJti: `r-${sessionId}`, expires: later(86_400), at }),
+    userEvent('SessionStarted', { userId, sessionId, refreshJti: `r-${sessionId}`, expires: later(86_400), accessExpires: later(300), at }),
   ];
   const revokedForLimit = (sessionId: string, expires = later(3_600)) =>
     userEvent('SessionRevoked', { userId, sessionId, reason: 'limit', expires, at });
@@ -99,6 +113,30 @@ describe('LogIn: MAX_SESSIONS_PER_USER', () => {
     ])
       .when(jwtLogin('n'))
       .then([started('n')[0]!, revokedForLimit('a'), revokedForLimit('b'), started('n')[1]!]);
+  });
+  it('a session pushed out names the latest exp of its access tokens (unknown for sessions from before it was recorded)', () => {
+    const withAccess = userEvent('SessionStarted', {
+      userId,
+      sessionId: 'b',
+      refreshJti: 'r-b',
+      expires: later(3_600),
+      accessExpires: '2026-01-01T00:05:00.000Z',
+      at: '2026-01-01T00:00:00.000Z',
+    });
+    given([registered(true), withAccess, startedAt('a', '2026-01-01T01:00:00.000Z')])
+      .when(jwtLogin('n'))
+      .then([
+        started('n')[0]!,
+        userEvent('SessionRevoked', {
+          userId,
+          sessionId: 'b',
+          reason: 'limit',
+          expires: later(3_600),
+          accessExpires: '2026-01-01T00:05:00.000Z',
+          at,
+        }),
+        started('n')[1]!,
+      ]);
   });
   it('a token login starts no session and revokes none', () => {
     given([registered(true), startedAt('a', earlier), startedAt('b', earlier)])
@@ -169,20 +207,40 @@ describe('LogIn: lockout', () => {
 
 describe('JWT sessions', () => {
   const started = userEvent('SessionStarted', { userId, sessionId: 's1', refreshJti: 'r1', expires: later(86_400), at: earlier });
-  const refresh = { type: 'RefreshSession', sessionId: 's1', jti: 'r1', epoch: 0, detectReuse: false } as const;
+  const refresh = {
+    type: 'RefreshSession',
+    sessionId: 's1',
+    jti: 'r1',
+    epoch: 0,
+    detectReuse: false,
+    accessExpires: new Date(later(300)),
+  } as const;
   it('a refresh records the use of its session', () => {
     given([registered(true), started])
       .when(refresh)
-      .then([userEvent('SessionRefreshed', { userId, sessionId: 's1', refreshJti: 'r1', expires: later(86_400), at })]);
+      .then([
+        userEvent('SessionRefreshed', { userId, sessionId: 's1', refreshJti: 'r1', expires: later(86_400), accessExpires: later(300), at }),
+      ]);
   });
   it('rotation replaces the refresh token; the replaced one, used again, revokes the whole session', () => {
-    const rotated = userEvent('SessionRefreshed', { userId, sessionId: 's1', refreshJti: 'r2', expires: later(86_400), at: earlier });
+    const rotated = userEvent('SessionRefreshed', {
+      userId,
+      sessionId: 's1',
+      refreshJti: 'r2',
+      expires: later(86_400),
+      accessExpires: later(120),
+      at: earlier,
+    });
     given([registered(true), started])
       .when({ ...refresh, rotateTo: { refreshJti: 'r2', expires: new Date(later(86_400)) }, detectReuse: true })
-      .then([userEvent('SessionRefreshed', { userId, sessionId: 's1', refreshJti: 'r2', expires: later(86_400), at })]);
+      .then([
+        userEvent('SessionRefreshed', { userId, sessionId: 's1', refreshJti: 'r2', expires: later(86_400), accessExpires: later(300), at }),
+      ]);
     given([registered(true), started, rotated])
       .when({ ...refresh, detectReuse: true })
-      .then([userEvent('SessionRevoked', { userId, sessionId: 's1', reason: 'reuse', expires: later(86_400), at })]);
+      .then([
+        userEvent('SessionRevoked', { userId, sessionId: 's1', reason: 'reuse', expires: later(86_400), accessExpires: later(120), at }),
+      ]);
   });
   it('a revoked session, an older epoch or an inactive account refreshes nothing', () => {
     const revoked = userEvent('SessionRevoked', { userId, sessionId: 's1', reason: 'blacklist', expires: later(86_400), at: earlier });
@@ -204,6 +262,29 @@ describe('JWT sessions', () => {
     given([registered(true)])
       .when(revoke)
       .thenRejects('token_not_valid');
+  });
+  it("a session's access exp is the latest it issued: a refresh under a shorter ACCESS_TOKEN_LIFETIME keeps the longer", () => {
+    const longer = userEvent('SessionStarted', {
+      userId,
+      sessionId: 's1',
+      refreshJti: 'r1',
+      expires: later(86_400),
+      accessExpires: later(3_600),
+      at: earlier,
+    });
+    const shorter = userEvent('SessionRefreshed', {
+      userId,
+      sessionId: 's1',
+      refreshJti: 'r1',
+      expires: later(86_400),
+      accessExpires: later(60),
+      at: earlier,
+    });
+    given([registered(true), longer, shorter])
+      .when({ type: 'RevokeSession', sessionId: 's1', reason: 'logout' })
+      .then([
+        userEvent('SessionRevoked', { userId, sessionId: 's1', reason: 'logout', expires: later(86_400), accessExpires: later(3_600), at }),
+      ]);
   });
   it('ending every session moves the epoch', () => {
     given([registered(true), started])

@@ -256,6 +256,47 @@ describe('MAX_SESSIONS_PER_USER: a login past it revokes the oldest session', ()
   });
 });
 
+describe('ended sessions: refused by every instance for as long as one of their access tokens can live, no longer', () => {
+  let clock = Date.parse('2026-06-01T12:00:00.000Z');
+  const svc = useService({ ...SITE, MAX_SESSIONS_PER_USER: '1', ACCESS_TOKEN_LIFETIME: '300' }, { now: () => new Date(clock) });
+  const me = (access: string) => svc.call('GET', '/auth/users/me/', undefined, bearer(access));
+  const revokedInReadModel = async (id: string | number) => (await svc.readModel.findUserById(String(id)))!.revokedSessions;
+
+  it('the access exp is the one the log recorded; a session pushed out after it adds nothing, one still in use is refused', async () => {
+    const user = await register(svc);
+    const first = await jwtPair(svc, user.username);
+    const firstSid = decodeJwt(first.access).payload.sid as string;
+    const started = [];
+    for await (const e of svc.store.readAll()) if (e.type === 'SessionStarted' && e.data.sessionId === firstSid) started.push(e);
+    assert.equal(started.length, 1);
+    assert.equal(decodeJwt(first.access).payload.exp, Date.parse(String(started[0]!.data.accessExpires)) / 1000);
+
+    // Past the first session's last access token: pushing it out leaves the read model nothing to refuse.
+    clock += 301_000;
+    const second = await jwtPair(svc, user.username);
+    assert.deepEqual(await revokedInReadModel(user.id), []);
+    const refreshFirst = await svc.call('POST', '/auth/jwt/refresh/', { refresh: first.refresh });
+    assert.equal(refreshFirst.status, 401, 'its refresh token is refused by the log');
+
+    // The second is pushed out at once, its access token alive: refused until that token's exp.
+    const third = await jwtPair(svc, user.username);
+    const secondSid = decodeJwt(second.access).payload.sid as string;
+    assert.deepEqual(await revokedInReadModel(user.id), [`${secondSid}@${decodeJwt(second.access).payload.exp}`]);
+    assert.equal((await me(second.access)).status, 401);
+    assert.equal((await me(third.access)).status, 200);
+
+    // A refresh records its access token's exp too: the third session, refreshed and then ended, stays refused until it.
+    clock += 200_000;
+    const refreshed = await svc.call('POST', '/auth/jwt/refresh/', { refresh: third.refresh });
+    assert.equal(refreshed.status, 200);
+    const blacklisted = await svc.call('POST', '/auth/jwt/blacklist/', { refresh: third.refresh });
+    assert.equal(blacklisted.status, 200);
+    const thirdSid = decodeJwt(third.access).payload.sid as string;
+    assert.ok((await revokedInReadModel(user.id)).includes(`${thirdSid}@${decodeJwt(refreshed.body.access).payload.exp}`));
+    assert.equal((await me(refreshed.body.access)).status, 401);
+  });
+});
+
 describe('email changes: told to the previous address; optionally guarded by the current password', () => {
   const svc = useService({ ...SITE, EMAIL_CHANGE_REQUIRES_PASSWORD: 'true' });
 
