@@ -48,8 +48,17 @@ export interface Session {
   readonly userAgent?: string;
 }
 
+// A session's expiry, parsed once: sessions are immutable and shared by every state that holds them, and each JWT
+// login looks at all of the account's (up to MAX_SESSIONS_PER_USER) twice.
+const expiries = new WeakMap<Session, number>();
+const expiryOf = (session: Session): number => {
+  let at = expiries.get(session);
+  if (at === undefined) expiries.set(session, (at = Date.parse(session.expires)));
+  return at;
+};
+
 /** Whether a session's tokens are still good: not revoked, not expired (epoch ms). */
-export const isLiveSession = (session: Session, now: number): boolean => !session.revoked && Date.parse(session.expires) > now;
+export const isLiveSession = (session: Session, now: number): boolean => !session.revoked && expiryOf(session) > now;
 
 export interface Security {
   /** Failed logins in a row since the last success (or lock lifted). */
@@ -60,11 +69,20 @@ export interface Security {
   readonly locks: number;
   /** Every JWT carries the epoch it was issued in; bumping it ends every session at once. */
   readonly sessionEpoch: number;
-  readonly sessions: Readonly<Record<string, Session>>;
+  // A Map: each JWT login copies it (up to MAX_SESSIONS_PER_USER entries), and a Map copies in one step where an
+  // object of as many keys is rebuilt key by key.
+  readonly sessions: ReadonlyMap<string, Session>;
   readonly lastEmailRequest: Readonly<Partial<Record<EmailRequestKind, string>>>;
 }
 
-export const initialSecurity: Security = { failures: 0, lockedUntil: null, locks: 0, sessionEpoch: 0, sessions: {}, lastEmailRequest: {} };
+export const initialSecurity: Security = {
+  failures: 0,
+  lockedUntil: null,
+  locks: 0,
+  sessionEpoch: 0,
+  sessions: new Map(),
+  lastEmailRequest: {},
+};
 
 /** The account's one DRF token: its key is HMAC(SECRET_KEY, tokenId), or, for an imported token, sealed. */
 export interface AuthToken {

@@ -57,7 +57,7 @@ const logoutEvents = (account: Account, logout: boolean, at: string): UserEvent[
 
 /** The account's live JWT sessions other than `keep`, each ended. */
 const otherSessionsRevoked = (account: Account, keep: string | null, now: Date): UserEvent[] =>
-  Object.entries(account.security.sessions)
+  [...account.security.sessions]
     .filter(([id, session]) => id !== keep && isLiveSession(session, now.getTime()))
     .map(([sessionId, session]) => sessionRevoked(account, sessionId, session, 'password_set', now));
 

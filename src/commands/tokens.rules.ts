@@ -132,9 +132,16 @@ export function logIn(command: Extract<TokenCommand, { type: 'LogIn' }>, state: 
 
 /** The live sessions a new one pushes past the limit, oldest first (by start, then id: a stable choice). */
 function oldestSessionsOverLimit(account: Account, limit: number | undefined, now: Date) {
-  const live = Object.entries(account.security.sessions).filter(([, s]) => isLiveSession(s, now.getTime()));
-  if (limit === undefined || live.length < limit) return [];
-  const byAge = live.sort(([a, x], [b, y]) => x.created.localeCompare(y.created) || a.localeCompare(b));
+  if (limit === undefined) return [];
+  const { sessions } = account.security;
+  // Counted first, without building anything: under the limit (nearly every login) that is all.
+  let count = 0;
+  for (const session of sessions.values()) if (isLiveSession(session, now.getTime())) count++;
+  if (count < limit) return [];
+  const live = [...sessions].filter(([, s]) => isLiveSession(s, now.getTime()));
+  // Code-point order (both are ASCII: ISO times and hex ids): a stable choice, without a locale's cost.
+  const before = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  const byAge = live.sort(([a, x], [b, y]) => before(x.created, y.created) || before(a, b));
   return byAge.slice(0, live.length - limit + 1);
 }
 
@@ -152,7 +159,7 @@ export function logOut(command: Extract<TokenCommand, { type: 'LogOut' }>, state
 
 /** The session a refresh token names, if it can still be used: same epoch, not revoked, not expired. */
 function liveSession(account: Account, sessionId: string, epoch: number, now: Date) {
-  const session = account.security.sessions[sessionId];
+  const session = account.security.sessions.get(sessionId);
   const live = session && isLiveSession(session, now.getTime()) && epoch === account.security.sessionEpoch;
   return live ? session : null;
 }
@@ -189,7 +196,7 @@ export const refreshRefused = (events: readonly UserEvent[]): boolean => events.
 
 export function revokeSession(command: Extract<TokenCommand, { type: 'RevokeSession' }>, state: UserState): UserEvent[] {
   const account = requireAccount(state);
-  const session = account.security.sessions[command.sessionId];
+  const session = account.security.sessions.get(command.sessionId);
   if (!session || session.revoked) throw blacklisted();
   return [sessionRevoked(account, command.sessionId, session, command.reason, command.now)];
 }
@@ -240,13 +247,14 @@ const withSecurity = (account: Account, change: Partial<Security>): Account => (
 /**
  * Sessions past their expiry or revoked are forgotten as new ones come, so an account's state holds at most
  * MAX_SESSIONS_PER_USER and those ended since the last login (a session not in it is refused as a revoked one is;
- * the read model keeps revocations until the tokens expire). Each JWT login folds this: the map is rebuilt only when
- * something is to go.
+ * the read model keeps revocations while their access tokens can live). Each JWT login folds this: one pass over the
+ * map builds the copy that holds the new session.
  */
-function liveSessions(sessions: Security['sessions'], at: string): Security['sessions'] {
+function withLiveSessions(sessions: Security['sessions'], at: string, added: readonly [string, Session]): Security['sessions'] {
   const now = Date.parse(at);
-  const live = Object.entries(sessions).filter(([, session]) => isLiveSession(session, now));
-  return live.length === Object.keys(sessions).length ? sessions : Object.fromEntries(live);
+  const next = new Map(sessions);
+  for (const [id, session] of sessions) if (!isLiveSession(session, now)) next.delete(id);
+  return next.set(...added);
 }
 
 export const tokenEvolvers: Evolvers = {
@@ -262,9 +270,9 @@ export const tokenEvolvers: Evolvers = {
   CurrentPasswordRejected: (state) => state,
   SessionStarted: onAccount((account, { data }) =>
     withSecurity(account, {
-      sessions: {
-        ...liveSessions(account.security.sessions, data.at),
-        [data.sessionId]: {
+      sessions: withLiveSessions(account.security.sessions, data.at, [
+        data.sessionId,
+        {
           created: data.at,
           lastUsed: data.at,
           refreshJti: data.refreshJti,
@@ -274,11 +282,11 @@ export const tokenEvolvers: Evolvers = {
           ...(data.ip ? { ip: data.ip } : {}),
           ...(data.userAgent ? { userAgent: data.userAgent } : {}),
         },
-      },
+      ]),
     }),
   ),
   SessionRefreshed: onAccount((account, { data }) => {
-    const session = account.security.sessions[data.sessionId];
+    const session = account.security.sessions.get(data.sessionId);
     if (!session) return account;
     // The latest of the access tokens' exps (a shorter ACCESS_TOKEN_LIFETIME since leaves the older, longer one).
     const accessExpires = [session.accessExpires, data.accessExpires].reduce<string | undefined>(
@@ -292,14 +300,14 @@ export const tokenEvolvers: Evolvers = {
       expires: data.expires,
       ...(accessExpires ? { accessExpires } : {}),
     };
-    return withSecurity(account, { sessions: { ...account.security.sessions, [data.sessionId]: refreshed } });
+    return withSecurity(account, { sessions: new Map(account.security.sessions).set(data.sessionId, refreshed) });
   }),
   SessionRevoked: onAccount((account, { data }) => {
-    const session = account.security.sessions[data.sessionId];
+    const session = account.security.sessions.get(data.sessionId);
     if (!session) return account;
-    return withSecurity(account, { sessions: { ...account.security.sessions, [data.sessionId]: { ...session, revoked: true } } });
+    return withSecurity(account, { sessions: new Map(account.security.sessions).set(data.sessionId, { ...session, revoked: true }) });
   }),
-  AllSessionsRevoked: onAccount((account, { data }) => withSecurity(account, { sessionEpoch: data.epoch, sessions: {} })),
+  AllSessionsRevoked: onAccount((account, { data }) => withSecurity(account, { sessionEpoch: data.epoch, sessions: new Map() })),
   AuthTokenCreated: onAccount((account, { data }) => ({
     ...account,
     token: { tokenId: data.tokenId, keyHash: data.keyHash, created: data.at },

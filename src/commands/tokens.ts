@@ -123,7 +123,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
 
   /** A refresh and an access token for a session a login just started. */
   async function tokenPair(account: Account, sid: string): Promise<{ refresh: string; access: string }> {
-    const session = account.security.sessions[sid];
+    const session = account.security.sessions.get(sid);
     if (!session) throw new Error(`no session ${sid}`);
     const claims = { session: { sid, epoch: account.security.sessionEpoch } };
     return {
@@ -244,7 +244,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
       const token: SessionView[] = state.token
         ? [{ id: DRF_TOKEN_SESSION, kind: 'token', created: state.token.created, lastUsed: null, expires: null, ip: null, userAgent: null }]
         : [];
-      const live = Object.entries(state.security.sessions).filter(([, s]) => isLiveSession(s, now));
+      const live = [...state.security.sessions].filter(([, s]) => isLiveSession(s, now));
       return [
         ...token,
         ...live.map(([id, s]) => ({
@@ -290,7 +290,7 @@ export type TokenUseCases = ReturnType<typeof tokenUseCases>;
 export function sessionStands(state: UserState, sid: string | undefined, epoch: number, now: Date): boolean {
   if (!isAccount(state) || epoch !== state.security.sessionEpoch) return false;
   if (sid === undefined) return true;
-  const session = state.security.sessions[sid];
+  const session = state.security.sessions.get(sid);
   return session !== undefined && isLiveSession(session, now.getTime());
 }
 

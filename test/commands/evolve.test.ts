@@ -36,16 +36,16 @@ describe('evolve', () => {
       started('s2', '2026-01-01T06:00:00.000Z', '2026-01-02T06:00:00.000Z'),
     ]);
     assert.ok('security' in twoLive, 'an account');
-    assert.deepEqual(Object.keys(twoLive.security.sessions), ['s1', 's2']);
+    assert.deepEqual([...twoLive.security.sessions.keys()], ['s1', 's2']);
     // At 03:00 the next day s1 has expired (at 00:00) and s2 has not (06:00).
     const later = evolve(twoLive, started('s3', '2026-01-02T03:00:00.000Z', '2026-01-03T03:00:00.000Z'));
     assert.ok('security' in later, 'an account');
-    assert.deepEqual(Object.keys(later.security.sessions), ['s2', 's3']);
-    assert.equal(later.security.sessions.s2, twoLive.security.sessions.s2);
+    assert.deepEqual([...later.security.sessions.keys()], ['s2', 's3']);
+    assert.equal(later.security.sessions.get('s2'), twoLive.security.sessions.get('s2'));
     // Exactly at its expiry a session is no longer live.
     const atExpiry = evolve(later, started('s4', '2026-01-02T06:00:00.000Z', '2026-01-03T06:00:00.000Z'));
     assert.ok('security' in atExpiry, 'an account');
-    assert.deepEqual(Object.keys(atExpiry.security.sessions), ['s3', 's4']);
+    assert.deepEqual([...atExpiry.security.sessions.keys()], ['s3', 's4']);
     // A revoked session is kept (refused) until the next one starts, then forgotten: refused just the same.
     const revoked = evolve(
       atExpiry,
@@ -58,9 +58,9 @@ describe('evolve', () => {
       }),
     );
     assert.ok('security' in revoked, 'an account');
-    assert.equal(revoked.security.sessions.s3?.revoked, true);
+    assert.equal(revoked.security.sessions.get('s3')?.revoked, true);
     const next = evolve(revoked, started('s5', '2026-01-02T08:00:00.000Z', '2026-01-03T08:00:00.000Z'));
     assert.ok('security' in next, 'an account');
-    assert.deepEqual(Object.keys(next.security.sessions), ['s4', 's5']);
+    assert.deepEqual([...next.security.sessions.keys()], ['s4', 's5']);
   });
 });
