@@ -239,6 +239,10 @@ export function rejectCurrentPassword(command: Extract<TokenCommand, { type: 'Re
   return [userEvent('CurrentPasswordRejected', { userId: account.id, action: command.action, at: command.now.toISOString() })];
 }
 
+/** The later of two times, either of which may be unknown. */
+const laterOf = (a: string | undefined, b: string | undefined): string | undefined =>
+  a === undefined ? b : b === undefined || Date.parse(a) >= Date.parse(b) ? a : b;
+
 const withSecurity = (account: Account, change: Partial<Security>): Account => ({
   ...account,
   security: { ...account.security, ...change },
@@ -289,10 +293,7 @@ export const tokenEvolvers: Evolvers = {
     const session = account.security.sessions.get(data.sessionId);
     if (!session) return account;
     // The latest of the access tokens' exps (a shorter ACCESS_TOKEN_LIFETIME since leaves the older, longer one).
-    const accessExpires = [session.accessExpires, data.accessExpires].reduce<string | undefined>(
-      (latest, x) => (x === undefined || (latest !== undefined && Date.parse(latest) >= Date.parse(x)) ? latest : x),
-      undefined,
-    );
+    const accessExpires = laterOf(session.accessExpires, data.accessExpires);
     const refreshed = {
       ...session,
       lastUsed: data.at,

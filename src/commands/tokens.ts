@@ -48,7 +48,6 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
   // The exp of an access token issued now, in whole seconds as JWTs carry it: decided with the command and recorded
   // in its event, so the log knows how long every access token of a session can live.
   const accessExpiry = (now: Date) => new Date((Math.floor(now.getTime() / 1000) + config.ACCESS_TOKEN_LIFETIME) * 1000);
-  const expSeconds = (iso: string | undefined) => (iso === undefined ? {} : { exp: Date.parse(iso) / 1000 });
 
   async function findUser(login: string, by: LoginBy): Promise<UserDoc | null> {
     if (by !== 'email') {
@@ -128,7 +127,10 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
     const claims = { session: { sid, epoch: account.security.sessionEpoch } };
     return {
       refresh: await jwt.issue('refresh', account.id, { ...claims, jti: session.refreshJti }),
-      access: await jwt.issue('access', account.id, { ...claims, ...expSeconds(session.accessExpires) }),
+      access: await jwt.issue('access', account.id, {
+        ...claims,
+        ...(session.accessExpires ? { exp: Date.parse(session.accessExpires) / 1000 } : {}),
+      }),
     };
   }
 
@@ -210,7 +212,7 @@ export function tokenUseCases(deps: UseCaseDeps & { jwt: JwtService }) {
       const result = await accounts.execute(state.id, command, metadata);
       if (refreshRefused(result.events)) throw new DomainError('token_not_valid', { message: 'Token is blacklisted' });
       const session = { sid: claims.sid, epoch };
-      const access = await jwt.issue('access', state.id, { iat: claims.iat, session, ...expSeconds(accessExpires.toISOString()) });
+      const access = await jwt.issue('access', state.id, { iat: claims.iat, session, exp: accessExpires.getTime() / 1000 });
       if (!rotateTo) return { access };
       return { access, refresh: await jwt.issue('refresh', state.id, { session, jti: rotateTo.refreshJti }) };
     },
